@@ -1,0 +1,53 @@
+"""Project-wide fixtures. Tests talk to the real PostgreSQL, Redis and Mosquitto."""
+
+import pytest
+from django_scopes import scopes_disabled
+
+from contas.models import Role
+from tds_testing import factories
+from tds_testing.mosquitto import PrivateMosquitto
+
+
+@pytest.fixture(autouse=True)
+def _unscoped_test_code():
+    """Test code itself reads and writes across accounts; the code under test still
+    runs inside the scope its middleware or worker sets."""
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def conta_a(db):
+    return factories.make_conta(nome="Condomínio Aurora")
+
+
+@pytest.fixture
+def conta_b(db):
+    return factories.make_conta(nome="Utilidades Boreal")
+
+
+@pytest.fixture
+def admin_a(conta_a):
+    return factories.make_member(conta=conta_a, role=Role.ADMIN).user
+
+
+@pytest.fixture
+def operador_a(conta_a):
+    return factories.make_member(conta=conta_a, role=Role.OPERADOR).user
+
+
+@pytest.fixture
+def leitor_a(conta_a):
+    return factories.make_member(conta=conta_a, role=Role.LEITOR).user
+
+
+@pytest.fixture
+def admin_b(conta_b):
+    return factories.make_member(conta=conta_b, role=Role.ADMIN).user
+
+
+@pytest.fixture
+def mosquitto():
+    """A private broker on a free port (persistence on, large queues)."""
+    with PrivateMosquitto() as broker:
+        yield broker

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Conta, ContaMembership, CustomUser
+
+
+@admin.register(CustomUser)
+class CustomUserAdmin(UserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Dados pessoais"), {"fields": ("first_name", "last_name")}),
+        (_("Permissões"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Datas"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class MembershipInline(admin.TabularInline):
+    model = ContaMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Conta)
+class ContaAdmin(admin.ModelAdmin):
+    list_display = ["nome", "slug", "is_active", "created_at"]
+    search_fields = ["nome", "slug"]
+    prepopulated_fields = {"slug": ["nome"]}
+    inlines = [MembershipInline]

@@ -1,0 +1,171 @@
+"""The registry: gateways and the Modbus meters (Dispositivo) they poll."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from contas.models import ContaOwnedModel
+
+from .mac import normalize_mac
+
+
+def validate_mac(value):
+    if normalize_mac(value) is None:
+        raise ValidationError(
+            _("Endereço MAC inválido. Use AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff ou aabbccddeeff."),
+            code="invalid_mac",
+        )
+
+
+class Gateway(ContaOwnedModel):
+    codigo = models.CharField(_("código"), max_length=40)
+    mac = models.CharField(
+        _("endereço MAC"),
+        max_length=17,
+        unique=True,
+        validators=[validate_mac],
+        help_text=_("Único em toda a plataforma: o tópico MQTT identifica o gateway pelo MAC."),
+    )
+    nome = models.CharField(_("nome"), max_length=120)
+    descricao = models.TextField(_("descrição"), blank=True)
+    is_active = models.BooleanField(_("ativo"), default=True)
+    is_online = models.BooleanField(_("online"), default=False)
+    last_seen = models.DateTimeField(_("última comunicação"), null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    qte_max_dispositivos = models.PositiveSmallIntegerField(
+        _("máximo de dispositivos"),
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(64)],
+    )
+    intervalo_envio_segundos = models.PositiveIntegerField(
+        _("intervalo de envio (s)"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(86400)],
+        help_text=_("De quanto em quanto tempo o gateway publica; usado para detectar queda."),
+    )
+
+    class Meta:
+        db_table = "tds_new_gateway"
+        ordering = ["codigo"]
+        verbose_name = _("gateway")
+        verbose_name_plural = _("gateways")
+        constraints = [
+            models.UniqueConstraint(fields=["conta", "codigo"], name="uniq_gateway_conta_codigo"),
+        ]
+        indexes = [models.Index(fields=["conta", "is_online"], name="gateway_conta_online_idx")]
+
+    def __str__(self):
+        return f"{self.codigo} ({self.mac})"
+
+    def clean(self):
+        super().clean()
+        normalized = normalize_mac(self.mac or "")
+        if normalized:
+            self.mac = normalized
+
+
+class TipoDispositivo(models.TextChoices):
+    AGUA = "AGUA", _("Água")
+    ENERGIA = "ENERGIA", _("Energia")
+    GAS = "GAS", _("Gás")
+    TEMP = "TEMP", _("Temperatura")
+
+
+class TipoMedidor(models.TextChoices):
+    """How consumption is computed from the readings."""
+
+    ACUMULADO = "ACUMULADO", _("Registrador acumulado (consumo = último − primeiro)")
+    INTERVALO = "INTERVALO", _("Por intervalo (consumo = soma)")
+    INSTANTANEO = "INSTANTANEO", _("Instantâneo (mín/méd/máx)")
+
+
+# Default unit and meter kind of each device type.
+TIPO_DEFAULTS = {
+    TipoDispositivo.AGUA: ("m³", TipoMedidor.ACUMULADO),
+    TipoDispositivo.ENERGIA: ("kWh", TipoMedidor.ACUMULADO),
+    TipoDispositivo.GAS: ("m³", TipoMedidor.ACUMULADO),
+    TipoDispositivo.TEMP: ("°C", TipoMedidor.INSTANTANEO),
+}
+
+
+class Dispositivo(ContaOwnedModel):
+    """A Modbus meter polled by a gateway. `conta` repeats the gateway's so that
+    constraints and indexes can start with the account."""
+
+    gateway = models.ForeignKey(
+        Gateway, on_delete=models.CASCADE, related_name="dispositivos", verbose_name=_("gateway")
+    )
+    codigo = models.CharField(_("código"), max_length=20, help_text=_("Ex.: D01"))
+    nome = models.CharField(_("nome"), max_length=120, blank=True)
+    tipo = models.CharField(_("tipo"), max_length=10, choices=TipoDispositivo.choices)
+    tipo_medidor = models.CharField(
+        _("tipo de medidor"), max_length=12, choices=TipoMedidor.choices, blank=True
+    )
+    slave_id = models.PositiveSmallIntegerField(
+        _("endereço Modbus (slave id)"), validators=[MinValueValidator(1), MaxValueValidator(247)]
+    )
+    register_modbus = models.PositiveIntegerField(
+        _("registrador Modbus"), validators=[MinValueValidator(0), MaxValueValidator(65535)]
+    )
+    fator_conversao = models.DecimalField(
+        _("fator de conversão"),
+        max_digits=15,
+        decimal_places=6,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.000001"))],
+        help_text=_("Valor = leitura bruta (raw) × fator."),
+    )
+    unidade = models.CharField(_("unidade"), max_length=16, blank=True)
+    is_active = models.BooleanField(_("ativo"), default=True)
+
+    class Meta:
+        db_table = "tds_new_dispositivo"
+        ordering = ["gateway_id", "codigo"]
+        verbose_name = _("dispositivo")
+        verbose_name_plural = _("dispositivos")
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "codigo"], name="uniq_disp_gateway_codigo"),
+            models.UniqueConstraint(fields=["gateway", "slave_id"], name="uniq_disp_gateway_slave"),
+            models.CheckConstraint(
+                condition=models.Q(slave_id__gte=1, slave_id__lte=247), name="disp_slave_id_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(register_modbus__gte=0, register_modbus__lte=65535),
+                name="disp_register_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fator_conversao__gt=0), name="disp_fator_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["conta", "gateway"], name="disp_conta_gateway_idx")]
+
+    def __str__(self):
+        return f"{self.codigo} — {self.nome or self.get_tipo_display()}"
+
+    def clean(self):
+        super().clean()
+        default_unit, default_kind = TIPO_DEFAULTS.get(self.tipo, ("", TipoMedidor.INSTANTANEO))
+        if not self.unidade:
+            self.unidade = default_unit
+        if not self.tipo_medidor:
+            self.tipo_medidor = default_kind
+        if self.gateway_id and not self.conta_id:
+            self.conta_id = self.gateway.conta_id

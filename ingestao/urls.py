@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ingestao"
+urlpatterns = [
+    path("", views.rejeitadas, name="rejeitadas"),
+]

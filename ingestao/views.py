@@ -1,0 +1,8 @@
+from django.shortcuts import render
+
+from contas.permissions import conta_required
+
+
+@conta_required()
+def rejeitadas(request):
+    return render(request, "placeholder.html", {"title": "ingestao"})

@@ -1,0 +1,13 @@
+"""Celery application; the beat schedule is kept here, in code."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
+
+app = Celery("prj_tds_new")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {}

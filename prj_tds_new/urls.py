@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="telemetria:dashboard"), name="home"),
+    path(getattr(settings, "ADMIN_URL", "admin/"), admin.site.urls),
+    path("conta/", include("contas.urls")),
+    path("entrar/", auth_views.LoginView.as_view(), name="login"),
+    path("sair/", auth_views.LogoutView.as_view(), name="logout"),
+    path("senha/", include("django.contrib.auth.urls")),
+    path("registro/", include("dispositivos.urls")),
+    path("telemetria/", include("telemetria.urls")),
+    path("ingestao/", include("ingestao.urls")),
+    path("certificados/", include("certificados.urls")),
+]

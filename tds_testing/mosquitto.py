@@ -1,0 +1,98 @@
+"""A private Mosquitto broker for tests and benchmarks: own port, own config, own data dir.
+
+The machine's broker keeps Mosquitto's default 1,000-message queue and silently drops
+QoS 1 messages past it; every broker started here sets the queue limits for the load
+and keeps persistence on, so restarts lose nothing.
+"""
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BASE_CONFIG = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location {data_dir}/
+autosave_interval 1
+max_queued_messages 1000000
+max_queued_bytes 0
+max_inflight_messages 1000
+max_packet_size 1048576
+log_dest file {data_dir}/mosquitto.log
+log_type error
+log_type warning
+log_type notice
+"""
+
+
+class PrivateMosquitto:
+    """Starts `mosquitto -c <generated conf>`; `restart()` keeps the same port and data."""
+
+    def __init__(self, *, config: str | None = None, port: int | None = None):
+        self.dir = Path(tempfile.mkdtemp(prefix="tds-mosquitto-"))
+        self.port = port or free_port()
+        text = config if config is not None else BASE_CONFIG
+        self.conf = self.dir / "mosquitto.conf"
+        self.conf.write_text(text.format(port=self.port, data_dir=self.dir))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10) -> "PrivateMosquitto":
+        self.proc = subprocess.Popen(
+            ["mosquitto", "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                log = (
+                    (self.dir / "mosquitto.log").read_text(errors="replace")
+                    if (self.dir / "mosquitto.log").exists()
+                    else ""
+                )
+                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {log}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
