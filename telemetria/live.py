@@ -1,0 +1,43 @@
+"""Live events for open dashboards, over Redis pub/sub, one channel per account.
+
+Publishers (the MQTT consumer after commit, the gateway-status job) call
+`publish_live_event`; the SSE view subscribes to `live_channel(conta_id)` only, so
+nobody receives another account's events.
+
+Event shapes (JSON):
+  {"type": "readings", "readings": [{"gateway_id", "dispositivo_id", "dispositivo_codigo",
+                                      "time" (ISO 8601 UTC), "valor" (str), "unidade"}, ...]}
+  {"type": "gateway_status", "gateway_id", "is_online", "last_seen" (ISO 8601 or null)}
+"""
+
+import json
+import logging
+
+import redis
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "tds:live:conta:"
+
+_client: redis.Redis | None = None
+
+
+def live_channel(conta_id: int) -> str:
+    return f"{CHANNEL_PREFIX}{conta_id}"
+
+
+def _redis() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL)
+    return _client
+
+
+def publish_live_event(*, conta_id: int, event: dict) -> None:
+    """Best effort: the reading is already stored; a lost live event only means the
+    dashboard shows it on its next poll."""
+    try:
+        _redis().publish(live_channel(conta_id), json.dumps(event, default=str))
+    except redis.RedisError:
+        log.warning("live event for conta %s not published (Redis unavailable)", conta_id)
