@@ -11,3 +11,9 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {}
+
+# Gateway offline detection (dispositivos/status.py); period from settings.
+app.conf.beat_schedule["dispositivos-gateways-check-offline"] = {
+    "task": "dispositivos.gateways_check_offline",
+    "schedule": float(os.environ.get("TDS_STATUS_CHECK_SECONDS", "30")),
+}

@@ -88,6 +88,8 @@ MQTT_KEY_FILE = env.str("MQTT_KEY_FILE", default="")
 TDS_TIMESCALE = env.str("TDS_TIMESCALE", default="auto")
 TDS_RETENTION_DAYS = env.int("TDS_RETENTION_DAYS", default=730)
 TDS_PKI_DIR = Path(env.str("TDS_PKI_DIR", default=str(BASE_DIR / "var" / "pki")))
+# A gateway is offline after this many of its reporting intervals without a message.
+TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
 
 CACHES = {
     "default": {
