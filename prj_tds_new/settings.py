@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "telemetria",
     "ingestao",
     "certificados",
+    "apitokens",
 ]
 
 MIDDLEWARE = [

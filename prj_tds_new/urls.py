@@ -15,4 +15,5 @@ urlpatterns = [
     path("telemetria/", include("telemetria.urls")),
     path("ingestao/", include("ingestao.urls")),
     path("certificados/", include("certificados.urls")),
+    path("tokens-api/", include("apitokens.urls")),
 ]
