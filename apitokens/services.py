@@ -10,7 +10,7 @@ from contas.models import Conta
 
 from .models import ApiToken
 
-TOKEN_PREFIX = "tds_"
+TOKEN_PREFIX = "tds_"  # noqa: S105 (a public marker, not a secret)
 
 
 def token_hash(raw: str) -> str:
