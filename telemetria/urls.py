@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import sse, views
 
 app_name = "telemetria"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("eventos/", sse.live_events, name="live_events"),
 ]

@@ -1,0 +1,106 @@
+"""Server-Sent Events: the live feed of the active account, from an async view.
+
+Everything that needs the database or the session (user, active account) is resolved
+before the stream starts: the sync ActiveContaMiddleware has set `request.conta`, and
+its scope ends when the view returns, long before the stream is iterated. The stream
+then only touches Redis: it subscribes to `live_channel(conta.pk)` and nothing else, so
+nobody receives another account's events. The database connection is released before
+streaming, so an open dashboard does not hold a PostgreSQL connection.
+
+Heartbeat comments keep proxies and the browser from timing out an idle stream; after
+`TDS_SSE_MAX_SECONDS` the server ends the stream and EventSource reconnects by itself
+(which re-checks the login and the membership).
+"""
+
+import json
+import logging
+import time
+
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connections
+from django.http import HttpResponse, StreamingHttpResponse
+
+from .live import live_channel
+
+log = logging.getLogger(__name__)
+
+
+def _heartbeat_seconds() -> float:
+    return float(getattr(settings, "TDS_SSE_HEARTBEAT_SECONDS", 15))
+
+
+def _max_seconds() -> float:
+    return float(getattr(settings, "TDS_SSE_MAX_SECONDS", 300))
+
+
+RETRY_MS = 1000
+
+
+def sse_message(*, event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
+    """Yields SSE frames for one Redis channel until `max_seconds` or disconnect."""
+    client = aioredis.Redis.from_url(settings.REDIS_URL)
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(channel)
+        # Sent at once so that the browser fires `open` and proxies flush the headers.
+        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        started = last_sent = time.monotonic()
+        while (now := time.monotonic()) - started < max_seconds:
+            wait = max(0.05, min(heartbeat - (now - last_sent), max_seconds - (now - started)))
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+            if message is None:
+                if time.monotonic() - last_sent >= heartbeat:
+                    yield ": ping\n\n"
+                    last_sent = time.monotonic()
+                continue
+            data = message["data"].decode() if isinstance(message["data"], bytes) else ""
+            try:
+                kind = json.loads(data).get("type")
+            except (ValueError, AttributeError):
+                kind = None
+            if kind not in ("readings", "gateway_status"):
+                log.warning("ignoring malformed live event on %s", channel)
+                continue
+            yield sse_message(event=kind, data=data)
+            last_sent = time.monotonic()
+    finally:
+        try:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+            await client.aclose()
+        except Exception:  # the client may be gone; nothing to clean up on our side
+            log.debug("closing the live pub/sub failed", exc_info=True)
+
+
+def _release_db_connections() -> None:
+    """Closes this thread's idle connections (not one inside a transaction, e.g. a test's)."""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+async def live_events(request):
+    """GET /telemetria/eventos/: `text/event-stream` of the active account's live events."""
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    conta = getattr(request, "conta", None)
+    if conta is None:
+        return HttpResponse(status=403)
+    channel = live_channel(conta.pk)
+    await sync_to_async(_release_db_connections)()
+    response = StreamingHttpResponse(
+        live_stream(channel=channel, heartbeat=_heartbeat_seconds(), max_seconds=_max_seconds()),
+        content_type="text/event-stream; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
