@@ -1,0 +1,66 @@
+"""Which back end: decided once by the migration (TDS_TIMESCALE), recorded, then read."""
+
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connection, transaction
+
+NATIVE = "native"
+TIMESCALEDB = "timescaledb"
+BACKEND_TABLE = "tds_new_storage_backend"
+
+
+def choose_backend(schema_editor) -> tuple[str, str]:
+    """Return (back end, extension version) for the database being migrated.
+
+    `auto` tries `CREATE EXTENSION timescaledb` inside a savepoint and falls back to the
+    native back end when it fails; `on` fails loudly; `off` never tries.
+    """
+    mode = str(settings.TDS_TIMESCALE).strip().lower()
+    if mode not in ("auto", "on", "off"):
+        raise ImproperlyConfigured(f"TDS_TIMESCALE must be auto, on or off, not {mode!r}.")
+    if mode == "off":
+        return NATIVE, ""
+    conn = schema_editor.connection
+    try:
+        with transaction.atomic(using=conn.alias), conn.cursor() as cur:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            cur.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+            version = cur.fetchone()[0]
+    except DatabaseError as exc:
+        if mode == "on":
+            raise ImproperlyConfigured(
+                f"TDS_TIMESCALE=on but the TimescaleDB extension cannot be created: {exc}"
+            ) from exc
+        return NATIVE, ""
+    return TIMESCALEDB, version
+
+
+def record_backend(schema_editor, *, nome: str, versao: str) -> None:
+    with schema_editor.connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {BACKEND_TABLE}")
+        cur.execute(
+            f"INSERT INTO {BACKEND_TABLE} (nome, modo, versao_extensao, criado_em)"
+            " VALUES (%s, %s, %s, now())",
+            [nome, str(settings.TDS_TIMESCALE).lower(), versao],
+        )
+
+
+@cache
+def _backend_for(db_name: str) -> str:
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT nome FROM {BACKEND_TABLE} ORDER BY id DESC LIMIT 1")
+        row = cur.fetchone()
+    if row is None:
+        raise ImproperlyConfigured("No storage back end recorded: run `manage.py migrate`.")
+    return row[0]
+
+
+def backend_name() -> str:
+    """'native' or 'timescaledb' for the current database (cached per database name)."""
+    return _backend_for(connection.settings_dict["NAME"])
+
+
+def is_timescale() -> bool:
+    return backend_name() == TIMESCALEDB

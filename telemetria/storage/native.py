@@ -1,0 +1,45 @@
+"""Native PostgreSQL back end: readings range-partitioned by day (plus a DEFAULT
+partition so no reading is refused), and daily/monthly rollup tables refreshed
+incrementally from the pending-bucket log."""
+
+from django.conf import settings
+
+from .tables import DAILY, DEFAULT_PARTITION, MONTHLY, READINGS
+
+AGGREGATE_COLUMNS_DDL = """
+    conta_id bigint NOT NULL,
+    dispositivo_id bigint NOT NULL,
+    bucket timestamptz NOT NULL,
+    n bigint NOT NULL,
+    soma numeric NOT NULL,
+    minimo numeric(15, 4) NOT NULL,
+    maximo numeric(15, 4) NOT NULL,
+    primeiro numeric(15, 4) NOT NULL,
+    primeiro_em timestamptz NOT NULL,
+    ultimo numeric(15, 4) NOT NULL,
+    ultimo_em timestamptz NOT NULL,
+    PRIMARY KEY (dispositivo_id, bucket)
+"""
+
+
+def create_schema(cur, readings_columns_ddl: str) -> None:
+    cur.execute(f"CREATE TABLE {READINGS} ({readings_columns_ddl}) PARTITION BY RANGE (time)")
+    cur.execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {READINGS} DEFAULT")
+    for table in (DAILY, MONTHLY):
+        cur.execute(f"CREATE TABLE {table} ({AGGREGATE_COLUMNS_DDL})")
+        cur.execute(f"CREATE INDEX {table}_conta_bucket_idx ON {table} (conta_id, bucket)")
+
+
+def drop_schema(cur) -> None:
+    cur.execute(
+        "SELECT relkind FROM pg_class WHERE relname = %s AND relnamespace = current_schema()::regnamespace",
+        [DAILY],
+    )
+    row = cur.fetchone()
+    if row and row[0] == "r":
+        cur.execute(f"DROP TABLE {DAILY}, {MONTHLY}")
+    cur.execute(f"DROP TABLE IF EXISTS {READINGS} CASCADE")
+
+
+def tz() -> str:
+    return settings.TIME_ZONE

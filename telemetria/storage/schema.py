@@ -1,0 +1,67 @@
+"""DDL of the time-series store, run by the telemetria migrations only.
+
+The readings table, the pending-bucket log and the reset table are the same on both back
+ends; the daily/monthly aggregates are tables (native) or continuous aggregates
+(TimescaleDB) with the same name and columns, so every read query is shared.
+"""
+
+from . import native, timescale
+from .backend import TIMESCALEDB, choose_backend, record_backend
+from .tables import PENDING, READINGS, RESETS
+
+READINGS_COLUMNS_DDL = """
+    time timestamptz NOT NULL,
+    conta_id bigint NOT NULL,
+    gateway_id bigint NOT NULL,
+    dispositivo_id bigint NOT NULL,
+    valor numeric(15, 4) NOT NULL,
+    unidade varchar(16) NOT NULL DEFAULT '',
+    payload_raw jsonb,
+    PRIMARY KEY (dispositivo_id, time)
+"""
+
+SHARED_DDL = [
+    f"CREATE INDEX {READINGS}_conta_time_idx ON {READINGS} (conta_id, time DESC)",
+    # Append-only log written by insert_readings in the caller's transaction; the rollup
+    # job claims rows with DELETE ... RETURNING. No unique key: writers never wait on it.
+    f"""CREATE TABLE {PENDING} (
+        id bigserial PRIMARY KEY,
+        dispositivo_id bigint NOT NULL,
+        bucket timestamptz NOT NULL
+    )""",
+    f"CREATE INDEX {PENDING}_disp_bucket_idx ON {PENDING} (dispositivo_id, bucket)",
+    # Sum of the previous value at every counter reset inside a local day, for the days
+    # that have one: within-day consumption = last - first + ajuste.
+    f"""CREATE TABLE {RESETS} (
+        dispositivo_id bigint NOT NULL,
+        bucket timestamptz NOT NULL,
+        ajuste numeric NOT NULL,
+        PRIMARY KEY (dispositivo_id, bucket)
+    )""",
+]
+
+
+def create_storage(apps, schema_editor):
+    nome, versao = choose_backend(schema_editor)
+    with schema_editor.connection.cursor() as cur:
+        if nome == TIMESCALEDB:
+            timescale.create_schema(cur, READINGS_COLUMNS_DDL)
+        else:
+            native.create_schema(cur, READINGS_COLUMNS_DDL)
+        for statement in SHARED_DDL:
+            cur.execute(statement)
+    record_backend(schema_editor, nome=nome, versao=versao)
+
+
+DROP_DDL = [
+    f"DROP TABLE IF EXISTS {RESETS}",
+    f"DROP TABLE IF EXISTS {PENDING}",
+]
+
+
+def drop_storage(apps, schema_editor):
+    with schema_editor.connection.cursor() as cur:
+        for statement in DROP_DDL:
+            cur.execute(statement)
+        timescale.drop_schema(cur)
+        native.drop_schema(cur)

@@ -1,0 +1,20 @@
+"""Names shared by the storage modules (the SQL is written against these)."""
+
+READINGS = "tds_new_leitura_dispositivo"
+DEFAULT_PARTITION = "tds_new_leitura_dispositivo_default"
+STAGING = "tds_new_leitura_staging"  # per-connection temporary table for COPY
+PENDING = "tds_new_leitura_pendente"  # (dispositivo, day) touched since the last refresh
+RESETS = "tds_new_consumo_reinicio"  # per-day counter-reset adjustment (sparse)
+DAILY = "tds_new_consumo_diario"  # rollup table (native) or continuous aggregate (Timescale)
+MONTHLY = "tds_new_consumo_mensal"
+
+# Columns of the readings table, in COPY order.
+READING_COLUMNS = (
+    "time",
+    "conta_id",
+    "gateway_id",
+    "dispositivo_id",
+    "valor",
+    "unidade",
+    "payload_raw",
+)
