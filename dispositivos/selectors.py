@@ -9,15 +9,31 @@ from contas.models import Conta
 from .models import Dispositivo, Gateway
 
 
-def gateway_list(*, conta: Conta, search: str = "", online: bool | None = None) -> QuerySet:
+def gateway_list(
+    *,
+    conta: Conta,
+    search: str = "",
+    online: bool | None = None,
+    active: bool | None = None,
+) -> QuerySet:
+    """The account's gateways with their device count, optionally searched (código,
+    nome, MAC) and filtered by online status and by active flag."""
     qs = Gateway.objects.filter(conta=conta).annotate(num_dispositivos=Count("dispositivos"))
+    search = (search or "").strip()
     if search:
         qs = qs.filter(
             Q(codigo__icontains=search) | Q(nome__icontains=search) | Q(mac__icontains=search)
         )
     if online is not None:
         qs = qs.filter(is_online=online)
-    return qs.order_by("codigo")
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("codigo", "pk")
+
+
+def gateway_choices(*, conta: Conta) -> QuerySet:
+    """Gateways a device of the account may be attached to."""
+    return Gateway.objects.filter(conta=conta).order_by("codigo", "pk")
 
 
 def gateway_get(*, conta: Conta, pk) -> Gateway:
@@ -30,14 +46,27 @@ def gateway_get(*, conta: Conta, pk) -> Gateway:
 def dispositivo_list(
     *, conta: Conta, search: str = "", tipo: str = "", gateway_id=None
 ) -> QuerySet:
+    """The account's devices, optionally searched (código, nome, gateway código) and
+    filtered by tipo and gateway. A gateway id of another account simply matches nothing."""
     qs = Dispositivo.objects.filter(conta=conta).select_related("gateway")
+    search = (search or "").strip()
     if search:
-        qs = qs.filter(Q(codigo__icontains=search) | Q(nome__icontains=search))
+        qs = qs.filter(
+            Q(codigo__icontains=search)
+            | Q(nome__icontains=search)
+            | Q(gateway__codigo__icontains=search)
+        )
     if tipo:
         qs = qs.filter(tipo=tipo)
     if gateway_id:
         qs = qs.filter(gateway_id=gateway_id)
-    return qs.order_by("gateway__codigo", "codigo")
+    return qs.order_by("gateway__codigo", "codigo", "pk")
+
+
+def dispositivo_list_for_gateway(*, gateway: Gateway) -> QuerySet:
+    return Dispositivo.objects.filter(conta_id=gateway.conta_id, gateway=gateway).order_by(
+        "codigo", "pk"
+    )
 
 
 def dispositivo_get(*, conta: Conta, pk) -> Dispositivo:

@@ -1,0 +1,64 @@
+"""Forms of the accounts area, and the helper every app's forms use to show a
+service's ValidationError on the fields it names."""
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role
+
+
+def apply_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Adds a service's ValidationError to `form`: each error on its field when the
+    form has that field, otherwise as a non-field error (never lost)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        target = field if field in form.fields else None
+        if target is None and field != NON_FIELD_ERRORS:
+            errors = [ValidationError(f"{field}: {m}") for e in errors for m in e.messages]
+        form.add_error(target, errors)
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A ModelForm used only for fields, widgets and type conversion: model validation
+    and saving happen in the service, which raises field-keyed ValidationErrors that
+    the view hands to `apply_validation_error`. Skipping `_post_clean` keeps each
+    check in one place and each error shown once."""
+
+    def _post_clean(self):
+        pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)
+
+
+def bootstrapify(form: forms.BaseForm) -> forms.BaseForm:
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        else:
+            widget.attrs.setdefault("class", "form-control")
+    return form
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    role = forms.ChoiceField(label=_("Papel"), choices=Role.choices, initial=Role.LEITOR)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Papel"), choices=Role.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)

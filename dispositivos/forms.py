@@ -1,0 +1,128 @@
+"""Registry forms. They convert and render; the services validate and save (see
+contas.forms.ServiceModelForm)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contas.forms import ServiceModelForm, bootstrapify
+from contas.models import Conta
+
+from .models import Dispositivo, Gateway, TipoDispositivo
+from .selectors import gateway_choices
+
+
+class GatewayForm(ServiceModelForm):
+    class Meta:
+        model = Gateway
+        fields = [
+            "codigo",
+            "nome",
+            "mac",
+            "descricao",
+            "is_active",
+            "qte_max_dispositivos",
+            "intervalo_envio_segundos",
+            "latitude",
+            "longitude",
+        ]
+        widgets = {"descricao": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "mac": _(
+                "Aceita AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff ou aabbccddeeff; "
+                "é único em toda a plataforma."
+            )
+        }
+
+
+class DispositivoForm(ServiceModelForm):
+    # Declared (not generated from the model) so that no unscoped queryset is built at
+    # import; __init__ narrows it to the active account's gateways.
+    gateway = forms.ModelChoiceField(label=_("Gateway"), queryset=Gateway.objects.none())
+
+    class Meta:
+        model = Dispositivo
+        fields = [
+            "gateway",
+            "codigo",
+            "nome",
+            "tipo",
+            "tipo_medidor",
+            "slave_id",
+            "register_modbus",
+            "fator_conversao",
+            "unidade",
+            "is_active",
+        ]
+        help_texts = {
+            "unidade": _("Em branco: a unidade padrão do tipo (kWh, m³, °C…)."),
+            "tipo_medidor": _("Em branco: o padrão do tipo (acumulado ou instantâneo)."),
+        }
+
+    def __init__(self, *args, conta: Conta, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the active account's gateways: another account's id is "not a valid choice".
+        self.fields["gateway"].queryset = gateway_choices(conta=conta)
+        self.fields["tipo_medidor"].required = False
+        self.fields["unidade"].required = False
+
+    def clean_fator_conversao(self):
+        value = self.cleaned_data["fator_conversao"]
+        if value is not None and value <= 0:
+            raise forms.ValidationError(
+                _("O fator de conversão deve ser maior que zero."), code="min_value"
+            )
+        return value
+
+
+class GatewayFilterForm(forms.Form):
+    """List filters; an invalid value is ignored (the field is left out of cleaned_data)."""
+
+    q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Comunicação"),
+        required=False,
+        choices=[("", _("Todos")), ("online", _("Online")), ("offline", _("Offline"))],
+    )
+    ativo = forms.ChoiceField(
+        label=_("Situação"),
+        required=False,
+        choices=[("", _("Todos")), ("sim", _("Ativos")), ("nao", _("Inativos"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)
+
+    def selector_kwargs(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "search": data.get("q", ""),
+            "online": {"online": True, "offline": False}.get(data.get("status", "")),
+            "active": {"sim": True, "nao": False}.get(data.get("ativo", "")),
+        }
+
+
+class DispositivoFilterForm(forms.Form):
+    q = forms.CharField(label=_("Buscar"), required=False, max_length=100)
+    tipo = forms.ChoiceField(
+        label=_("Tipo"), required=False, choices=[("", _("Todos")), *TipoDispositivo.choices]
+    )
+    gateway = forms.ModelChoiceField(
+        label=_("Gateway"), required=False, queryset=Gateway.objects.none(), empty_label=_("Todos")
+    )
+
+    def __init__(self, *args, conta: Conta, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gateway"].queryset = gateway_choices(conta=conta)
+        bootstrapify(self)
+
+    def selector_kwargs(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        gateway = data.get("gateway")
+        return {
+            "search": data.get("q", ""),
+            "tipo": data.get("tipo", ""),
+            "gateway_id": gateway.pk if gateway else None,
+        }
