@@ -6,4 +6,7 @@ app_name = "contas"
 urlpatterns = [
     path("trocar/", views.conta_switch, name="switch"),
     path("membros/", views.member_list, name="member_list"),
+    path("membros/novo/", views.member_add, name="member_add"),
+    path("membros/<int:pk>/editar/", views.member_update, name="member_update"),
+    path("membros/<int:pk>/remover/", views.member_remove, name="member_remove"),
 ]

@@ -1,11 +1,18 @@
+"""Account pages: switching the active account and, for admins, managing members."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import services
+from .forms import MemberAddForm, MemberRoleForm, apply_validation_error
 from .middleware import SESSION_KEY
 from .permissions import MANAGE_MEMBERS, conta_required
-from .selectors import membership_list
+from .selectors import membership_get, membership_list
 
 
 @require_POST
@@ -24,6 +31,71 @@ def conta_switch(request):
 def member_list(request):
     return render(
         request,
-        "placeholder.html",
-        {"title": "membros", "members": membership_list(conta=request.conta)},
+        "contas/member_list.html",
+        {"members": membership_list(conta=request.conta)},
+    )
+
+
+@conta_required(*MANAGE_MEMBERS)
+def member_add(request):
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership, invited = services.member_add(
+                conta=request.conta,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            if invited:
+                text = _("Convite enviado para %(email)s.")
+            else:
+                text = _("%(email)s adicionado à conta.")
+            messages.success(request, text % {"email": membership.user.email})
+            return redirect("contas:member_list")
+    return render(request, "contas/member_add.html", {"form": form})
+
+
+@conta_required(*MANAGE_MEMBERS)
+def member_update(request, pk):
+    membership = membership_get(conta=request.conta, pk=pk)
+    form = MemberRoleForm(request.POST or None, initial={"role": membership.role})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_change_role(membership=membership, role=form.cleaned_data["role"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("Papel de %(email)s alterado.") % {"email": membership.user.email}
+            )
+            return redirect("contas:member_list")
+    return render(request, "contas/member_form.html", {"form": form, "membership": membership})
+
+
+@conta_required(*MANAGE_MEMBERS)
+def member_remove(request, pk):
+    membership = membership_get(conta=request.conta, pk=pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.member_remove(membership=membership)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request, _("%(email)s removido da conta.") % {"email": membership.user.email}
+            )
+            if membership.user_id == request.user.pk:
+                return redirect("home")
+            return redirect("contas:member_list")
+    return render(
+        request,
+        "contas/member_confirm_remove.html",
+        {"membership": membership, "error": error},
+        status=400 if error else 200,
     )

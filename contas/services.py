@@ -1,0 +1,104 @@
+"""Writes of the accounts area: members of an account (add/invite, change role, remove).
+
+Rule: an account always keeps at least one admin. The account row is locked while a
+change that could remove an admin is checked, so two admins demoting each other at the
+same moment cannot leave the account without one.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from .models import Conta, ContaMembership, Role
+
+
+def _lock_conta(conta: Conta) -> Conta:
+    return Conta.objects.select_for_update().get(pk=conta.pk)
+
+
+def _other_admins(membership: ContaMembership) -> int:
+    return (
+        ContaMembership.objects.filter(conta_id=membership.conta_id, role=Role.ADMIN)
+        .exclude(pk=membership.pk)
+        .count()
+    )
+
+
+def invite_link(*, user, base_url: str) -> str:
+    """A one-time link where the invited user sets a password (Django's reset flow)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return base_url.rstrip("/") + path
+
+
+def _send_invite(*, user, conta: Conta, invited_by, base_url: str) -> None:
+    context = {
+        "conta": conta,
+        "invited_by": invited_by,
+        "link": invite_link(user=user, base_url=base_url),
+        "user": user,
+    }
+    subject = render_to_string("contas/email/convite_assunto.txt", context).strip()
+    body = render_to_string("contas/email/convite.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+
+
+@transaction.atomic
+def member_add(
+    *, conta: Conta, email: str, role: str, invited_by=None, base_url: str
+) -> tuple[ContaMembership, bool]:
+    """Adds the user with `email` to the account with `role`. An unknown e-mail gets a new
+    user without a usable password and an invitation e-mail to set one (sent after commit).
+    Returns (membership, invited)."""
+    email = get_user_model().objects.normalize_email(email.strip()).lower()
+    if role not in Role.values:
+        raise ValidationError({"role": _("Papel inválido.")})
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email).first()
+    invited = user is None
+    if invited:
+        user = User.objects.create_user(email=email, password=None)
+    elif ContaMembership.objects.filter(conta=conta, user=user).exists():
+        raise ValidationError({"email": _("Este usuário já é membro da conta.")})
+    membership = ContaMembership(conta=conta, user=user, role=role)
+    membership.full_clean()
+    membership.save()
+    if invited:
+        transaction.on_commit(
+            lambda: _send_invite(user=user, conta=conta, invited_by=invited_by, base_url=base_url)
+        )
+    return membership, invited
+
+
+@transaction.atomic
+def member_change_role(*, membership: ContaMembership, role: str) -> ContaMembership:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Papel inválido.")})
+    _lock_conta(membership.conta)
+    membership = ContaMembership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_admins(membership):
+        raise ValidationError(
+            {"role": _("A conta precisa de pelo menos um administrador; este é o último.")}
+        )
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: ContaMembership) -> None:
+    _lock_conta(membership.conta)
+    membership = ContaMembership.objects.select_for_update().get(pk=membership.pk)
+    if membership.role == Role.ADMIN and not _other_admins(membership):
+        raise ValidationError(_("O último administrador da conta não pode ser removido."))
+    membership.delete()
