@@ -31,3 +31,11 @@ class ContaAdmin(admin.ModelAdmin):
     search_fields = ["nome", "slug"]
     prepopulated_fields = {"slug": ["nome"]}
     inlines = [MembershipInline]
+
+
+@admin.register(ContaMembership)
+class ContaMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "conta", "role", "created_at"]
+    list_filter = ["role", "conta"]
+    search_fields = ["user__email", "conta__nome"]
+    autocomplete_fields = ["user", "conta"]
