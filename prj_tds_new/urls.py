@@ -10,7 +10,7 @@ urlpatterns = [
     path("conta/", include("contas.urls")),
     path("entrar/", auth_views.LoginView.as_view(), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
-    path("senha/", include("django.contrib.auth.urls")),
+    path("senha/", include("contas.urls_auth")),
     path("registro/", include("dispositivos.urls")),
     path("telemetria/", include("telemetria.urls")),
     path("ingestao/", include("ingestao.urls")),
