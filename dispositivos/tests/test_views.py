@@ -320,3 +320,14 @@ def test_other_apps_can_add_panels_to_the_gateway_page(as_role, registry_a, sett
         panels.unregister_gateway_panel(template_name="painel_teste.html")
     with pytest.raises(ValueError, match="slot"):
         panels.register_gateway_panel(slot="nope", template_name="x.html")
+
+
+def test_403_and_404_pages_are_in_portuguese(as_role, registry_a):
+    gw, _ = registry_a
+    client = as_role("leitor")
+    forbidden = client.get(reverse("dispositivos:gateway_update", args=[gw.pk]))
+    assert forbidden.status_code == 403
+    assert "Acesso negado" in forbidden.content.decode()
+    missing = client.get(reverse("dispositivos:gateway_detail", args=[gw.pk + 1000]))
+    assert missing.status_code == 404
+    assert "Página não encontrada" in missing.content.decode()
