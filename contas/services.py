@@ -102,3 +102,15 @@ def member_remove(*, membership: ContaMembership) -> None:
     if membership.role == Role.ADMIN and not _other_admins(membership):
         raise ValidationError(_("O último administrador da conta não pode ser removido."))
     membership.delete()
+
+
+def member_resend_invite(*, membership: ContaMembership, invited_by=None, base_url: str) -> None:
+    """Sends the invitation again to a member who has not set a password yet."""
+    user = membership.user
+    if user.has_usable_password():
+        raise ValidationError(_('Este membro já definiu a senha; use "Esqueceu a senha?".'))
+    transaction.on_commit(
+        lambda: _send_invite(
+            user=user, conta=membership.conta, invited_by=invited_by, base_url=base_url
+        )
+    )

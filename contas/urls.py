@@ -9,4 +9,9 @@ urlpatterns = [
     path("membros/novo/", views.member_add, name="member_add"),
     path("membros/<int:pk>/editar/", views.member_update, name="member_update"),
     path("membros/<int:pk>/remover/", views.member_remove, name="member_remove"),
+    path(
+        "membros/<int:pk>/reenviar-convite/",
+        views.member_resend_invite,
+        name="member_resend_invite",
+    ),
 ]

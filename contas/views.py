@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import MemberAddForm, MemberRoleForm, apply_validation_error
 from .middleware import SESSION_KEY
+from .models import Role
 from .permissions import MANAGE_MEMBERS, conta_required
 from .selectors import membership_get, membership_list
 
@@ -73,6 +74,8 @@ def member_update(request, pk):
             messages.success(
                 request, _("Papel de %(email)s alterado.") % {"email": membership.user.email}
             )
+            if membership.user_id == request.user.pk and form.cleaned_data["role"] != Role.ADMIN:
+                return redirect("home")  # no longer allowed on the member pages
             return redirect("contas:member_list")
     return render(request, "contas/member_form.html", {"form": form, "membership": membership})
 
@@ -99,3 +102,22 @@ def member_remove(request, pk):
         {"membership": membership, "error": error},
         status=400 if error else 200,
     )
+
+
+@require_POST
+@conta_required(*MANAGE_MEMBERS)
+def member_resend_invite(request, pk):
+    membership = membership_get(conta=request.conta, pk=pk)
+    try:
+        services.member_resend_invite(
+            membership=membership,
+            invited_by=request.user,
+            base_url=request.build_absolute_uri("/"),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Convite reenviado para %(email)s.") % {"email": membership.user.email}
+        )
+    return redirect("contas:member_list")

@@ -16,7 +16,7 @@ from contas.models import Conta
 
 from .events import publish_registry_changed
 from .mac import normalize_mac
-from .models import Dispositivo, Gateway
+from .models import TIPO_DEFAULTS, Dispositivo, Gateway
 
 
 def _msg_mac_taken() -> str:
@@ -184,10 +184,24 @@ def dispositivo_create(*, gateway: Gateway, **data) -> Dispositivo:
     return dispositivo
 
 
+def _follow_tipo_defaults(dispositivo: Dispositivo, data: dict) -> None:
+    """When the tipo changes, a unit / meter kind still equal to the old tipo's default
+    follows the new tipo (a water meter re-typed as energy should not keep m³)."""
+    new_tipo = data.get("tipo")
+    if not new_tipo or new_tipo == dispositivo.tipo:
+        return
+    old_unit, old_kind = TIPO_DEFAULTS.get(dispositivo.tipo, ("", ""))
+    if data.get("unidade", dispositivo.unidade) == old_unit:
+        data["unidade"] = ""
+    if data.get("tipo_medidor", dispositivo.tipo_medidor) == old_kind:
+        data["tipo_medidor"] = ""
+
+
 @transaction.atomic
 def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     new_gateway = data.pop("gateway", None)
     data.pop("conta", None)
+    _follow_tipo_defaults(dispositivo, data)
     extra: dict = {}
     if new_gateway is not None and new_gateway.pk != dispositivo.gateway_id:
         if new_gateway.conta_id != dispositivo.conta_id:

@@ -195,11 +195,13 @@ def test_another_accounts_membership_id_is_404_and_changes_nothing(
     client.force_login(admin_a)
     before = _snapshot()
     for target in (foreign, extra):
-        for name in ("contas:member_update", "contas:member_remove"):
+        for name in ("contas:member_update", "contas:member_remove", "contas:member_resend_invite"):
             url = reverse(name, args=[target.pk])
-            assert client.get(url).status_code == 404
+            if name != "contas:member_resend_invite":  # POST-only
+                assert client.get(url).status_code == 404
             assert client.post(url, {"role": "leitor"}).status_code == 404
     assert _snapshot() == before
+    assert mail.outbox == []
 
 
 def test_two_admins_demoting_each_other_keeps_one_admin(conta_a, admin_a):
@@ -210,3 +212,37 @@ def test_two_admins_demoting_each_other_keeps_one_admin(conta_a, admin_a):
     with pytest.raises(services.ValidationError):
         services.member_change_role(membership=second, role=Role.LEITOR)
     assert ContaMembership.objects.filter(conta=conta_a, role=Role.ADMIN).count() == 1
+
+
+def test_resend_invite_to_a_pending_member(
+    admin_client, conta_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("contas:member_add"), {"email": "p@example.com", "role": "leitor"}
+        )
+    m = ContaMembership.objects.get(user__email="p@example.com")
+    page = admin_client.get(reverse("contas:member_list")).content.decode()
+    assert "Convite pendente" in page
+    assert reverse("contas:member_resend_invite", args=[m.pk]) in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("contas:member_resend_invite", args=[m.pk]), follow=True
+        )
+    assert "Convite reenviado" in response.content.decode()
+    assert [msg.to for msg in mail.outbox] == [["p@example.com"], ["p@example.com"]]
+
+
+def test_resend_invite_refused_for_a_member_with_a_password(admin_client, leitor_a):
+    m = ContaMembership.objects.get(user=leitor_a)
+    response = admin_client.post(reverse("contas:member_resend_invite", args=[m.pk]), follow=True)
+    assert "já definiu a senha" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_resend_invite_is_post_only_and_admin_only(client, conta_a, operador_a, leitor_a):
+    m = ContaMembership.objects.get(user=leitor_a)
+    url = reverse("contas:member_resend_invite", args=[m.pk])
+    client.force_login(operador_a)
+    assert client.post(url).status_code == 403
+    assert client.get(url).status_code == 405

@@ -296,3 +296,20 @@ def test_deleting_a_gateway_deletes_its_devices(gw):
     services.gateway_delete(gateway=gw)
     assert not Gateway.objects.filter(pk=gw.pk).exists()
     assert not Dispositivo.objects.exists()
+
+
+def test_changing_tipo_moves_default_unit_and_kind_along(gw):
+    d = _device(gw, tipo="AGUA")
+    assert (d.unidade, d.tipo_medidor) == ("m³", TipoMedidor.ACUMULADO)
+    services.dispositivo_update(
+        dispositivo=d, tipo="TEMP", unidade=d.unidade, tipo_medidor=d.tipo_medidor
+    )
+    d.refresh_from_db()
+    assert (d.unidade, d.tipo_medidor) == ("°C", TipoMedidor.INSTANTANEO)
+
+
+def test_changing_tipo_keeps_a_custom_unit(gw):
+    d = _device(gw, tipo="ENERGIA", unidade="Wh")
+    services.dispositivo_update(dispositivo=d, tipo="GAS", unidade="Wh")
+    d.refresh_from_db()
+    assert d.unidade == "Wh"
