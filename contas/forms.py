@@ -2,7 +2,7 @@
 service's ValidationError on the fields it names."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
@@ -32,6 +32,15 @@ class ServiceModelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The model fields' own validators (ranges, MAC format) also run in the form, so
+        # that every such error shows on the first submit, alongside "required" errors.
+        for name, field in self.fields.items():
+            try:
+                model_field = self._meta.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            extra = [v for v in model_field.validators if v not in field.validators]
+            field.validators = [*field.validators, *extra]
         bootstrapify(self)
 
 

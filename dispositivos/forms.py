@@ -2,6 +2,7 @@
 contas.forms.ServiceModelForm)."""
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from contas.forms import ServiceModelForm, bootstrapify
@@ -64,6 +65,9 @@ class DispositivoForm(ServiceModelForm):
         self.fields["gateway"].queryset = gateway_choices(conta=conta)
         self.fields["tipo_medidor"].required = False
         self.fields["unidade"].required = False
+        # "> 0" is said by clean_fator_conversao, in words rather than as 0.000001.
+        fator = self.fields["fator_conversao"]
+        fator.validators = [v for v in fator.validators if not isinstance(v, MinValueValidator)]
 
     def clean_fator_conversao(self):
         value = self.cleaned_data["fator_conversao"]

@@ -112,7 +112,9 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "pt-br"
-LANGUAGES = [("pt-br", _("Portuguese (Brazil)")), ("en", _("English"))]
+# pt-BR only: the UI texts are written in Portuguese; offering "en" made browsers set to
+# English get Django's own messages in English mixed into Portuguese pages.
+LANGUAGES = [("pt-br", _("Portuguese (Brazil)"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Sao_Paulo"
 USE_I18N = True

@@ -159,3 +159,20 @@ def test_device_gateway_choices_are_only_the_active_accounts(admin_client, gw, c
     response = _post_device(admin_client, foreign)
     assert "escolha válida" in field_error(response, "gateway")
     assert not Dispositivo.objects.exists()
+
+
+def test_all_errors_show_on_the_first_submit(admin_client, gw):
+    """Range and format errors appear together with "required" ones, not one round later."""
+    response = _post_device(admin_client, gw, tipo="", slave_id=300, register_modbus="")
+    assert fields_with_errors(response) == {"tipo", "slave_id", "register_modbus"}
+    gw_response = _post_gateway(admin_client, nome="", mac="xx")
+    assert fields_with_errors(gw_response) == {"nome", "mac"}
+
+
+def test_browser_asking_for_english_still_gets_portuguese(admin_client, gw):
+    response = admin_client.post(
+        reverse("dispositivos:dispositivo_create"),
+        _device_post(gw, tipo=""),
+        HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9",
+    )
+    assert field_error(response, "tipo") == "Este campo é obrigatório."
