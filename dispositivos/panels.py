@@ -13,12 +13,17 @@ the registry: in their AppConfig.ready() they call
 The template is included in the slot's block of dispositivos/gateway_detail.html with
 `gateway`, `can_edit`, `request` and `panel_context` (the dict `context` returned).
 `context` runs inside the request's account scope; it must read through selectors.
+
+The device page has one slot, "dispositivo_telemetry" (context gets the device, and
+the template `dispositivo`, `gateway`, `can_edit`, `panel_context`).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-SLOTS = ("telemetry", "certificates")
+GATEWAY_SLOTS = ("telemetry", "certificates")
+DISPOSITIVO_SLOTS = ("dispositivo_telemetry",)
+SLOTS = GATEWAY_SLOTS + DISPOSITIVO_SLOTS
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,21 @@ def unregister_gateway_panel(*, template_name: str) -> None:
     _panels.pop(template_name, None)
 
 
-def gateway_panels(*, request, gateway) -> dict[str, list[dict]]:
-    """{slot: [{"template_name": ..., "context": {...}}, ...]} for the page."""
-    result: dict[str, list[dict]] = {slot: [] for slot in SLOTS}
+def _panels_for(slots, request, obj) -> dict[str, list[dict]]:
+    result: dict[str, list[dict]] = {slot: [] for slot in slots}
     for panel in sorted(_panels.values(), key=lambda p: (p.order, p.template_name)):
-        extra = panel.context(request, gateway) if panel.context else {}
-        result[panel.slot].append({"template_name": panel.template_name, "context": extra or {}})
+        if panel.slot in result:
+            extra = panel.context(request, obj) if panel.context else {}
+            result[panel.slot].append(
+                {"template_name": panel.template_name, "context": extra or {}}
+            )
     return result
+
+
+def gateway_panels(*, request, gateway) -> dict[str, list[dict]]:
+    """{slot: [{"template_name": ..., "context": {...}}, ...]} for the gateway page."""
+    return _panels_for(GATEWAY_SLOTS, request, gateway)
+
+
+def dispositivo_panels(*, request, dispositivo) -> dict[str, list[dict]]:
+    return _panels_for(DISPOSITIVO_SLOTS, request, dispositivo)

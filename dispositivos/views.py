@@ -16,7 +16,7 @@ from contas.permissions import EDIT_REGISTRY, conta_required
 
 from . import selectors, services
 from .forms import DispositivoFilterForm, DispositivoForm, GatewayFilterForm, GatewayForm
-from .panels import gateway_panels
+from .panels import dispositivo_panels, gateway_panels
 
 PAGE_SIZE = 25
 
@@ -139,6 +139,7 @@ def dispositivo_detail(request, pk):
             "dispositivo": dispositivo,
             "gateway": dispositivo.gateway,
             "can_edit": _can_edit(request),
+            "panels": dispositivo_panels(request=request, dispositivo=dispositivo),
         },
     )
 

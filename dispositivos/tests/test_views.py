@@ -307,17 +307,25 @@ def test_other_apps_can_add_panels_to_the_gateway_page(as_role, registry_a, sett
     )
     engine = {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}
     settings.TEMPLATES = [engine, *settings.TEMPLATES[1:]]  # assignment resets the engines
-    gw, _ = registry_a
+    gw, d = registry_a
     panels.register_gateway_panel(
         slot="certificates",
         template_name="painel_teste.html",
         context=lambda request, gateway: {"extra": f"certs de {gateway.codigo}"},
     )
+    (tmp_path / "painel_disp.html").write_text("<p>leituras de {{ dispositivo.codigo }}</p>")
+    panels.register_gateway_panel(slot="dispositivo_telemetry", template_name="painel_disp.html")
     try:
-        html = as_role("leitor").get(reverse("dispositivos:gateway_detail", args=[gw.pk]))
-        assert "GW-A / certs de GW-A" in html.content.decode()
+        client = as_role("leitor")
+        html = client.get(reverse("dispositivos:gateway_detail", args=[gw.pk])).content.decode()
+        assert "GW-A / certs de GW-A" in html
+        assert "leituras de" not in html
+        html = client.get(reverse("dispositivos:dispositivo_detail", args=[d.pk])).content.decode()
+        assert "leituras de D01" in html
+        assert "certs de" not in html
     finally:
         panels.unregister_gateway_panel(template_name="painel_teste.html")
+        panels.unregister_gateway_panel(template_name="painel_disp.html")
     with pytest.raises(ValueError, match="slot"):
         panels.register_gateway_panel(slot="nope", template_name="x.html")
 
