@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class TelemetriaConfig(AppConfig):
     name = "telemetria"
     verbose_name = _("Telemetria")
+
+    def ready(self):
+        from dispositivos.panels import register_gateway_panel
+
+        from .views import gateway_panel_context
+
+        # Each device's latest value, status and sparkline on the registry's gateway page.
+        register_gateway_panel(
+            slot="telemetry",
+            template_name="telemetria/partials/gateway_panel.html",
+            context=gateway_panel_context,
+        )

@@ -1,8 +1,98 @@
+"""Pages of the telemetry: the dashboard and the gateway telemetry panel."""
+
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from contas.permissions import conta_required
+from dispositivos.selectors import dispositivo_list, gateway_get
+
+from . import selectors
+from .api.serializers import dispositivo_dict, iso
+from .periodos import CHOICES, DEFAULT
+
+
+def _js_labels() -> dict:
+    return {
+        "online": _("online"),
+        "offline": _("offline"),
+        "media": _("média"),
+        "minimo": _("mínimo"),
+        "maximo": _("máximo"),
+        "soma": _("soma"),
+        "registrador": _("leitura do registrador"),
+        "consumo": _("Consumo"),
+        "sem_consumo": _("Sem medidores de consumo."),
+        "pontos": _("{n} pontos, intervalo de {bucket}"),
+        "erro": _("Não foi possível carregar a série."),
+        "intervalo_invalido": _("Informe início e fim, com o fim depois do início."),
+    }
+
+
+def _urls() -> dict:
+    return {
+        "sse": reverse("telemetria:live_events"),
+        "resumo": reverse("telemetria:api_resumo"),
+        "gateways": reverse("telemetria:api_gateways"),
+        "ultimas": reverse("telemetria:api_ultimas"),
+        "consumo": reverse("telemetria:api_consumo"),
+        "serie": reverse("telemetria:api_serie", args=[0]).replace("/0/", "/{id}/"),
+        "csv": reverse("telemetria:csv_dispositivo", args=[0]).replace("/0.", "/{id}."),
+        "gateway": reverse("telemetria:api_gateway", args=[0]).replace("/0/", "/{id}/"),
+    }
 
 
 @conta_required()
 def dashboard(request):
-    return render(request, "placeholder.html", {"title": "telemetria"})
+    conta = request.conta
+    gateways = list(selectors.gateway_status_list(conta=conta))
+    dispositivos = [dispositivo_dict(d) for d in dispositivo_list(conta=conta)]
+    config = {
+        "urls": _urls(),
+        "labels": _js_labels(),
+        "periodo": DEFAULT,
+        "dispositivos": dispositivos,
+        "gateways": [
+            {"id": g.pk, "codigo": g.codigo, "is_online": g.is_online, "last_seen": iso(g.last_seen)}
+            for g in gateways
+        ],
+    }
+    return render(
+        request,
+        "telemetria/dashboard.html",
+        {
+            "cards": selectors.dashboard_cards(conta=conta),
+            "gateways": gateways,
+            "dispositivos": dispositivos,
+            "latest": selectors.latest_readings(conta=conta, limit=50),
+            "periodos": CHOICES,
+            "periodo_inicial": DEFAULT,
+            "csv_dispositivo_url": config["urls"]["csv"],
+            "config": config,
+        },
+    )
+
+
+def gateway_panel_context(request, gateway) -> dict:
+    """Context of the panel on the registry's gateway page (dispositivos.panels)."""
+    rows = selectors.dispositivos_with_latest(conta=request.conta, gateway=gateway)
+    return {
+        "rows": rows,
+        "config": {
+            "urls": _urls(),
+            "labels": _js_labels(),
+            "gateway": {"id": gateway.pk, "is_online": gateway.is_online},
+            "dispositivos": [dispositivo_dict(d) for d, _latest in rows],
+        },
+    }
+
+
+@conta_required()
+def gateway(request, pk):
+    """The telemetry of one gateway on its own page (the same panel as the registry's)."""
+    gw = gateway_get(conta=request.conta, pk=pk)
+    return render(
+        request,
+        "telemetria/gateway.html",
+        {"gateway": gw, "panel_context": gateway_panel_context(request, gw)},
+    )

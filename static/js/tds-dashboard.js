@@ -1,0 +1,335 @@
+/* The telemetry dashboard: charts from the JSON API, live updates over SSE. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("tds-config").textContent);
+  var F = window.TDSFormat;
+  var L = cfg.labels;
+  var MAX_LATEST = 50;
+  var RELATIVE_MS = { "1h": 3600e3, "24h": 86400e3, "7d": 7 * 86400e3, "30d": 30 * 86400e3 };
+
+  var devices = {};
+  cfg.dispositivos.forEach(function (d) { devices[d.id] = d; });
+  var gateways = {};
+  cfg.gateways.forEach(function (g) { gateways[g.id] = g; });
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.status + " " + url);
+        return r.json();
+      });
+  }
+
+  /* ---------- cards ---------- */
+  function setText(id, text) { var el = document.getElementById(id); if (el) el.textContent = text; }
+
+  function recountGateways() {
+    var on = 0, off = 0;
+    Object.keys(gateways).forEach(function (k) { if (gateways[k].is_online) on++; else off++; });
+    setText("card-gw-online", on);
+    setText("card-gw-offline", off);
+  }
+
+  function renderCards(c) {
+    setText("card-gw-online", c.gateways_online);
+    setText("card-gw-offline", c.gateways_offline);
+    setText("card-dispositivos", c.dispositivos);
+    var el = document.getElementById("card-leituras-hoje");
+    el.dataset.value = c.leituras_hoje;
+    el.textContent = F.number(c.leituras_hoje);
+    var rej = document.querySelector("#card-rejeitadas a");
+    if (rej) rej.textContent = F.number(c.rejeitadas_24h);
+  }
+
+  function todayKey() { return F.dateTime(new Date().toISOString()).slice(0, 10); }
+
+  /* ---------- gateways ---------- */
+  function renderGatewayStatus(id, isOnline, lastSeen) {
+    var g = gateways[id];
+    if (!g) return;
+    g.is_online = isOnline;
+    var row = document.querySelector('#gateways-body tr[data-gateway-id="' + id + '"]');
+    if (row) {
+      row.dataset.online = isOnline ? "1" : "0";
+      var dot = row.querySelector(".status-dot");
+      dot.classList.toggle("status-online", isOnline);
+      dot.classList.toggle("status-offline", !isOnline);
+      row.querySelector(".gw-status-text").textContent = isOnline ? L.online : L.offline;
+      if (lastSeen) {
+        var cell = row.querySelector(".gw-last-seen");
+        cell.dataset.time = lastSeen;
+        cell.textContent = F.dateTime(lastSeen).slice(0, 16);
+      }
+    }
+    recountGateways();
+  }
+
+  /* ---------- latest readings ---------- */
+  var latestBody = document.getElementById("latest-body");
+
+  function readingRow(r) {
+    var dev = devices[r.dispositivo_id] || {};
+    var gw = gateways[r.gateway_id] || {};
+    var tr = document.createElement("tr");
+    tr.dataset.dispositivoId = r.dispositivo_id;
+    tr.innerHTML =
+      '<td class="text-nowrap small">' + F.escape(F.dateTime(r.time)) + "</td>" +
+      "<td>" + F.escape(r.gateway_codigo || gw.codigo || "") + "</td>" +
+      "<td>" + F.escape(r.dispositivo_codigo || dev.codigo || "") + "</td>" +
+      '<td class="text-end text-nowrap">' + F.escape(F.number(r.valor)) + " " + F.escape(r.unidade || dev.unidade || "") + "</td>";
+    return tr;
+  }
+
+  function prependReadings(readings) {
+    // Newest first: the event lists a batch; show its latest on top.
+    var sorted = readings.slice().sort(function (a, b) { return Date.parse(a.time) - Date.parse(b.time); });
+    sorted.forEach(function (r) { latestBody.insertBefore(readingRow(r), latestBody.firstChild); });
+    while (latestBody.children.length > MAX_LATEST) latestBody.removeChild(latestBody.lastChild);
+  }
+
+  function renderLatest(readings) {
+    latestBody.replaceChildren.apply(latestBody, readings.map(readingRow));
+  }
+
+  /* ---------- time series ---------- */
+  var serieCanvas = document.getElementById("serie-chart");
+  var serieSelect = document.getElementById("serie-dispositivo");
+  var serieChart = null;
+  var serieState = { periodo: cfg.periodo, inicio: null, fim: null, device: null, requestSeq: 0 };
+
+  function seriesUrl() {
+    var url = cfg.urls.serie.replace("{id}", serieState.device) + "?periodo=" + encodeURIComponent(serieState.periodo);
+    if (serieState.periodo === "custom") {
+      url += "&inicio=" + encodeURIComponent(serieState.inicio) + "&fim=" + encodeURIComponent(serieState.fim);
+    }
+    return url;
+  }
+
+  function csvLinks(data) {
+    ["serie-csv", "serie-csv-br"].forEach(function (id) {
+      var a = document.getElementById(id);
+      if (!a) return;
+      var url = cfg.urls.csv.replace("{id}", serieState.device) +
+        "?inicio=" + encodeURIComponent(data.inicio) + "&fim=" + encodeURIComponent(data.fim);
+      if (id === "serie-csv-br") url += "&formato=br";
+      a.href = url;
+    });
+  }
+
+  function datasetsFor(kind, pontos, unidade) {
+    function pts(field) {
+      return pontos.map(function (p) { return { x: Date.parse(p.t), y: p[field] === null ? null : Number(p[field]) }; });
+    }
+    if (kind === "INSTANTANEO") {
+      return [
+        { label: L.media + " (" + unidade + ")", data: pts("avg"), borderWidth: 2, pointRadius: 0, tension: 0.2 },
+        { label: L.minimo, data: pts("min"), borderWidth: 1, pointRadius: 0, borderDash: [4, 3] },
+        { label: L.maximo, data: pts("max"), borderWidth: 1, pointRadius: 0, borderDash: [4, 3] }
+      ];
+    }
+    if (kind === "INTERVALO") {
+      return [{ type: "bar", label: L.soma + " (" + unidade + ")", data: pts("sum") }];
+    }
+    return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
+  }
+
+  function drawSeries(data) {
+    var dev = data.dispositivo;
+    var datasets = datasetsFor(dev.tipo_medidor, data.pontos, dev.unidade);
+    var xmin = Date.parse(data.inicio), xmax = Date.parse(data.fim);
+    if (!serieChart) {
+      serieChart = new Chart(serieCanvas, {
+        type: "line",
+        data: { datasets: datasets },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
+          interaction: { mode: "nearest", axis: "x", intersect: false },
+          scales: {
+            x: { type: "linear", min: xmin, max: xmax, ticks: { maxTicksLimit: 7, callback: function (v) { return F.shortDateTime(v); } } },
+            y: { title: { display: true, text: dev.unidade } }
+          },
+          plugins: {
+            tooltip: { callbacks: {
+              title: function (items) { return items.length ? F.dateTime(new Date(items[0].parsed.x).toISOString()) : ""; },
+              label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y); }
+            } }
+          }
+        }
+      });
+    } else {
+      serieChart.data.datasets = datasets;
+      serieChart.options.scales.x.min = xmin;
+      serieChart.options.scales.x.max = xmax;
+      serieChart.options.scales.y.title.text = dev.unidade;
+      serieChart.update();
+    }
+    serieCanvas.dataset.periodo = data.periodo;
+    serieCanvas.dataset.points = data.pontos.length;
+    serieCanvas.dataset.dispositivo = dev.id;
+    serieCanvas.dataset.version = String(Number(serieCanvas.dataset.version || 0) + 1);
+    var info = document.getElementById("serie-info");
+    info.textContent = L.pontos.replace("{n}", data.pontos.length).replace("{bucket}", data.bucket_label);
+    csvLinks(data);
+  }
+
+  function loadSeries() {
+    if (!serieCanvas || !serieState.device) return Promise.resolve();
+    var seq = ++serieState.requestSeq;
+    return getJSON(seriesUrl()).then(function (data) {
+      if (seq === serieState.requestSeq) drawSeries(data);
+    }).catch(function (e) {
+      var err = document.getElementById("serie-erro");
+      if (err) err.textContent = L.erro;
+      console.error(e);
+    });
+  }
+
+  function appendLiveToSeries(readings) {
+    if (!serieChart || !(serieState.periodo in RELATIVE_MS)) return;
+    var now = Date.now();
+    var changed = false;
+    readings.forEach(function (r) {
+      if (String(r.dispositivo_id) !== String(serieState.device)) return;
+      var ds = serieChart.data.datasets[0];
+      ds.data.push({ x: Date.parse(r.time), y: Number(r.valor) });
+      changed = true;
+    });
+    if (!changed) return;
+    var min = now - RELATIVE_MS[serieState.periodo];
+    serieChart.options.scales.x.min = min;
+    serieChart.options.scales.x.max = Math.max(now, serieChart.options.scales.x.max);
+    var ds0 = serieChart.data.datasets[0].data;
+    while (ds0.length && ds0[0].x < min) ds0.shift();
+    if (ds0.length > 1200) { loadSeries(); return; }  // keep it bucketed on the server
+    serieChart.update("none");
+    serieCanvas.dataset.points = ds0.length;
+  }
+
+  if (serieCanvas) {
+    serieState.device = serieSelect.value;
+    serieSelect.addEventListener("change", function () { serieState.device = serieSelect.value; loadSeries(); });
+    document.querySelectorAll("#serie-periodos [data-periodo]").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        document.querySelectorAll("#serie-periodos [data-periodo]").forEach(function (b) { b.classList.toggle("active", b === btn); });
+        var custom = document.getElementById("serie-custom");
+        if (btn.dataset.periodo === "custom") {
+          custom.classList.remove("d-none");
+          return;  // drawn on "Aplicar"
+        }
+        custom.classList.add("d-none");
+        serieState.periodo = btn.dataset.periodo;
+        loadSeries();
+      });
+    });
+    document.getElementById("serie-custom").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var ini = document.getElementById("serie-inicio").value;
+      var fim = document.getElementById("serie-fim").value;
+      var err = document.getElementById("serie-erro");
+      if (!ini || !fim || ini >= fim) { err.textContent = L.intervalo_invalido; return; }
+      err.textContent = "";
+      serieState.periodo = "custom";
+      serieState.inicio = ini;  // local wall time of America/Sao_Paulo; the server reads it so
+      serieState.fim = fim;
+      loadSeries();
+    });
+    loadSeries();
+  }
+
+  /* ---------- monthly consumption ---------- */
+  var consumoCharts = [];
+
+  function drawConsumo(data) {
+    var box = document.getElementById("consumo-charts");
+    consumoCharts.forEach(function (c) { c.destroy(); });
+    consumoCharts = [];
+    box.replaceChildren();
+    var byUnit = {};
+    data.dispositivos.forEach(function (d) {
+      if (d.tipo_medidor === "INSTANTANEO") return;  // temperature: no consumption
+      (byUnit[d.unidade] = byUnit[d.unidade] || []).push(d);
+    });
+    var units = Object.keys(byUnit);
+    if (!units.length) {
+      var p = document.createElement("p");
+      p.className = "text-body-secondary small mb-0";
+      p.textContent = L.sem_consumo;
+      box.appendChild(p);
+      return;
+    }
+    units.forEach(function (unit) {
+      var title = document.createElement("div");
+      title.className = "small fw-semibold mt-2";
+      title.textContent = L.consumo + " (" + unit + ")";
+      var wrap = document.createElement("div");
+      wrap.className = "tds-chart tds-chart-sm";
+      var canvas = document.createElement("canvas");
+      canvas.dataset.unidade = unit;
+      canvas.className = "consumo-chart";
+      wrap.appendChild(canvas);
+      box.appendChild(title);
+      box.appendChild(wrap);
+      var chart = new Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.meses.map(F.month),
+          datasets: byUnit[unit].map(function (d) {
+            return { label: d.gateway_codigo + " · " + d.codigo, data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
+          })
+        },
+        options: {
+          animation: false, responsive: true, maintainAspectRatio: false,
+          scales: { y: { beginAtZero: true, title: { display: true, text: unit } } },
+          plugins: { tooltip: { callbacks: { label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y) + " " + unit; } } } }
+        }
+      });
+      consumoCharts.push(chart);
+    });
+    box.dataset.loaded = "1";
+  }
+
+  function loadConsumo() {
+    return getJSON(cfg.urls.consumo).then(drawConsumo).catch(function (e) { console.error(e); });
+  }
+
+  /* ---------- live ---------- */
+  function resync() {
+    getJSON(cfg.urls.resumo).then(renderCards).catch(function () {});
+    getJSON(cfg.urls.gateways).then(function (data) {
+      data.gateways.forEach(function (g) { renderGatewayStatus(g.id, g.is_online, g.last_seen); });
+    }).catch(function () {});
+    getJSON(cfg.urls.ultimas).then(function (data) { renderLatest(data.leituras); }).catch(function () {});
+    if (serieState.periodo in RELATIVE_MS) loadSeries();
+  }
+
+  function onEvent(type, data) {
+    if (type === "readings") {
+      var readings = data.readings || [];
+      prependReadings(readings);
+      var today = todayKey();
+      var el = document.getElementById("card-leituras-hoje");
+      var add = readings.filter(function (r) { return F.dateTime(r.time).slice(0, 10) === today; }).length;
+      if (add) { el.dataset.value = Number(el.dataset.value || 0) + add; el.textContent = F.number(el.dataset.value); }
+      var seen = {};
+      readings.forEach(function (r) { seen[r.gateway_id] = r.time; });
+      Object.keys(seen).forEach(function (gid) {
+        var row = document.querySelector('#gateways-body tr[data-gateway-id="' + gid + '"] .gw-last-seen');
+        if (row) { row.dataset.time = seen[gid]; row.textContent = F.dateTime(seen[gid]).slice(0, 16); }
+      });
+      appendLiveToSeries(readings);
+    } else if (type === "gateway_status") {
+      renderGatewayStatus(data.gateway_id, data.is_online, data.last_seen);
+    }
+  }
+
+  function onState(state) {
+    var badge = document.getElementById("live-badge");
+    document.getElementById("live-label").textContent = badge.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+    var dot = document.getElementById("live-dot");
+    dot.classList.toggle("status-online", state === "live");
+    dot.classList.toggle("status-offline", state !== "live");
+  }
+
+  loadConsumo();
+  window.TDSLive.connect({ url: cfg.urls.sse, onEvent: onEvent, onState: onState, resync: resync, pollMs: 5000 });
+})();

@@ -1,0 +1,40 @@
+/* pt-BR formatting shared by the telemetry pages (same output as the server templates). */
+(function () {
+  "use strict";
+  var TZ = "America/Sao_Paulo";
+  var num = new Intl.NumberFormat("pt-BR", { maximumFractionDigits: 4 });
+  var dtParts = new Intl.DateTimeFormat("pt-BR", {
+    timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+  });
+  var shortFmt = new Intl.DateTimeFormat("pt-BR", {
+    timeZone: TZ, day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+  });
+  var monthFmt = new Intl.DateTimeFormat("pt-BR", { timeZone: "UTC", month: "short", year: "numeric" });
+
+  function parts(date) {
+    var out = {};
+    dtParts.formatToParts(date).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+
+  window.TDSFormat = {
+    TZ: TZ,
+    number: function (v) { return v === null || v === undefined || v === "" ? "—" : num.format(Number(v)); },
+    dateTime: function (iso) {
+      if (!iso) return "—";
+      var p = parts(new Date(iso));
+      return p.day + "/" + p.month + "/" + p.year + " " + p.hour + ":" + p.minute + ":" + p.second;
+    },
+    shortDateTime: function (ms) { return shortFmt.format(new Date(ms)); },
+    month: function (yyyymm) {  // "2026-02" -> "fev. de 2026"
+      var bits = yyyymm.split("-");
+      return monthFmt.format(new Date(Date.UTC(Number(bits[0]), Number(bits[1]) - 1, 15)));
+    },
+    escape: function (s) {
+      return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+        return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+      });
+    }
+  };
+})();

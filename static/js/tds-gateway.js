@@ -1,0 +1,85 @@
+/* Gateway telemetry panel: each device's latest value and a 24 h sparkline, live. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("tds-gateway-config").textContent);
+  var F = window.TDSFormat, L = cfg.labels;
+  var panel = document.getElementById("gateway-telemetry");
+  var sparks = {};
+
+  function field(kind) { return kind === "INSTANTANEO" ? "avg" : (kind === "INTERVALO" ? "sum" : "last"); }
+
+  function loadSpark(dev) {
+    var canvas = panel.querySelector('canvas.dev-spark[data-dispositivo-id="' + dev.id + '"]');
+    if (!canvas) return;
+    fetch(cfg.urls.serie.replace("{id}", dev.id) + "?periodo=24h", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        var f = field(dev.tipo_medidor);
+        var pts = data.pontos.map(function (p) { return { x: Date.parse(p.t), y: Number(p[f]) }; });
+        if (sparks[dev.id]) sparks[dev.id].destroy();
+        sparks[dev.id] = new Chart(canvas, {
+          type: "line",
+          data: { datasets: [{ data: pts, borderWidth: 1.5, pointRadius: 0, tension: 0.3 }] },
+          options: {
+            animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
+            plugins: { legend: { display: false }, tooltip: { enabled: false } },
+            scales: { x: { type: "linear", display: false, min: Date.parse(data.inicio), max: Date.parse(data.fim) }, y: { display: false } }
+          }
+        });
+        canvas.dataset.points = pts.length;
+      }).catch(function () {});
+  }
+
+  function setStatus(isOnline) {
+    var el = document.getElementById("gw-status");
+    el.dataset.online = isOnline ? "1" : "0";
+    var dot = el.querySelector(".status-dot");
+    dot.classList.toggle("status-online", isOnline);
+    dot.classList.toggle("status-offline", !isOnline);
+    el.querySelector(".gw-status-text").textContent = isOnline ? L.online : L.offline;
+  }
+
+  function showLatest(id, time, valor) {
+    var row = panel.querySelector('tr[data-dispositivo-id="' + id + '"]');
+    if (!row) return;
+    row.querySelector(".dev-valor").textContent = F.number(valor);
+    row.querySelector(".dev-time").textContent = F.dateTime(time);
+  }
+
+  function onEvent(type, data) {
+    if (type === "gateway_status" && String(data.gateway_id) === String(cfg.gateway.id)) {
+      setStatus(data.is_online);
+    } else if (type === "readings") {
+      (data.readings || []).forEach(function (r) {
+        if (String(r.gateway_id) !== String(cfg.gateway.id)) return;
+        showLatest(r.dispositivo_id, r.time, r.valor);
+        var chart = sparks[r.dispositivo_id];
+        if (chart) {
+          chart.data.datasets[0].data.push({ x: Date.parse(r.time), y: Number(r.valor) });
+          chart.options.scales.x.max = Math.max(chart.options.scales.x.max, Date.parse(r.time));
+          chart.update("none");
+        }
+      });
+    }
+  }
+
+  function resync() {
+    fetch(cfg.urls.gateway.replace("{id}", cfg.gateway.id), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (g) {
+        setStatus(g.is_online);
+        g.dispositivos.forEach(function (d) { if (d.ultima_leitura) showLatest(d.id, d.ultima_leitura.time, d.ultima_leitura.valor); });
+      }).catch(function () {});
+  }
+
+  function onState(state) {
+    var badge = document.getElementById("live-badge");
+    document.getElementById("live-label").textContent = badge.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
+    var dot = document.getElementById("live-dot");
+    dot.classList.toggle("status-online", state === "live");
+    dot.classList.toggle("status-offline", state !== "live");
+  }
+
+  cfg.dispositivos.forEach(loadSpark);
+  window.TDSLive.connect({ url: cfg.urls.sse, onEvent: onEvent, onState: onState, resync: resync, pollMs: 5000 });
+})();

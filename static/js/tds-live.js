@@ -1,0 +1,81 @@
+/* Live updates for TDS New pages: Server-Sent Events first, JSON polling as fallback.
+ *
+ * TDSLive.connect({url, onEvent(type, data), onState(state), resync(), pollMs})
+ *   - opens an EventSource on `url`; the browser reconnects by itself when the stream
+ *     ends or the network drops (the server sends `retry:`), and `resync()` is called
+ *     on every reopen to fetch what may have been missed while disconnected;
+ *   - when EventSource is missing, or the stream is refused (closed for good) or keeps
+ *     failing, `resync()` is polled every `pollMs` until the stream opens again.
+ * No page reload is ever used.
+ */
+(function () {
+  "use strict";
+
+  function connect(opts) {
+    var pollMs = opts.pollMs || 5000;
+    var pollTimer = null;
+    var retryTimer = null;
+    var failures = 0;
+    var opened = false;
+    var es = null;
+
+    function setState(state) {
+      document.documentElement.dataset.liveState = state;
+      if (opts.onState) opts.onState(state);
+    }
+
+    function startPolling() {
+      if (pollTimer) return;
+      setState("polling");
+      pollTimer = window.setInterval(function () { opts.resync(); }, pollMs);
+      opts.resync();
+    }
+
+    function stopPolling() {
+      if (pollTimer) { window.clearInterval(pollTimer); pollTimer = null; }
+    }
+
+    function handler(type) {
+      return function (msg) {
+        var data;
+        try { data = JSON.parse(msg.data); } catch (e) { return; }
+        opts.onEvent(type, data);
+      };
+    }
+
+    function open() {
+      if (!window.EventSource) { startPolling(); return; }
+      es = new EventSource(opts.url);
+      es.addEventListener("readings", handler("readings"));
+      es.addEventListener("gateway_status", handler("gateway_status"));
+      es.onopen = function () {
+        failures = 0;
+        stopPolling();
+        setState("live");
+        if (opened) opts.resync();  // catch up after a reconnect
+        opened = true;
+      };
+      es.onerror = function () {
+        failures += 1;
+        if (es.readyState === EventSource.CLOSED) {
+          // Refused (e.g. 401/403 or a proxy error): poll, and try the stream again later.
+          startPolling();
+          if (!retryTimer) {
+            retryTimer = window.setTimeout(function () { retryTimer = null; open(); }, 30000);
+          }
+        } else if (failures >= 3) {
+          startPolling();  // the browser keeps reconnecting meanwhile
+        } else {
+          setState("reconnecting");
+        }
+      };
+    }
+
+    open();
+    return {
+      close: function () { stopPolling(); if (es) es.close(); }
+    };
+  }
+
+  window.TDSLive = { connect: connect };
+})();

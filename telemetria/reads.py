@@ -1,0 +1,157 @@
+# ruff: noqa: S608 - SQL built from the table-name constant only; values are parameters
+"""Dashboard reads of the readings table, until the storage API's read functions exist.
+
+The readings table (`tds_new_leitura_dispositivo`, PRIMARY KEY (dispositivo_id, time),
+index (conta_id, time DESC)) is the same on both back ends, so these queries are back
+end independent. Every query filters by the account id. When telemetria.storage grows
+its own read functions (series, latest, monthly consumption), selectors.py should call
+those instead.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from .models import LeituraDispositivo
+from .storage.tables import READINGS
+
+# Buckets are aligned on local midnight (America/Sao_Paulo has no DST since 2019).
+_ORIGIN = "2000-01-03 00:00:00"
+
+
+class Reading(NamedTuple):
+    time: dt.datetime
+    gateway_id: int
+    dispositivo_id: int
+    valor: Decimal
+    unidade: str
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def readings_count(*, conta_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    sql = f"SELECT count(*) FROM {READINGS} WHERE conta_id = %s AND time >= %s AND time < %s"
+    return _fetch(sql, [conta_id, start, end])[0][0]
+
+
+def latest_readings(*, conta_id: int, limit: int) -> list[Reading]:
+    sql = (
+        f"SELECT time, gateway_id, dispositivo_id, valor, unidade FROM {READINGS}"
+        " WHERE conta_id = %s ORDER BY time DESC LIMIT %s"
+    )
+    return [Reading(*row) for row in _fetch(sql, [conta_id, limit])]
+
+
+def latest_per_device(
+    *, conta_id: int, dispositivo_ids: list[int], recent: dt.timedelta = dt.timedelta(days=2)
+) -> dict[int, Reading]:
+    """The newest reading of each device. Looks in the recent days first (few partitions
+    to probe), then without a bound for the devices not found there."""
+    if not dispositivo_ids:
+        return {}
+    sql = f"""
+        SELECT l.time, l.gateway_id, d.id, l.valor, l.unidade
+        FROM unnest(%s::bigint[]) AS d(id)
+        CROSS JOIN LATERAL (
+            SELECT time, gateway_id, valor, unidade FROM {READINGS}
+            WHERE dispositivo_id = d.id AND conta_id = %s {{bound}}
+            ORDER BY time DESC LIMIT 1
+        ) l"""
+    since = dt.datetime.now(dt.UTC) - recent
+    found = {
+        row[2]: Reading(*row)
+        for row in _fetch(sql.format(bound="AND time >= %s"), [dispositivo_ids, conta_id, since])
+    }
+    missing = [i for i in dispositivo_ids if i not in found]
+    if missing:
+        for row in _fetch(sql.format(bound=""), [missing, conta_id]):
+            found[row[2]] = Reading(*row)
+    return found
+
+
+def device_series(
+    *, conta_id: int, dispositivo_id: int, start: dt.datetime, end: dt.datetime, bucket: dt.timedelta
+) -> list[dict]:
+    sql = f"""
+        SELECT date_bin(%s, time, %s::timestamp AT TIME ZONE %s) AS bucket,
+               count(*), min(valor), max(valor), round(avg(valor), 4), sum(valor),
+               (array_agg(valor ORDER BY time))[1], (array_agg(valor ORDER BY time DESC))[1]
+        FROM {READINGS}
+        WHERE dispositivo_id = %s AND conta_id = %s AND time >= %s AND time < %s
+        GROUP BY 1 ORDER BY 1"""
+    params = [bucket, _ORIGIN, settings.TIME_ZONE, dispositivo_id, conta_id, start, end]
+    keys = ("bucket", "n", "min", "max", "avg", "sum", "first", "last")
+    return [dict(zip(keys, row, strict=True)) for row in _fetch(sql, params)]
+
+
+def monthly_consumption(
+    *, conta_id: int, dispositivos: list[tuple[int, str]], start: dt.date, end: dt.date
+) -> dict[tuple[int, dt.date], Decimal]:
+    """{(dispositivo_id, first day of local month): consumption} for [start, end] months.
+
+    `dispositivos` is [(id, tipo_medidor)]. Cumulative register: the sum of increments
+    between consecutive readings (a decrease is a counter reset: the new value counts),
+    the increment into a month's first reading belonging to that month. Interval
+    meter: the sum. Instantaneous: no consumption.
+    """
+    kinds = {pk: kind for pk, kind in dispositivos if kind != "INSTANTANEO"}
+    if not kinds:
+        return {}
+    tz = settings.TIME_ZONE
+    month_after = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    sql = f"""
+        WITH r AS (
+            SELECT dispositivo_id, time, valor,
+                   valor - lag(valor) OVER (PARTITION BY dispositivo_id ORDER BY time) AS delta
+            FROM {READINGS}
+            WHERE conta_id = %(conta)s AND dispositivo_id = ANY(%(ids)s)
+              AND time >= (%(start)s::timestamp AT TIME ZONE %(tz)s) - interval '7 days'
+              AND time < %(end)s::timestamp AT TIME ZONE %(tz)s
+        )
+        SELECT dispositivo_id, date_trunc('month', time AT TIME ZONE %(tz)s)::date AS mes,
+               sum(valor) AS soma,
+               sum(CASE WHEN delta IS NULL THEN 0 WHEN delta >= 0 THEN delta ELSE valor END)
+        FROM r WHERE time >= %(start)s::timestamp AT TIME ZONE %(tz)s
+        GROUP BY 1, 2"""
+    params = {
+        "conta": conta_id,
+        "ids": list(kinds),
+        "start": dt.datetime.combine(start, dt.time.min),
+        "end": dt.datetime.combine(month_after, dt.time.min),
+        "tz": tz,
+    }
+    out = {}
+    for pk, mes, soma, acumulado in _fetch(sql, params):
+        out[(pk, mes)] = soma if kinds[pk] == "INTERVALO" else acumulado
+    return out
+
+
+def iter_readings(
+    *, conta_id: int, dispositivo_ids: list[int], start, end, chunk_size: int = 2000
+):
+    """(time, dispositivo_id, valor, unidade) oldest first, through a server-side cursor.
+
+    Call it inside the request's account scope; the rows are fetched lazily, `chunk_size`
+    at a time, in a transaction (so the cursor is not WITH HOLD, which would make
+    PostgreSQL materialize the whole result before the first row).
+    """
+    qs = (
+        LeituraDispositivo.objects.filter(
+            conta_id=conta_id, dispositivo_id__in=dispositivo_ids, time__gte=start, time__lt=end
+        )
+        .order_by("time", "dispositivo_id")
+        .values_list("time", "dispositivo_id", "valor", "unidade")
+    )
+
+    def rows():
+        with transaction.atomic():
+            yield from qs.iterator(chunk_size=chunk_size)
+
+    return rows()

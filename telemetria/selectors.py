@@ -1,0 +1,176 @@
+"""Reads of the dashboard, the JSON API and the CSV export, always for one account.
+
+Readings are read through the storage API (telemetria.storage) only, so nothing here
+knows which back end is in use; the registry through dispositivos.selectors.
+"""
+
+import datetime as dt
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from contas.models import Conta
+from dispositivos.models import Dispositivo, Gateway
+from dispositivos.selectors import dispositivo_list, gateway_list
+
+from . import reads as storage
+from .periodos import Periodo
+
+
+def local_day_start(now: dt.datetime | None = None) -> dt.datetime:
+    """Midnight of today in America/Sao_Paulo (settings.TIME_ZONE), as an aware instant."""
+    now = timezone.localtime(now or timezone.now())
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def rejected_count_since(*, conta: Conta, since: dt.datetime) -> int | None:
+    """Dead letters of the account since `since`; None while the ingest app has no
+    dead-letter model (the card then shows a dash)."""
+    try:
+        model = apps.get_model("ingestao", "MensagemRejeitada")
+    except LookupError:
+        return None
+    field = next(
+        (f for f in ("created_at", "recebida_em", "received_at") if _has_field(model, f)), None
+    )
+    qs = model.objects.filter(conta=conta)
+    return qs.filter(**{f"{field}__gte": since}).count() if field else qs.count()
+
+
+def _has_field(model, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True
+
+
+def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    gw = Gateway.objects.filter(conta=conta).aggregate(
+        online=Count("pk", filter=Q(is_online=True)),
+        offline=Count("pk", filter=Q(is_online=False)),
+    )
+    return {
+        "gateways_online": gw["online"],
+        "gateways_offline": gw["offline"],
+        "dispositivos": Dispositivo.objects.filter(conta=conta).count(),
+        "leituras_hoje": storage.readings_count(
+            conta_id=conta.pk, start=local_day_start(now), end=now + dt.timedelta(minutes=5)
+        ),
+        "rejeitadas_24h": rejected_count_since(conta=conta, since=now - dt.timedelta(hours=24)),
+    }
+
+
+def gateway_status_list(*, conta: Conta):
+    return gateway_list(conta=conta)
+
+
+def _device_names(conta: Conta) -> dict[int, tuple[str, int, str]]:
+    return {
+        d.pk: (d.codigo, d.gateway_id, d.gateway.codigo)
+        for d in dispositivo_list(conta=conta).only("pk", "codigo", "gateway__codigo")
+    }
+
+
+def latest_readings(*, conta: Conta, limit: int = 50) -> list[dict]:
+    """The account's newest readings, newest first, with gateway and device codes."""
+    rows = storage.latest_readings(conta_id=conta.pk, limit=limit)
+    names = _device_names(conta)
+    out = []
+    for r in rows:
+        codigo, _gw, gateway_codigo = names.get(r.dispositivo_id, ("?", r.gateway_id, "?"))
+        out.append(
+            {
+                "time": r.time,
+                "gateway_id": r.gateway_id,
+                "gateway_codigo": gateway_codigo,
+                "dispositivo_id": r.dispositivo_id,
+                "dispositivo_codigo": codigo,
+                "valor": r.valor,
+                "unidade": r.unidade,
+            }
+        )
+    return out
+
+
+def dispositivos_with_latest(
+    *, conta: Conta, gateway: Gateway | None = None
+) -> list[tuple[Dispositivo, dict | None]]:
+    devices = list(dispositivo_list(conta=conta, gateway_id=gateway.pk if gateway else None))
+    latest = storage.latest_per_device(
+        conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices]
+    )
+    return [
+        (
+            d,
+            {"time": r.time, "valor": r.valor, "unidade": r.unidade}
+            if (r := latest.get(d.pk))
+            else None,
+        )
+        for d in devices
+    ]
+
+
+def device_series(*, conta: Conta, dispositivo: Dispositivo, periodo: Periodo) -> list[dict]:
+    """Buckets of `periodo.bucket` width: n, min, max, avg, sum, first, last."""
+    return storage.device_series(
+        conta_id=conta.pk,
+        dispositivo_id=dispositivo.pk,
+        start=periodo.inicio,
+        end=periodo.fim,
+        bucket=periodo.bucket,
+    )
+
+
+def _last_months(n: int, now: dt.datetime) -> list[dt.date]:
+    today = timezone.localtime(now).date()
+    months = []
+    year, month = today.year, today.month
+    for _ in range(n):
+        months.append(dt.date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
+def monthly_consumption(
+    *,
+    conta: Conta,
+    meses: int = 6,
+    dispositivo: Dispositivo | None = None,
+    now: dt.datetime | None = None,
+) -> dict:
+    """Consumption per device per local month, oldest month first.
+
+    The meter semantics (cumulative register: last − first with resets; interval
+    meter: sum; instantaneous: no consumption) are the storage API's.
+    """
+    now = now or timezone.now()
+    months = _last_months(meses, now)
+    devices = [dispositivo] if dispositivo else list(dispositivo_list(conta=conta))
+    values = storage.monthly_consumption(
+        conta_id=conta.pk,
+        dispositivos=[(d.pk, d.tipo_medidor) for d in devices],
+        start=months[0],
+        end=months[-1],
+    )
+    linhas = [
+        (d, [values.get((d.pk, m)) for m in months])
+        for d in devices
+    ]
+    return {"meses": [m.strftime("%Y-%m") for m in months], "linhas": linhas}
+
+
+def readings_for_export(
+    *, conta: Conta, dispositivo_ids: list[int], inicio, fim, chunk_size: int = 2000
+):
+    """Iterator of (time, dispositivo_id, valor, unidade), oldest first, streamed."""
+    return storage.iter_readings(
+        conta_id=conta.pk,
+        dispositivo_ids=dispositivo_ids,
+        start=inicio,
+        end=fim,
+        chunk_size=chunk_size,
+    )
+

@@ -1,0 +1,37 @@
+"""Dashboard and gateway telemetry pages: content, scoping, 404 across accounts."""
+
+from django.urls import reverse
+
+
+def test_dashboard_shows_cards_latest_and_devices(client, admin_a, planta_a, planta_b):
+    client.force_login(admin_a)
+    response = client.get(reverse("telemetria:dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-testid="card-dispositivos">2<' in html
+    assert "GW-A1" in html and "GW-B1" not in html
+    assert "1.060" in html  # latest energy reading, pt-BR
+    assert response.context["cards"]["dispositivos"] == 2
+    assert len(response.context["latest"]) == 50
+    assert "chart.umd.min.js" in html
+
+
+def test_dashboard_requires_login(client):
+    response = client.get(reverse("telemetria:dashboard"))
+    assert response.status_code == 302
+
+
+def test_gateway_page_and_registry_panel(client, admin_a, planta_a, planta_b):
+    client.force_login(admin_a)
+    response = client.get(reverse("telemetria:gateway", args=[planta_a["gateway"].pk]))
+    assert response.status_code == 200
+    assert b'data-testid="gateway-telemetry"' in response.content
+    assert b"dev-spark" in response.content
+    registry = client.get(reverse("dispositivos:gateway_detail", args=[planta_a["gateway"].pk]))
+    assert b'data-testid="gateway-telemetry"' in registry.content
+
+
+def test_gateway_page_of_other_account_is_404(client, admin_a, planta_a, planta_b):
+    client.force_login(admin_a)
+    response = client.get(reverse("telemetria:gateway", args=[planta_b["gateway"].pk]))
+    assert response.status_code == 404
