@@ -38,7 +38,7 @@
     el.dataset.value = c.leituras_hoje;
     el.textContent = F.number(c.leituras_hoje);
     var rej = document.querySelector("#card-rejeitadas a");
-    if (rej) rej.textContent = F.number(c.rejeitadas_24h);
+    if (rej) rej.textContent = c.rejeitadas_24h === null ? "—" : F.number(c.rejeitadas_24h);
   }
 
   function todayKey() { return F.dateTime(new Date().toISOString()).slice(0, 10); }
@@ -74,7 +74,7 @@
     tr.dataset.dispositivoId = r.dispositivo_id;
     tr.innerHTML =
       '<td class="text-nowrap small">' + F.escape(F.dateTime(r.time)) + "</td>" +
-      "<td>" + F.escape(r.gateway_codigo || gw.codigo || "") + "</td>" +
+      '<td class="d-none d-sm-table-cell">' + F.escape(r.gateway_codigo || gw.codigo || "") + "</td>" +
       "<td>" + F.escape(r.dispositivo_codigo || dev.codigo || "") + "</td>" +
       '<td class="text-end text-nowrap">' + F.escape(F.number(r.valor)) + " " + F.escape(r.unidade || dev.unidade || "") + "</td>";
     return tr;

@@ -11,7 +11,8 @@ def test_dashboard_shows_cards_latest_and_devices(client, admin_a, planta_a, pla
     assert 'data-testid="card-dispositivos">2<' in html
     assert "GW-A1" in html
     assert "GW-B1" not in html
-    assert "1.060" in html  # latest energy reading, pt-BR
+    assert "1.060 kWh" in html  # latest energy reading, pt-BR, like the live rows
+    assert "1.059,5 kWh" in html
     assert response.context["cards"]["dispositivos"] == 2
     assert len(response.context["latest"]) == 50
     assert "chart.umd.min.js" in html

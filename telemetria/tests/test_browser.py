@@ -1,0 +1,268 @@
+"""The dashboard in a real browser: Debian's chromium through Playwright, against a real
+uvicorn (ASGI) server on the test database, live events over Redis pub/sub → SSE.
+
+Playwright's sync API runs an event loop in this thread, so database work while a
+page is open goes through `in_thread()` (Django refuses sync DB calls from a thread
+with a running loop).
+"""
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.urls import reverse
+from django.utils import timezone
+
+from tds_testing import factories
+from tds_testing.mosquitto import free_port
+from telemetria.live import publish_live_event
+
+from .conftest import store
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+]
+
+
+def in_thread(fn, *args, **kwargs):
+    def run():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+@pytest.fixture
+def uvicorn_server(transactional_db):
+    """`uvicorn prj_tds_new.asgi:application` on a free port, on the test database."""
+    port = free_port()
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_DEBUG": "on",
+        "TDS_SSE_HEARTBEAT_SECONDS": "5",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "prj_tds_new.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    import socket
+
+    deadline = time.monotonic() + 20
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"uvicorn exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("uvicorn did not start") from None
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def browser():
+    """Request it last: data fixtures must run before Playwright's loop starts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _login(page, base, email):
+    page.goto(base + reverse("telemetria:dashboard"))
+    page.fill("#id_username", email)
+    page.fill("#id_password", factories.PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/telemetria/")
+
+
+def _wait_live(page):
+    page.wait_for_function("document.documentElement.dataset.liveState === 'live'", timeout=10000)
+
+
+CHART_POINTS = (
+    "(() => { const c = Chart.getChart(document.getElementById('serie-chart'));"
+    " return c ? c.data.datasets[0].data.length : 0; })()"
+)
+
+
+def _reading_event(dispositivo, valor, when):
+    return {
+        "type": "readings",
+        "readings": [
+            {
+                "gateway_id": dispositivo.gateway_id,
+                "dispositivo_id": dispositivo.pk,
+                "dispositivo_codigo": dispositivo.codigo,
+                "time": when.isoformat(),
+                "valor": valor,
+                "unidade": dispositivo.unidade,
+            }
+        ],
+    }
+
+
+def test_dashboard_live_in_browser(uvicorn_server, admin_a, conta_a, planta_a, browser):
+    energia = planta_a["energia"]
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
+    _login(page, uvicorn_server, admin_a.email)
+
+    # Cards, a time series with data, the monthly consumption chart.
+    assert page.inner_text("[data-testid=card-dispositivos]") == "2"
+    assert page.inner_text("[data-testid=card-gw-online]") + page.inner_text(
+        "[data-testid=card-gw-offline]"
+    ) in ("01", "10")
+    page.wait_for_function(f"{CHART_POINTS} > 0")
+    page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
+    consumo = page.evaluate(
+        "Chart.getChart(document.querySelector('#consumo-charts canvas')).data.datasets[0].data"
+    )
+    assert consumo[-1] > 0
+    _wait_live(page)
+
+    # A new reading, stored and announced like the consumer does: on the page < 1 s.
+    when = timezone.now().replace(microsecond=0)
+    in_thread(store, energia, [(when, "4321.5")])
+    published = time.monotonic()
+    publish_live_event(conta_id=conta_a.pk, event=_reading_event(energia, "4321.5000", when))
+    first_row = page.locator("#latest-body tr").first
+    first_row.filter(has_text="4.321,5").wait_for(timeout=2000)
+    assert time.monotonic() - published < 1.5
+    assert page.locator("#latest-body tr").count() == 50
+
+    # A status change: the gateway goes offline, the cards follow.
+    gw = planta_a["gateway"]
+    publish_live_event(
+        conta_id=conta_a.pk,
+        event={
+            "type": "gateway_status",
+            "gateway_id": gw.pk,
+            "is_online": False,
+            "last_seen": None,
+        },
+    )
+    page.wait_for_function(
+        f"document.querySelector('#gateways-body tr[data-gateway-id=\"{gw.pk}\"]').dataset.online === '0'",
+        timeout=2000,
+    )
+    assert page.inner_text("[data-testid=card-gw-offline]") == "1"
+
+    # Switching the range redraws the chart from the server.
+    version = page.get_attribute("#serie-chart", "data-version")
+    page.click("#serie-periodos [data-periodo='1h']")
+    page.wait_for_function(
+        f"document.getElementById('serie-chart').dataset.version !== '{version}'"
+        " && document.getElementById('serie-chart').dataset.periodo === '1h'"
+    )
+    assert page.evaluate(CHART_POINTS) > 0
+    page.click("#serie-periodos [data-periodo='7d']")
+    page.wait_for_function("document.getElementById('serie-chart').dataset.periodo === '7d'")
+    page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+
+    # The gateway page: latest value, status and a sparkline per device.
+    page.goto(uvicorn_server + reverse("telemetria:gateway", args=[gw.pk]))
+    page.wait_for_selector("canvas.dev-spark[data-points]")
+    assert "4.321,5" in page.inner_text("[data-testid=gateway-telemetry]")
+    page.screenshot(path=str(SHOTS / "gateway.png"), full_page=True)
+
+
+def test_other_account_sees_none_of_it(
+    uvicorn_server, admin_b, planta_a, planta_b, conta_a, browser
+):
+    page = browser.new_page(locale="pt-BR")
+    _login(page, uvicorn_server, admin_b.email)
+    body = page.inner_text("main")
+    assert "GW-B1" in body
+    assert "GW-A1" not in body
+    _wait_live(page)
+    energia = planta_a["energia"]
+    publish_live_event(
+        conta_id=conta_a.pk, event=_reading_event(energia, "9876.5000", timezone.now())
+    )
+    page.wait_for_timeout(1200)
+    assert "9.876,5" not in page.inner_text("main")
+    # The API answers 404 for the other account's device, with the session cookie.
+    status = page.evaluate(
+        f"fetch('{reverse('telemetria:api_serie', args=[energia.pk])}').then(r => r.status)"
+    )
+    assert status == 404
+
+
+def test_dashboard_at_phone_width(uvicorn_server, admin_a, planta_a, browser):
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844}, locale="pt-BR", is_mobile=True, has_touch=True
+    )
+    _login(page, uvicorn_server, admin_a.email)
+    page.wait_for_function(f"{CHART_POINTS} > 0")
+    page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.locator("[data-testid=card-leituras-hoje]").is_visible()
+    page.screenshot(path=str(SHOTS / "dashboard-phone.png"), full_page=True)
+
+
+def test_polling_fallback_without_sse(uvicorn_server, admin_a, conta_a, planta_a, browser):
+    """With the stream refused, the page polls the JSON API (no reload)."""
+    page = browser.new_page(locale="pt-BR")
+    page.route("**/telemetria/eventos/", lambda route: route.fulfill(status=503, body=""))
+    _login(page, uvicorn_server, admin_a.email)
+    page.wait_for_function("document.documentElement.dataset.liveState === 'polling'")
+    page.evaluate("window.__marker = 1")  # gone if the page reloads
+    when = timezone.now().replace(microsecond=0) + dt.timedelta(seconds=1)
+    in_thread(store, planta_a["energia"], [(when, "5555.25")])
+    page.locator("#latest-body tr").first.filter(has_text="5.555,25").wait_for(timeout=8000)
+    assert page.evaluate("window.__marker") == 1
