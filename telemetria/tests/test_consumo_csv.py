@@ -31,8 +31,17 @@ def test_monthly_consumption_meter_semantics(client, admin_a, conta_a):
     m0, m1, m2 = (_month_start(m) for m in months)
     h = dt.timedelta(hours=1)
     # Register: 100 → 110 in m0; 110 → 130, then reset to 0 and up to 5 in m1; 5 → 8 in m2.
-    store(acumulado, [(m0 + h, 100), (m0 + 2 * h, 110), (m1 + h, 130), (m1 + 2 * h, 0),
-                      (m1 + 3 * h, 5), (m2 + h, 8)])
+    store(
+        acumulado,
+        [
+            (m0 + h, 100),
+            (m0 + 2 * h, 110),
+            (m1 + h, 130),
+            (m1 + 2 * h, 0),
+            (m1 + 3 * h, 5),
+            (m2 + h, 8),
+        ],
+    )
     store(intervalo, [(m1 + h, 2), (m1 + 2 * h, 3), (m2 + h, 4)])
     store(temp, [(m2 + h, 21)])
     client.force_login(admin_a)
@@ -43,7 +52,9 @@ def test_monthly_consumption_meter_semantics(client, admin_a, conta_a):
     assert by_code["D01"]["unidade"] == "m³"
     assert by_code["D02"]["consumo"] == [None, "5.0000", "4.0000"]
     assert by_code["D03"]["consumo"] == [None, None, None]
-    one = client.get(reverse("telemetria:api_dispositivo_consumo", args=[acumulado.pk]), {"meses": 3})
+    one = client.get(
+        reverse("telemetria:api_dispositivo_consumo", args=[acumulado.pk]), {"meses": 3}
+    )
     assert [d["codigo"] for d in one.json()["dispositivos"]] == ["D01"]
     assert client.get(reverse("telemetria:api_consumo"), {"meses": 99}).json()["campo"] == "meses"
 
