@@ -5,4 +5,8 @@ from . import views
 app_name = "certificados"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/download/", views.download, name="download"),
+    path("<int:pk>/revogar/", views.revoke, name="revoke"),
+    path("gateway/<int:gateway_pk>/emitir/", views.issue, name="issue"),
 ]

@@ -17,3 +17,9 @@ app.conf.beat_schedule["dispositivos-gateways-check-offline"] = {
     "task": "dispositivos.gateways_check_offline",
     "schedule": float(os.environ.get("TDS_STATUS_CHECK_SECONDS", "30")),
 }
+
+# Certificates (certificados/tasks.py): flag those expiring within 30 days, refresh the CRL.
+app.conf.beat_schedule["certificados-check-expiry"] = {
+    "task": "certificados.certificates_check_expiry",
+    "schedule": float(os.environ.get("TDS_CERT_CHECK_SECONDS", str(6 * 3600))),
+}

@@ -89,6 +89,15 @@ MQTT_KEY_FILE = env.str("MQTT_KEY_FILE", default="")
 TDS_TIMESCALE = env.str("TDS_TIMESCALE", default="auto")
 TDS_RETENTION_DAYS = env.int("TDS_RETENTION_DAYS", default=730)
 TDS_PKI_DIR = Path(env.str("TDS_PKI_DIR", default=str(BASE_DIR / "var" / "pki")))
+# Certificates (certificados/): validity, CRL lifetime, broker address shown in the
+# download README, and how a revocation reaches the running broker (certificados/broker.py).
+TDS_CERT_VALIDITY_DAYS = env.int("TDS_CERT_VALIDITY_DAYS", default=365)
+TDS_CRL_VALIDITY_DAYS = env.int("TDS_CRL_VALIDITY_DAYS", default=90)
+TDS_MQTT_PUBLIC_HOST = env.str("TDS_MQTT_PUBLIC_HOST", default="127.0.0.1")
+TDS_MQTT_PUBLIC_PORT = env.int("TDS_MQTT_PUBLIC_PORT", default=8883)
+TDS_MOSQUITTO_DIR = env.str("TDS_MOSQUITTO_DIR", default="")
+TDS_MOSQUITTO_PID_FILE = env.str("TDS_MOSQUITTO_PID_FILE", default="")
+TDS_MOSQUITTO_RELOAD_CMD = env.str("TDS_MOSQUITTO_RELOAD_CMD", default="")
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
 

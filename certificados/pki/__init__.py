@@ -1,0 +1,1 @@
+"""X.509 work of the platform (cryptography only, never the openssl CLI)."""

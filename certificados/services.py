@@ -1,0 +1,200 @@
+"""Writes: issuing and revoking gateway certificates, publishing the CRL, the download."""
+
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from cryptography import x509
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from dispositivos.mac import normalize_mac
+from dispositivos.models import Gateway
+
+from . import broker
+from .models import EXPIRING_DAYS, CertificadoDevice, Origem, RevocationReason
+from .pki import ca as pki
+from .readme import bundle_readme
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Issued:
+    certificado: CertificadoDevice
+    key_pem: bytes | None  # only when generated here; never stored
+
+
+def _ca() -> pki.CA:
+    try:
+        return pki.ca_load(settings.TDS_PKI_DIR)
+    except pki.PkiError as exc:
+        raise ValidationError({"__all__": str(exc)}) from None
+
+
+def certificado_issue(
+    *, gateway: Gateway, issued_by=None, csr_pem: bytes | str | None = None, days: int | None = None
+) -> Issued:
+    """Issues a client certificate with CN = the gateway's normalized MAC.
+
+    With `csr_pem` the gateway keeps its key; without it a key is generated here and
+    returned once (Issued.key_pem), never stored.
+    """
+    mac = normalize_mac(gateway.mac)
+    if mac is None:
+        raise ValidationError({"__all__": f"gateway MAC {gateway.mac!r} is not a MAC address"})
+    ca = _ca()
+    key = None
+    if csr_pem:
+        try:
+            csr = pki.csr_load(csr_pem)
+        except pki.CsrError as exc:
+            raise ValidationError({"csr": str(exc)}) from None
+        cn = pki.csr_common_name(csr)
+        if normalize_mac(cn) != mac:
+            raise ValidationError(
+                {"csr": f"o CN do CSR é {cn!r}, mas deve ser o MAC deste gateway ({mac})"}
+            )
+        public_key = csr.public_key()
+    else:
+        key = pki.new_key()
+        public_key = key.public_key()
+    cert = pki.sign_leaf(
+        ca=ca,
+        public_key=public_key,
+        common_name=mac,
+        days=days or settings.TDS_CERT_VALIDITY_DAYS,
+    )
+    certificado = CertificadoDevice(
+        conta_id=gateway.conta_id,
+        gateway=gateway,
+        common_name=mac,
+        serial=format(cert.serial_number, "x"),
+        fingerprint_sha256=pki.fingerprint_sha256(cert),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        issuer=cert.issuer.rfc4514_string(),
+        certificado_pem=pki.cert_pem(cert).decode(),
+        origem=Origem.CSR if key is None else Origem.SERVER,
+        issued_by=issued_by,
+    )
+    certificado.full_clean()
+    certificado.save()
+    logger.info("certificate %s issued for gateway %s", certificado.serial, mac)
+    return Issued(certificado=certificado, key_pem=None if key is None else pki.key_pem(key))
+
+
+_REASONS = {
+    RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
+    RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
+    RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
+    RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
+    RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
+}
+
+
+def certificado_revoke(
+    *, certificado: CertificadoDevice, reason: str, revoked_by=None
+) -> CertificadoDevice:
+    """Revokes, then (after commit) rewrites the CRL and reloads the broker."""
+    if reason not in RevocationReason.values:
+        raise ValidationError({"reason": f"motivo de revogação inválido: {reason!r}"})
+    with transaction.atomic():
+        locked = CertificadoDevice.objects.select_for_update().get(pk=certificado.pk)
+        if locked.revoked_at is not None:
+            raise ValidationError({"__all__": "este certificado já foi revogado"})
+        locked.revoked_at = timezone.now()
+        locked.revocation_reason = reason
+        locked.revoked_by = revoked_by
+        locked.full_clean()
+        locked.save(update_fields=["revoked_at", "revocation_reason", "revoked_by", "updated_at"])
+        transaction.on_commit(crl_publish)
+    logger.info("certificate %s (%s) revoked: %s", locked.serial, locked.common_name, reason)
+    return locked
+
+
+def crl_publish(*, reload: bool = True, extra_paths=()) -> None:
+    """Writes the CRL of every revoked certificate (all accounts: one CA, one CRL) to
+    TDS_PKI_DIR/crl.pem and to the broker's directory, then reloads the broker."""
+    ca = pki.ca_load(settings.TDS_PKI_DIR)
+    with scopes_disabled():
+        revoked = [
+            pki.Revoked(
+                serial=int(c.serial, 16),
+                revoked_at=c.revoked_at,
+                reason=_REASONS.get(c.revocation_reason),
+            )
+            for c in CertificadoDevice.objects.filter(revoked_at__isnull=False).order_by("pk")
+        ]
+    extra = list(extra_paths)
+    if settings.TDS_MOSQUITTO_DIR:
+        extra.append(Path(settings.TDS_MOSQUITTO_DIR) / pki.CRL_FILE)
+    pki.write_crl(ca=ca, revoked=revoked, days=settings.TDS_CRL_VALIDITY_DAYS, extra_paths=extra)
+    if reload:
+        broker.broker_reload()
+
+
+def crl_refresh_if_due(*, margin_days: int = 30) -> bool:
+    """Republishes the CRL before its nextUpdate: Mosquitto refuses every client once
+    the CRL it holds has expired."""
+    path = settings.TDS_PKI_DIR / pki.CRL_FILE
+    try:
+        crl = x509.load_pem_x509_crl(path.read_bytes())
+    except (FileNotFoundError, ValueError):
+        due = True
+    else:
+        due = crl.next_update_utc <= timezone.now() + timedelta(days=margin_days)
+    if due:
+        crl_publish()
+    return due
+
+
+def certificados_flag_expiring(*, now=None) -> list[CertificadoDevice]:
+    """Flags (once) unrevoked certificates expiring within 30 days and logs each one."""
+    now = now or timezone.now()
+    flagged = []
+    with scopes_disabled():
+        qs = CertificadoDevice.objects.filter(
+            revoked_at__isnull=True,
+            expiry_notified_at__isnull=True,
+            not_after__gt=now,
+            not_after__lte=now + timedelta(days=EXPIRING_DAYS),
+        ).select_related("gateway", "conta")
+        for cert in qs:
+            cert.expiry_notified_at = now
+            cert.save(update_fields=["expiry_notified_at", "updated_at"])
+            logger.warning(
+                "certificate of gateway %s (account %s) expires on %s: issue a new one",
+                cert.common_name,
+                cert.conta.nome,
+                cert.not_after.isoformat(),
+            )
+            flagged.append(cert)
+    return flagged
+
+
+def bundle_zip(*, certificado: CertificadoDevice, key_pem: bytes | None = None) -> bytes:
+    """The download: <mac>.crt, <mac>.key (only when given), ca.crt and README.txt."""
+    ca_pem = (settings.TDS_PKI_DIR / pki.CA_CERT).read_bytes()
+    name = bundle_basename(certificado)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{name}.crt", certificado.certificado_pem)
+        if key_pem is not None:
+            zf.writestr(f"{name}.key", key_pem)
+        zf.writestr("ca.crt", ca_pem)
+        zf.writestr(
+            "README.txt", bundle_readme(certificado=certificado, has_key=key_pem is not None)
+        )
+    return buf.getvalue()
+
+
+def bundle_basename(certificado: CertificadoDevice) -> str:
+    """File names keep the MAC (colons and all: mosquitto_pub takes them as they are)."""
+    return certificado.common_name
