@@ -82,8 +82,9 @@ def revoke(request, pk):
 @conta_required(*EDIT_REGISTRY)
 def issue(request, gateway_pk):
     gateway = gateway_get(conta=request.conta, pk=gateway_pk)
-    form = IssueForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = IssueForm(request.POST, request.FILES) if posted else IssueForm()
+    if posted and form.is_valid():
         try:
             issued = services.certificado_issue(
                 gateway=gateway, issued_by=request.user, csr_pem=form.cleaned_data["csr_pem"]
