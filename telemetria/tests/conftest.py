@@ -1,7 +1,7 @@
-"""Telemetry fixtures: a gateway with an energy meter and a thermometer, and readings
-stored through the storage API."""
+"""Fixtures of the telemetria tests: the storage tests' account with meters of each kind,
+and the dashboard tests' plants with recent readings."""
 
-import datetime as dt
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,22 +11,62 @@ from tds_testing import factories
 from telemetria.storage import ReadingRow, insert_readings
 
 
-def store(dispositivo, points):
-    """points: [(aware datetime, value)]."""
-    insert_readings(
-        [
-            ReadingRow(
-                time=t,
-                conta_id=dispositivo.conta_id,
-                gateway_id=dispositivo.gateway_id,
-                dispositivo_id=dispositivo.pk,
-                valor=Decimal(str(v)),
-                unidade=dispositivo.unidade,
-                payload_raw=None,
-            )
-            for t, v in points
-        ]
+@pytest.fixture
+def gateway_a(conta_a):
+    return factories.make_gateway(conta=conta_a, codigo="GW-A")
+
+
+@pytest.fixture
+def energia(gateway_a):
+    """A cumulative energy meter (kWh register)."""
+    return factories.make_dispositivo(gateway=gateway_a, codigo="D01", tipo="ENERGIA")
+
+
+@pytest.fixture
+def temperatura(gateway_a):
+    return factories.make_dispositivo(gateway=gateway_a, codigo="D02", tipo="TEMP")
+
+
+@pytest.fixture
+def agua_intervalo(gateway_a):
+    """A water meter that reports the volume of each interval (consumption = sum)."""
+    return factories.make_dispositivo(
+        gateway=gateway_a, codigo="D03", tipo="AGUA", tipo_medidor="INTERVALO"
     )
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def row(dispositivo, time, valor, payload=None) -> ReadingRow:
+    return ReadingRow(
+        time=time,
+        conta_id=dispositivo.conta_id,
+        gateway_id=dispositivo.gateway_id,
+        dispositivo_id=dispositivo.pk,
+        valor=Decimal(str(valor)),
+        unidade=dispositivo.unidade,
+        payload_raw=payload,
+    )
+
+
+@pytest.fixture
+def store():
+    """store(dispositivo, [(time, valor), ...]) -> InsertResult"""
+
+    def _store(dispositivo, points):
+        return insert_readings([row(dispositivo, t, v) for t, v in points])
+
+    return _store
+
+
+# ---- dashboard fixtures (H5): a plant with 2 h of minutely readings up to now ----
+
+
+def store_points(dispositivo, points):
+    """Stores [(aware datetime, value)] through the storage API (usable outside fixtures)."""
+    return insert_readings([row(dispositivo, t, v) for t, v in points])
 
 
 @pytest.fixture
@@ -37,9 +77,9 @@ def planta_a(conta_a):
     energia = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
     temp = factories.make_dispositivo(gateway=gw, codigo="D02", tipo="TEMP")
     now = timezone.now().replace(second=0, microsecond=0)
-    minutes = [now - dt.timedelta(minutes=m) for m in range(120, -1, -1)]
-    store(energia, [(t, 1000 + i * 0.5) for i, t in enumerate(minutes)])
-    store(temp, [(t, 20 + (i % 10) / 10) for i, t in enumerate(minutes)])
+    minutes = [now - timedelta(minutes=m) for m in range(120, -1, -1)]
+    store_points(energia, [(t, 1000 + i * 0.5) for i, t in enumerate(minutes)])
+    store_points(temp, [(t, 20 + (i % 10) / 10) for i, t in enumerate(minutes)])
     return {"gateway": gw, "energia": energia, "temp": temp, "now": now}
 
 
@@ -47,5 +87,5 @@ def planta_a(conta_a):
 def planta_b(conta_b):
     gw = factories.make_gateway(conta=conta_b, codigo="GW-B1")
     energia = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
-    store(energia, [(timezone.now() - dt.timedelta(minutes=1), 777)])
+    store_points(energia, [(timezone.now() - timedelta(minutes=1), 777)])
     return {"gateway": gw, "energia": energia}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from tds_testing import factories
 from telemetria.selectors import _last_months
 
-from .conftest import store
+from .conftest import store_points as store
 
 SP = ZoneInfo("America/Sao_Paulo")
 
