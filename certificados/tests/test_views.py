@@ -127,3 +127,20 @@ def test_gateway_detail_shows_certificate_panel_with_status(pki_dir, as_role, ga
 def test_anonymous_is_sent_to_login(client, pki_dir):
     response = client.get(reverse("certificados:index"))
     assert response.status_code == 302
+
+
+def test_gateway_list_shows_each_gateways_certificate_status(pki_dir, as_role, conta_a, gateway_a):
+    from tds_testing import factories
+
+    other = factories.make_gateway(conta=conta_a, codigo="GW-SEM")
+    revoked = factories.make_gateway(conta=conta_a, codigo="GW-REV")
+    services.certificado_issue(gateway=gateway_a)
+    cert = services.certificado_issue(gateway=revoked).certificado
+    services.certificado_revoke(certificado=cert, reason="superseded")
+    body = as_role("leitor").get(reverse("dispositivos:gateway_list")).content.decode()
+    rows = body.split('data-testid="gateway-row"')[1:]
+    status = {}
+    for row in rows:
+        codigo = row.split('">', 2)[1].split("<")[0] if "href" in row else ""
+        status[codigo] = row.split('data-status="')[1].split('"')[0]
+    assert status == {"GW-A": "valid", "GW-REV": "revoked", other.codigo: "none"}
