@@ -31,9 +31,7 @@ def rejected_count_since(*, conta: Conta, since: dt.datetime) -> int | None:
         model = apps.get_model("ingestao", "MensagemRejeitada")
     except LookupError:
         return None
-    field = next(
-        (f for f in ("created_at", "recebida_em", "received_at") if _has_field(model, f)), None
-    )
+    field = next((f for f in ("recebida_em", "created_at") if _has_field(model, f)), None)
     qs = model.objects.filter(conta=conta)
     return qs.filter(**{f"{field}__gte": since}).count() if field else qs.count()
 
@@ -99,9 +97,7 @@ def dispositivos_with_latest(
     *, conta: Conta, gateway: Gateway | None = None
 ) -> list[tuple[Dispositivo, dict | None]]:
     devices = list(dispositivo_list(conta=conta, gateway_id=gateway.pk if gateway else None))
-    latest = storage.latest_per_device(
-        conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices]
-    )
+    latest = storage.latest_per_device(conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices])
     return [
         (
             d,
@@ -155,10 +151,7 @@ def monthly_consumption(
         start=months[0],
         end=months[-1],
     )
-    linhas = [
-        (d, [values.get((d.pk, m)) for m in months])
-        for d in devices
-    ]
+    linhas = [(d, [values.get((d.pk, m)) for m in months]) for d in devices]
     return {"meses": [m.strftime("%Y-%m") for m in months], "linhas": linhas}
 
 
@@ -173,4 +166,3 @@ def readings_for_export(
         end=fim,
         chunk_size=chunk_size,
     )
-

@@ -123,3 +123,24 @@ def test_resumo_cards(client, admin_a, planta_a, planta_b):
     assert data["gateways_online"] + data["gateways_offline"] == 1
     # Readings of today in São Paulo: all 242 unless the fixture straddles local midnight.
     assert 0 < data["leituras_hoje"] <= 242
+
+
+def test_rejected_card_counts_the_accounts_last_24h(client, admin_a, conta_a, conta_b):
+    from django.apps import apps
+    from django.utils import timezone
+
+    try:
+        model = apps.get_model("ingestao", "MensagemRejeitada")
+    except LookupError:
+        pytest.skip("the ingest app has no dead-letter model yet")
+    now = timezone.now()
+    for conta, hours in ((conta_a, 1), (conta_a, 23), (conta_a, 25), (conta_b, 1), (None, 1)):
+        model.objects.create(
+            conta=conta,
+            recebida_em=now - dt.timedelta(hours=hours),
+            topico="tds_new/devices/aa:bb:cc:dd:ee:ff/telemetry",
+            payload=b"{}",
+            motivo="schema",
+        )
+    client.force_login(admin_a)
+    assert client.get(reverse("telemetria:api_resumo")).json()["rejeitadas_24h"] == 2
