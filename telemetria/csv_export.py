@@ -93,9 +93,7 @@ def _export(request, *, conta, dispositivos, filename_stem: str):
     chunks = csv_chunks(rows, formato=formato, codigos=codigos)
     content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
     local = ZoneInfo(settings.TIME_ZONE)
-    stamp = (
-        f"{periodo.inicio.astimezone(local):%Y%m%d-%H%M}_{periodo.fim.astimezone(local):%Y%m%d-%H%M}"
-    )
+    stamp = f"{periodo.inicio.astimezone(local):%Y%m%d-%H%M}_{periodo.fim.astimezone(local):%Y%m%d-%H%M}"
     response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename_stem}_{stamp}.csv"'
     response["Cache-Control"] = "no-store"

@@ -77,7 +77,12 @@ def latest_per_device(
 
 
 def device_series(
-    *, conta_id: int, dispositivo_id: int, start: dt.datetime, end: dt.datetime, bucket: dt.timedelta
+    *,
+    conta_id: int,
+    dispositivo_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    bucket: dt.timedelta,
 ) -> list[dict]:
     sql = f"""
         SELECT date_bin(%s, time, %s::timestamp AT TIME ZONE %s) AS bucket,
@@ -133,9 +138,7 @@ def monthly_consumption(
     return out
 
 
-def iter_readings(
-    *, conta_id: int, dispositivo_ids: list[int], start, end, chunk_size: int = 2000
-):
+def iter_readings(*, conta_id: int, dispositivo_ids: list[int], start, end, chunk_size: int = 2000):
     """(time, dispositivo_id, valor, unidade) oldest first, through a server-side cursor.
 
     Call it inside the request's account scope; the rows are fetched lazily, `chunk_size`

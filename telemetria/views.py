@@ -53,7 +53,12 @@ def dashboard(request):
         "periodo": DEFAULT,
         "dispositivos": dispositivos,
         "gateways": [
-            {"id": g.pk, "codigo": g.codigo, "is_online": g.is_online, "last_seen": iso(g.last_seen)}
+            {
+                "id": g.pk,
+                "codigo": g.codigo,
+                "is_online": g.is_online,
+                "last_seen": iso(g.last_seen),
+            }
             for g in gateways
         ],
     }

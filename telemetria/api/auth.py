@@ -33,9 +33,7 @@ def api_view(view):
         header = request.headers.get("Authorization", "")
         if header:
             kind, _sep, raw = header.partition(" ")
-            token = (
-                api_token_authenticate(raw=raw.strip()) if kind.lower() == "bearer" else None
-            )
+            token = api_token_authenticate(raw=raw.strip()) if kind.lower() == "bearer" else None
             if token is None:
                 return _error(401, _("Token de API inválido ou revogado."))
             api_token_touch(token=token)
