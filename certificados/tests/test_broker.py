@@ -199,7 +199,7 @@ def test_revoked_certificate_is_refused_after_the_crl_reload(
 
 
 def test_consumer_certificate_subscribes_but_cannot_publish_as_a_gateway(broker, cert_a):
-    sub = broker.subscriber("tds_new/devices/+/telemetry")
+    sub = broker.subscriber("tds_new/devices/#")  # sees telemetry and status
     try:
         assert sub.granted == 1
         consumer = (broker.out / "consumer.crt", broker.out / "consumer.key")
@@ -245,3 +245,14 @@ def test_config_regeneration_keeps_the_running_broker_valid(broker, pki_dir):
         "127.0.0.1",
     )
     assert (broker.out / "acl").read_text() == before
+
+
+def test_broker_server_certificate_cannot_be_used_as_a_client(broker):
+    """Only clientAuth certificates get in (the server's has serverAuth only)."""
+    code = broker.publish(
+        topic="tds_new/devices/localhost/telemetry",
+        payload="{}",
+        cert=broker.out / "server.crt",
+        key=broker.out / "server.key",
+    )
+    assert code != 0
