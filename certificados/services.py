@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from dispositivos.mac import normalize_mac
@@ -34,8 +35,10 @@ class Issued:
 def _ca() -> pki.CA:
     try:
         return pki.ca_load(settings.TDS_PKI_DIR)
-    except pki.PkiError as exc:
-        raise ValidationError({"__all__": str(exc)}) from None
+    except pki.PkiError:
+        raise ValidationError(
+            {"__all__": _("A CA da plataforma ainda não existe: execute `manage.py pki_init`.")}
+        ) from None
 
 
 def certificado_issue(
@@ -48,7 +51,7 @@ def certificado_issue(
     """
     mac = normalize_mac(gateway.mac)
     if mac is None:
-        raise ValidationError({"__all__": f"gateway MAC {gateway.mac!r} is not a MAC address"})
+        raise ValidationError({"__all__": _("O MAC do gateway não é um endereço MAC válido.")})
     ca = _ca()
     key = None
     if csr_pem:
@@ -59,7 +62,10 @@ def certificado_issue(
         cn = pki.csr_common_name(csr)
         if normalize_mac(cn) != mac:
             raise ValidationError(
-                {"csr": f"o CN do CSR é {cn!r}, mas deve ser o MAC deste gateway ({mac})"}
+                {
+                    "csr": _("o CN do CSR é “%(cn)s”, mas deve ser o MAC deste gateway (%(mac)s)")
+                    % {"cn": cn, "mac": mac}
+                }
             )
         public_key = csr.public_key()
     else:
@@ -104,11 +110,13 @@ def certificado_revoke(
 ) -> CertificadoDevice:
     """Revokes, then (after commit) rewrites the CRL and reloads the broker."""
     if reason not in RevocationReason.values:
-        raise ValidationError({"reason": f"motivo de revogação inválido: {reason!r}"})
+        raise ValidationError(
+            {"reason": _("motivo de revogação inválido: %(reason)s") % {"reason": reason}}
+        )
     with transaction.atomic():
         locked = CertificadoDevice.objects.select_for_update().get(pk=certificado.pk)
         if locked.revoked_at is not None:
-            raise ValidationError({"__all__": "este certificado já foi revogado"})
+            raise ValidationError({"__all__": _("este certificado já foi revogado")})
         locked.revoked_at = timezone.now()
         locked.revocation_reason = reason
         locked.revoked_by = revoked_by

@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.utils.translation import gettext as _
 
 CA_KEY = "ca.key"
 CA_CERT = "ca.crt"
@@ -143,16 +144,19 @@ def check_public_key(public_key) -> None:
     if isinstance(public_key, rsa.RSAPublicKey):
         if public_key.key_size < MIN_RSA_BITS:
             raise CsrError(
-                f"chave RSA de {public_key.key_size} bits é fraca; use RSA ≥ {MIN_RSA_BITS}"
-                " bits ou EC P-256"
+                _("chave RSA de %(bits)s bits é fraca; use RSA ≥ %(min)s bits ou EC P-256")
+                % {"bits": public_key.key_size, "min": MIN_RSA_BITS}
             )
     elif isinstance(public_key, ec.EllipticCurvePublicKey):
         if public_key.curve.key_size < MIN_EC_BITS:
-            raise CsrError(f"curva EC {public_key.curve.name} é fraca; use P-256 ou maior")
+            raise CsrError(
+                _("curva EC %(curve)s é fraca; use P-256 ou maior")
+                % {"curve": public_key.curve.name}
+            )
     elif isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
         return
     else:
-        raise CsrError("tipo de chave não suportado; use EC P-256 ou RSA ≥ 2048 bits")
+        raise CsrError(_("tipo de chave não suportado; use EC P-256 ou RSA ≥ 2048 bits"))
 
 
 def csr_load(data: bytes | str) -> x509.CertificateSigningRequest:
@@ -161,9 +165,9 @@ def csr_load(data: bytes | str) -> x509.CertificateSigningRequest:
     try:
         csr = x509.load_pem_x509_csr(raw) if b"-----BEGIN" in raw else x509.load_der_x509_csr(raw)
     except ValueError:
-        raise CsrError("o arquivo não é um CSR (PKCS#10) válido em PEM ou DER") from None
+        raise CsrError(_("o arquivo não é um CSR (PKCS#10) válido em PEM ou DER")) from None
     if not csr.is_signature_valid:
-        raise CsrError("a assinatura do CSR não confere com a chave pública")
+        raise CsrError(_("a assinatura do CSR não confere com a chave pública"))
     check_public_key(csr.public_key())
     return csr
 
