@@ -98,3 +98,15 @@ def test_mosquitto_config_without_ca_says_what_to_do(tmp_path, settings):
     settings.TDS_PKI_DIR = tmp_path / "nothing"
     with pytest.raises(CommandError, match="pki_init"):
         call_command("mosquitto_config", "--out", str(tmp_path / "b"))
+
+
+def test_pki_crl_rewrites_the_crl_into_the_broker_directory(pki_dir, gateway_a, tmp_path, settings):
+    from certificados import services
+
+    cert = services.certificado_issue(gateway=gateway_a).certificado
+    services.certificado_revoke(certificado=cert, reason="superseded")  # on_commit not run here
+    settings.TDS_MOSQUITTO_DIR = str(tmp_path / "broker")
+    call_command("pki_crl", "--no-reload")
+    for path in (pki_dir / "crl.pem", tmp_path / "broker" / "crl.pem"):
+        crl = x509.load_pem_x509_crl(path.read_bytes())
+        assert crl.get_revoked_certificate_by_serial_number(int(cert.serial, 16)) is not None
