@@ -23,7 +23,7 @@
           options: {
             animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
             plugins: { legend: { display: false }, tooltip: { enabled: false } },
-            scales: { x: { type: "linear", display: false, min: Date.parse(data.inicio), max: Date.parse(data.fim) }, y: { display: false } }
+            scales: { x: { type: "linear", display: false, min: pts.length ? pts[0].x : Date.parse(data.inicio), max: Date.parse(data.fim) }, y: { display: false } }
           }
         });
         canvas.dataset.points = pts.length;
