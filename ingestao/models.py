@@ -1,0 +1,73 @@
+"""Dead letters: every message the consumer could not store, with why."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class Motivo(models.TextChoices):
+    """Reason codes of a rejected message (stable: metrics and tests use the values)."""
+
+    NOT_UTF8 = "not_utf8", _("Não é UTF-8")
+    NOT_JSON = "not_json", _("Não é JSON")
+    SCHEMA = "schema", _("Campo ausente ou de tipo errado")
+    TOO_LARGE = "too_large", _("Mensagem grande demais")
+    TOO_MANY_READINGS = "too_many_readings", _("Leituras demais")
+    BAD_TIMESTAMP = "bad_timestamp", _("Timestamp inválido")
+    FUTURE_TIMESTAMP = "future_timestamp", _("Timestamp no futuro")
+    BAD_VALUE = "bad_value", _("Valor inválido (NaN, infinito ou fora da faixa)")
+    MAC_MISMATCH = "mac_mismatch", _("MAC do payload difere do tópico")
+    UNKNOWN_GATEWAY = "unknown_gateway", _("Gateway desconhecido")
+    INACTIVE_GATEWAY = "inactive_gateway", _("Gateway inativo")
+    UNKNOWN_DEVICE = "unknown_device", _("Dispositivo desconhecido (demais leituras guardadas)")
+    BAD_STATUS = "bad_status", _("Status inválido")
+    INTERNAL_ERROR = "internal_error", _("Erro interno ao processar")
+
+
+class MensagemRejeitada(models.Model):
+    """A message that was not (fully) stored. `conta`/`gateway` are set when the topic's
+    MAC belongs to a registered gateway; rejects of unknown gateways belong to no account
+    and are visible in the admin only."""
+
+    recebida_em = models.DateTimeField(_("recebida em"), db_index=True)
+    topico = models.TextField(_("tópico"))
+    payload = models.BinaryField(_("payload"))
+    motivo = models.CharField(_("motivo"), max_length=24, choices=Motivo.choices)
+    detalhe = models.TextField(_("detalhe"), blank=True)
+    gateway = models.ForeignKey(
+        "dispositivos.Gateway",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gateway"),
+    )
+    conta = models.ForeignKey(
+        "contas.Conta",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("conta"),
+    )
+
+    objects = ScopedManager(conta="conta")
+
+    class Meta:
+        db_table = "tds_new_mensagem_rejeitada"
+        ordering = ["-recebida_em", "-pk"]
+        verbose_name = _("mensagem rejeitada")
+        verbose_name_plural = _("mensagens rejeitadas")
+        indexes = [
+            models.Index(fields=["conta", "-recebida_em"], name="rejeitada_conta_recebida_idx"),
+            models.Index(fields=["conta", "motivo"], name="rejeitada_conta_motivo_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_motivo_display()} @ {self.topico}"
+
+    def payload_text(self, limit: int = 2000) -> str:
+        """The payload as text for display (invalid UTF-8 shown as escapes)."""
+        data = bytes(self.payload or b"")
+        text = data[:limit].decode("utf-8", errors="backslashreplace")
+        return text + ("…" if len(data) > limit else "")

@@ -1,0 +1,81 @@
+"""Thin command around ingestao.worker.IngestWorker: one SIGTERM/SIGINT handler that
+stops the worker, which flushes, commits, acks and returns; the command exits 0."""
+
+import signal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from ingestao.mqtt import default_client_id
+from ingestao.worker import IngestWorker, options_from_settings
+
+
+class Command(BaseCommand):
+    help = "Consume gateway telemetry from MQTT into the database (ack after commit)."
+
+    def add_arguments(self, parser):
+        g = getattr
+        parser.add_argument("--url", default=None, help="MQTT URL (default settings.MQTT_URL)")
+        parser.add_argument("--instance", type=int, default=1, help="instance number (client id)")
+        parser.add_argument("--client-id", default=None, help="fixed MQTT client id")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=g(settings, "TDS_INGEST_BATCH_SIZE", 500),
+            help="messages per batch (max)",
+        )
+        parser.add_argument(
+            "--batch-wait-ms",
+            type=int,
+            default=g(settings, "TDS_INGEST_BATCH_WAIT_MS", 50),
+            help="max wait from a batch's first message before writing it",
+        )
+        parser.add_argument("--receive-maximum", type=int, default=0)
+        parser.add_argument(
+            "--protocol",
+            choices=["v5", "v311"],
+            default="v5",
+            help="v311: plain (non-shared) subscription for MQTT 3.1.1 brokers",
+        )
+        parser.add_argument("--no-shared", action="store_true", help="plain subscription")
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=g(settings, "TDS_INGEST_METRICS_PORT", 0),
+            help="Prometheus endpoint port (0: off)",
+        )
+        parser.add_argument("--log-interval", type=float, default=10.0)
+        parser.add_argument("--registry-refresh", type=float, default=60.0)
+        parser.add_argument("--session-expiry", type=int, default=7 * 86400)
+        parser.add_argument("--ca-file", default="")
+        parser.add_argument("--cert-file", default="")
+        parser.add_argument("--key-file", default="")
+
+    def handle(self, *args, **o):
+        v5 = o["protocol"] == "v5"
+        worker = IngestWorker(
+            options_from_settings(
+                url=o["url"],
+                client_id=o["client_id"] or default_client_id("tds-ingest", o["instance"]),
+                batch_size=max(1, o["batch_size"]),
+                batch_wait=max(0, o["batch_wait_ms"]) / 1000,
+                v5=v5,
+                shared=v5 and not o["no_shared"],
+                receive_maximum=o["receive_maximum"],
+                metrics_port=o["metrics_port"],
+                log_interval=o["log_interval"],
+                registry_refresh=o["registry_refresh"],
+                session_expiry=o["session_expiry"],
+                ca_file=o["ca_file"],
+                cert_file=o["cert_file"],
+                key_file=o["key_file"],
+            )
+        )
+
+        def _stop(signum, frame):
+            worker.stop()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        worker.setup()
+        worker.start()

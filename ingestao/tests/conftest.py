@@ -1,0 +1,29 @@
+import pytest
+
+from tds_testing import factories
+from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto
+
+
+@pytest.fixture
+def planta(conta_a):
+    """A gateway with two energy meters (D01 valor, D02 raw × 0.01) and a water meter."""
+    gw = factories.make_gateway(conta=conta_a, codigo="GW-ING")
+    d1 = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
+    d2 = factories.make_dispositivo(
+        gateway=gw, codigo="D02", tipo="ENERGIA", fator_conversao="0.01"
+    )
+    d3 = factories.make_dispositivo(gateway=gw, codigo="D03", tipo="AGUA")
+    return {"gateway": gw, "devices": [d1, d2, d3], "conta": conta_a}
+
+
+# Run as root, Mosquitto drops to user `mosquitto`, which cannot write the private temp
+# dir: persistence then silently does nothing and a restart loses every session.
+# `user root` keeps the broker's own user (ignored when not started as root).
+DURABLE_CONFIG = BASE_CONFIG + "user root\n"
+
+
+@pytest.fixture
+def mosquitto():
+    """A private broker whose persistence really works (sessions survive a restart)."""
+    with PrivateMosquitto(config=DURABLE_CONFIG) as broker:
+        yield broker

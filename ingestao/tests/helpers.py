@@ -1,0 +1,143 @@
+"""Helpers for the ingest tests: payloads, a QoS 1 publisher, the consumer as a real
+subprocess (`manage.py start_mqtt_consumer`) and polling of the database."""
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def payload(mac: str, ts: dt.datetime | str, leituras: list[dict], **extra) -> bytes:
+    if isinstance(ts, dt.datetime):
+        ts = ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"gateway_mac": mac, "timestamp": ts, "leituras": leituras, **extra}).encode()
+
+
+def telemetry_topic(mac: str) -> str:
+    return f"tds_new/devices/{mac}/telemetry"
+
+
+class Publisher:
+    """A gateway-like QoS 1 publisher (waits for every PUBACK)."""
+
+    def __init__(self, port: int, client_id: str = "test-publisher"):
+        self.client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+        )
+        self.client.max_inflight_messages_set(1000)
+        self.client.max_queued_messages_set(0)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.pending = []
+
+    def publish(self, topic: str, data: bytes, *, retain: bool = False):
+        info = self.client.publish(topic, data, qos=1, retain=retain)
+        self.pending.append(info)
+        return info
+
+    def flush(self, timeout: float = 30):
+        deadline = time.monotonic() + timeout
+        for info in self.pending:
+            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+        self.pending = [i for i in self.pending if not i.is_published()]
+        assert not self.pending, f"{len(self.pending)} messages not acknowledged by the broker"
+
+    def close(self):
+        self.flush()
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def test_database_url() -> str:
+    s = connection.settings_dict
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or 5432
+    user = s.get("USER") or "postgres"
+    pw = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    return f"postgres://{user}{pw}@{host}:{port}/{s['NAME']}"
+
+
+def start_consumer(
+    broker_port: int,
+    *,
+    client_id: str = "tds-ingest-test-1",
+    database_url: str | None = None,
+    extra: list[str] | None = None,
+    log_path: Path | None = None,
+) -> subprocess.Popen:
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url or test_database_url()
+    env["MQTT_URL"] = f"mqtt://127.0.0.1:{broker_port}"
+    env["LOG_LEVEL"] = "INFO"
+    args = [
+        sys.executable,
+        str(ROOT / "manage.py"),
+        "start_mqtt_consumer",
+        "--client-id",
+        client_id,
+        "--log-interval",
+        "1",
+        *(extra or []),
+    ]
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_connected(log_path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log_path.exists() and "event=mqtt_connected" in log_path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("consumer did not connect:\n" + log_path.read_text(errors="replace"))
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+    return proc.returncode
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+def count_readings(dispositivo_ids) -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM tds_new_leitura_dispositivo WHERE dispositivo_id = ANY(%s)",
+            [list(dispositivo_ids)],
+        )
+        return cur.fetchone()[0]
+
+
+def duplicate_keys(dispositivo_ids) -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) - count(DISTINCT (dispositivo_id, time))"
+            " FROM tds_new_leitura_dispositivo WHERE dispositivo_id = ANY(%s)",
+            [list(dispositivo_ids)],
+        )
+        return cur.fetchone()[0]
