@@ -266,3 +266,66 @@ def test_polling_fallback_without_sse(uvicorn_server, admin_a, conta_a, planta_a
     in_thread(store, planta_a["energia"], [(when, "5555.25")])
     page.locator("#latest-body tr").first.filter(has_text="5.555,25").wait_for(timeout=8000)
     assert page.evaluate("window.__marker") == 1
+
+
+def _consumer_available() -> bool:
+    from django.core.management import get_commands
+
+    return "start_mqtt_consumer" in get_commands()
+
+
+@pytest.mark.skipif(not _consumer_available(), reason="the MQTT consumer does not exist yet")
+def test_reading_published_over_mqtt_appears(uvicorn_server, mosquitto, admin_a, planta_a, browser):
+    """Gateway → private Mosquitto → the real consumer → Redis → SSE → the open page."""
+    import json
+
+    import paho.mqtt.client as mqtt
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "MQTT_URL": mosquitto.url,
+    }
+    consumer = subprocess.Popen(
+        [sys.executable, "manage.py", "start_mqtt_consumer"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-browser-gw")
+    publisher.connect("127.0.0.1", mosquitto.port)
+    publisher.loop_start()
+    try:
+        page = browser.new_page(locale="pt-BR")
+        _login(page, uvicorn_server, admin_a.email)
+        _wait_live(page)
+        gw, energia = planta_a["gateway"], planta_a["energia"]
+        seen = False
+        # The consumer may still be subscribing: publish a new value every 0.5 s until one shows.
+        for i in range(30):
+            valor = 8800 + i
+            payload = {
+                "gateway_mac": gw.mac,
+                "timestamp": (timezone.now() + dt.timedelta(seconds=i)).isoformat(),
+                "leituras": [{"dispositivo_codigo": energia.codigo, "valor": valor}],
+            }
+            publisher.publish(f"tds_new/devices/{gw.mac}/telemetry", json.dumps(payload), qos=1)
+            try:
+                page.locator("#latest-body tr").first.filter(has_text="8.8").wait_for(timeout=500)
+                seen = True
+                break
+            except PlaywrightTimeout:  # not there yet
+                continue
+        assert seen, "no reading published over MQTT reached the page"
+    finally:
+        publisher.loop_stop()
+        publisher.disconnect()
+        consumer.terminate()
+        try:
+            consumer.wait(15)
+        except subprocess.TimeoutExpired:
+            consumer.kill()
