@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import MensagemRejeitada
+
+
+@admin.register(MensagemRejeitada)
+class MensagemRejeitadaAdmin(admin.ModelAdmin):
+    """Cross-account view for the operator, including rejects of unknown gateways."""
+
+    list_display = ["recebida_em", "motivo", "topico", "gateway", "conta"]
+    list_filter = ["motivo", "conta"]
+    search_fields = ["topico", "detalhe"]
+    date_hierarchy = "recebida_em"
+    readonly_fields = [
+        "recebida_em",
+        "topico",
+        "motivo",
+        "detalhe",
+        "gateway",
+        "conta",
+        "payload_preview",
+    ]
+    exclude = ["payload"]
+
+    @admin.display(description=_("payload"))
+    def payload_preview(self, obj):
+        return obj.payload_text(limit=10000)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,35 @@
+"""Reads of the dead letters, always for one account (rejects of unknown gateways belong
+to no account and are only visible in the admin)."""
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from contas.models import Conta
+
+from .models import MensagemRejeitada, Motivo
+
+
+def rejeitada_list(*, conta: Conta, motivo: str = "") -> QuerySet:
+    qs = MensagemRejeitada.objects.filter(conta=conta).select_related("gateway")
+    if motivo:
+        qs = qs.filter(motivo=motivo)
+    return qs.order_by("-recebida_em", "-pk")
+
+
+def rejeitada_counts(*, conta: Conta) -> list[tuple[str, str, int]]:
+    """(code, label, count) per reason present in the account, most frequent first."""
+    labels = dict(Motivo.choices)
+    rows = (
+        MensagemRejeitada.objects.filter(conta=conta)
+        .values("motivo")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "motivo")
+    )
+    return [(r["motivo"], labels.get(r["motivo"], r["motivo"]), r["n"]) for r in rows]
+
+
+def rejeitada_get(*, conta: Conta, pk) -> MensagemRejeitada:
+    try:
+        return MensagemRejeitada.objects.select_related("gateway").get(conta=conta, pk=pk)
+    except (MensagemRejeitada.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
