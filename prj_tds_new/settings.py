@@ -98,6 +98,13 @@ TDS_MQTT_PUBLIC_PORT = env.int("TDS_MQTT_PUBLIC_PORT", default=8883)
 TDS_MOSQUITTO_DIR = env.str("TDS_MOSQUITTO_DIR", default="")
 TDS_MOSQUITTO_PID_FILE = env.str("TDS_MOSQUITTO_PID_FILE", default="")
 TDS_MOSQUITTO_RELOAD_CMD = env.str("TDS_MOSQUITTO_RELOAD_CMD", default="")
+# Ingest consumer (ingestao/): batch by size (messages) and by time, payload limits.
+TDS_INGEST_BATCH_SIZE = env.int("TDS_INGEST_BATCH_SIZE", default=500)
+TDS_INGEST_BATCH_WAIT_MS = env.int("TDS_INGEST_BATCH_WAIT_MS", default=50)
+TDS_INGEST_MAX_PAYLOAD_BYTES = env.int("TDS_INGEST_MAX_PAYLOAD_BYTES", default=65536)
+TDS_INGEST_MAX_READINGS = env.int("TDS_INGEST_MAX_READINGS", default=64)
+TDS_INGEST_MAX_FUTURE_SECONDS = env.int("TDS_INGEST_MAX_FUTURE_SECONDS", default=300)
+TDS_INGEST_METRICS_PORT = env.int("TDS_INGEST_METRICS_PORT", default=0)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
 

@@ -1,0 +1,179 @@
+"""Gateway simulator: publishes the wire format for registered gateways.
+
+Each device keeps a rising cumulative register (water, energy, gas) or a wandering
+temperature; devices with a fator_conversao other than 1 send the integer `raw` register
+(value / fator), the others the engineering `valor`. Every simulated gateway announces
+`online` (retained) and sets `offline` as its last will.
+"""
+
+import datetime as dt
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import paho.mqtt.client as mqtt
+from django_scopes import scopes_disabled
+
+from dispositivos.models import Gateway
+
+from .mqtt import make_client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SimDevice:
+    codigo: str
+    tipo: str
+    fator: Decimal
+    value: float
+    rate: float  # per second
+
+    def step(self, seconds: float, rng: random.Random) -> float:
+        if self.tipo == "TEMP":
+            self.value = max(-10.0, min(60.0, self.value + rng.uniform(-0.3, 0.3)))
+        else:
+            self.value += self.rate * seconds * rng.uniform(0.5, 1.5)
+        return self.value
+
+    def reading(self) -> dict:
+        if self.fator != 1:
+            return {
+                "dispositivo_codigo": self.codigo,
+                "raw": int(Decimal(str(self.value)) / self.fator),
+            }
+        return {"dispositivo_codigo": self.codigo, "valor": round(self.value, 4)}
+
+
+@dataclass
+class SimGateway:
+    mac: str
+    devices: list[SimDevice] = field(default_factory=list)
+
+    @property
+    def telemetry_topic(self) -> str:
+        return f"tds_new/devices/{self.mac}/telemetry"
+
+    @property
+    def status_topic(self) -> str:
+        return f"tds_new/devices/{self.mac}/status"
+
+
+RATES = {"ENERGIA": 0.02, "AGUA": 0.0005, "GAS": 0.0002}
+START = {"ENERGIA": 1000.0, "AGUA": 100.0, "GAS": 50.0, "TEMP": 22.0}
+
+
+def load_gateways(*, conta_slug: str | None = None, limit: int | None = None, seed: int = 1):
+    rng = random.Random(seed)  # noqa: S311 - simulated meter values
+    with scopes_disabled():
+        qs = Gateway.objects.filter(is_active=True).prefetch_related("dispositivos").order_by("pk")
+        if conta_slug:
+            qs = qs.filter(conta__slug=conta_slug)
+        gateways = []
+        for gw in qs[:limit] if limit else qs:
+            devices = [
+                SimDevice(
+                    d.codigo,
+                    d.tipo,
+                    d.fator_conversao,
+                    START.get(d.tipo, 0.0) * rng.uniform(0.5, 2),
+                    RATES.get(d.tipo, 0.0),
+                )
+                for d in gw.dispositivos.all()
+                if d.is_active
+            ]
+            if devices:
+                gateways.append(SimGateway(gw.mac, devices))
+    return gateways
+
+
+def telemetry_payload(gw: SimGateway, when: dt.datetime, seconds: float, rng) -> bytes:
+    for d in gw.devices:
+        d.step(seconds, rng)
+    return json.dumps(
+        {
+            "gateway_mac": gw.mac,
+            "timestamp": when.astimezone(dt.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "leituras": [d.reading() for d in gw.devices],
+        }
+    ).encode()
+
+
+class Simulator:
+    """One MQTT connection publishing for many gateways (the last will is per connection,
+    so each simulated gateway gets its own client when there are few; in rate mode one
+    shared client carries the load)."""
+
+    def __init__(
+        self, *, url: str, gateways: list[SimGateway], ca_file="", cert_file="", key_file=""
+    ):
+        self.url = url
+        self.gateways = gateways
+        self.tls = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+        self.rng = random.Random(42)  # noqa: S311 - simulated meter values
+        self.clients: list[mqtt.Client] = []
+        self.published = 0
+
+    def _client(self, client_id: str, will: SimGateway | None) -> mqtt.Client:
+        client, addr = make_client(url=self.url, client_id=client_id, **self.tls)
+        client.max_inflight_messages_set(1000)
+        if will is not None:
+            client.will_set(will.status_topic, b"offline", qos=1, retain=True)
+        client.connect(addr.host, addr.port, keepalive=30)
+        client.loop_start()
+        self.clients.append(client)
+        return client
+
+    def run(self, *, interval: float, duration: float, rate: float = 0.0, stop=None) -> int:
+        per_gateway = rate == 0 and len(self.gateways) <= 200
+        if per_gateway:
+            owners = {
+                gw.mac: self._client(f"tds-sim-{gw.mac.replace(':', '')}", gw)
+                for gw in self.gateways
+            }
+        else:
+            shared = self._client(f"tds-sim-{int(time.time())}", None)
+            owners = {gw.mac: shared for gw in self.gateways}
+        for gw in self.gateways:
+            owners[gw.mac].publish(gw.status_topic, b"online", qos=1, retain=True)
+        started = time.monotonic()
+        last = {gw.mac: started for gw in self.gateways}
+        msgs_per_second = (
+            rate / max(1, sum(len(g.devices) for g in self.gateways) / len(self.gateways))
+            if rate
+            else 0
+        )
+        i = 0
+        while time.monotonic() - started < duration and not (stop and stop()):
+            if rate:
+                gw = self.gateways[i % len(self.gateways)]
+                target = started + (i + 1) / msgs_per_second
+            else:
+                gw = min(self.gateways, key=lambda g: last[g.mac])
+                target = last[gw.mac] + interval
+            delay = target - time.monotonic()
+            if delay > 0:
+                time.sleep(min(delay, 0.5))
+                if delay > 0.5:
+                    continue
+            now = time.monotonic()
+            payload = telemetry_payload(
+                gw, dt.datetime.now(tz=dt.UTC), now - last[gw.mac], self.rng
+            )
+            last[gw.mac] = now
+            owners[gw.mac].publish(gw.telemetry_topic, payload, qos=1)
+            self.published += 1
+            i += 1
+        for gw in self.gateways:
+            owners[gw.mac].publish(
+                gw.status_topic, b"offline", qos=1, retain=True
+            ).wait_for_publish(5)
+        for client in self.clients:
+            client.disconnect()
+            client.loop_stop()
+        return self.published
