@@ -75,6 +75,7 @@ class BackendArmazenamento(models.Model):
     criado_em = models.DateTimeField(_("escolhido em"), auto_now_add=True)
 
     class Meta:
+        managed = False  # created by the storage migration, kept by test flushes
         db_table = "tds_new_storage_backend"
         verbose_name = _("back end de armazenamento")
         verbose_name_plural = _("back end de armazenamento")

@@ -45,6 +45,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'back end de armazenamento',
                 'verbose_name_plural': 'back end de armazenamento',
                 'db_table': 'tds_new_storage_backend',
+                'managed': False,
             },
         ),
         # The time-series schema: TimescaleDB or native, per TDS_TIMESCALE (see storage/backend.py).

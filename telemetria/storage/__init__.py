@@ -5,11 +5,32 @@ No caller knows which back end (native PostgreSQL or TimescaleDB) is in use.
 
 from .backend import backend_name, is_timescale
 from .insert import InsertResult, ReadingRow, insert_readings
+from .queries import (
+    DAY,
+    MONTH,
+    ConsumoMes,
+    LatestReading,
+    SeriesPoint,
+    consumption_by_month,
+    latest_readings_for_conta,
+    readings_series_for_device,
+)
+from .rollups import RefreshResult, refresh_rollups
 
 __all__ = [
+    "DAY",
+    "MONTH",
+    "ConsumoMes",
     "InsertResult",
+    "LatestReading",
     "ReadingRow",
+    "RefreshResult",
+    "SeriesPoint",
     "backend_name",
+    "consumption_by_month",
     "insert_readings",
     "is_timescale",
+    "latest_readings_for_conta",
+    "readings_series_for_device",
+    "refresh_rollups",
 ]

@@ -6,7 +6,7 @@ ends; the daily/monthly aggregates are tables (native) or continuous aggregates
 """
 
 from . import native, timescale
-from .backend import TIMESCALEDB, choose_backend, record_backend
+from .backend import BACKEND_TABLE, TIMESCALEDB, choose_backend, record_backend
 from .tables import PENDING, READINGS, RESETS
 
 READINGS_COLUMNS_DDL = """
@@ -19,6 +19,14 @@ READINGS_COLUMNS_DDL = """
     payload_raw jsonb,
     PRIMARY KEY (dispositivo_id, time)
 """
+
+BACKEND_DDL = f"""CREATE TABLE {BACKEND_TABLE} (
+    id bigserial PRIMARY KEY,
+    nome varchar(16) NOT NULL,
+    modo varchar(8) NOT NULL,
+    versao_extensao varchar(32) NOT NULL DEFAULT '',
+    criado_em timestamptz NOT NULL DEFAULT now()
+)"""
 
 SHARED_DDL = [
     f"CREATE INDEX {READINGS}_conta_time_idx ON {READINGS} (conta_id, time DESC)",
@@ -44,6 +52,7 @@ SHARED_DDL = [
 def create_storage(apps, schema_editor):
     nome, versao = choose_backend(schema_editor)
     with schema_editor.connection.cursor() as cur:
+        cur.execute(BACKEND_DDL)
         if nome == TIMESCALEDB:
             timescale.create_schema(cur, READINGS_COLUMNS_DDL)
         else:
@@ -54,6 +63,7 @@ def create_storage(apps, schema_editor):
 
 
 DROP_DDL = [
+    f"DROP TABLE IF EXISTS {BACKEND_TABLE}",
     f"DROP TABLE IF EXISTS {RESETS}",
     f"DROP TABLE IF EXISTS {PENDING}",
 ]

@@ -7,7 +7,11 @@ buckets from the raw rows themselves (the pending-bucket log), exactly as on the
 back end, so both back ends answer the same.
 """
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
+from django.db import connection
 
 from .tables import DAILY, MONTHLY, READINGS
 
@@ -77,3 +81,25 @@ def drop_schema(cur) -> None:
         return
     cur.execute(f"DROP MATERIALIZED VIEW IF EXISTS {MONTHLY}")
     cur.execute(f"DROP MATERIALIZED VIEW IF EXISTS {DAILY} CASCADE")
+
+
+def _local_bounds(days: list[datetime]) -> tuple[datetime, datetime, datetime, datetime]:
+    """(first day start, last day end, first month start, last month end), local time."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    first = min(days).astimezone(zone).date()
+    last = max(days).astimezone(zone).date() + timedelta(days=1)
+    month_lo = date(first.year, first.month, 1)
+    last_month = max(days).astimezone(zone).date().replace(day=1)
+    month_hi = (last_month + timedelta(days=32)).replace(day=1)
+    return tuple(
+        datetime.combine(d, time(0), tzinfo=zone) for d in (first, last, month_lo, month_hi)
+    )
+
+
+def refresh_aggregates(*, days: list[datetime]) -> None:
+    """Refresh the daily and then the monthly continuous aggregate over the window that
+    covers `days` (bucket starts). Must run outside a transaction."""
+    day_lo, day_hi, month_lo, month_hi = _local_bounds(days)
+    with connection.cursor() as cur:
+        cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [DAILY, day_lo, day_hi])
+        cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [MONTHLY, month_lo, month_hi])

@@ -89,3 +89,24 @@ def planta_b(conta_b):
     energia = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
     store_points(energia, [(timezone.now() - timedelta(minutes=1), 777)])
     return {"gateway": gw, "energia": energia}
+
+
+@pytest.fixture
+def clean_store(db):
+    """For transactional tests: Django's flush does not know the storage tables."""
+    from django.db import connection
+
+    from telemetria.storage import is_timescale
+    from telemetria.storage.tables import DAILY, MONTHLY, PENDING, READINGS, RESETS
+
+    yield
+    tables = [READINGS, PENDING, RESETS] + ([] if is_timescale() else [DAILY, MONTHLY])
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(tables)}")
+
+
+def local(*args) -> datetime:
+    """A wall-clock time in America/Sao_Paulo (settings.TIME_ZONE)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime(*args, tzinfo=ZoneInfo("America/Sao_Paulo"))

@@ -1,0 +1,83 @@
+"""SQL building blocks shared by the rollup job and the read queries.
+
+A daily bucket is a local day (settings.TIME_ZONE) per device, identified by its start
+(a timestamptz at local midnight). Per bucket we keep n, soma, minimo, maximo,
+primeiro/primeiro_em, ultimo/ultimo_em and `ajuste` (the sum of the previous value at
+each counter reset inside the day), so that within-day consumption of a cumulative
+meter is `ultimo - primeiro + ajuste`.
+
+"Real-time" daily rows: the stored aggregate (rollup table or continuous aggregate) for
+buckets that are not pending, plus the same aggregate computed from the raw readings
+for the buckets still in the pending log. Results never depend on whether the rollup
+job has run.
+"""
+
+from django.conf import settings
+
+from .tables import DAILY, PENDING, READINGS, RESETS
+
+AGGREGATE_COLUMNS = (
+    "conta_id, dispositivo_id, bucket, n, soma, minimo, maximo,"
+    " primeiro, primeiro_em, ultimo, ultimo_em"
+)
+
+
+def tz_literal() -> str:
+    """The project's time zone as a SQL string literal (validated against the tz database)."""
+    from zoneinfo import ZoneInfo
+
+    name = settings.TIME_ZONE
+    ZoneInfo(name)  # raises for anything that is not a zone name
+    return "'" + name.replace("'", "") + "'"
+
+
+def day_end(expr: str) -> str:
+    """SQL for the end of the local day starting at `expr` (DST-safe)."""
+    tz = tz_literal()
+    return f"((({expr}) AT TIME ZONE {tz}) + interval '1 day') AT TIME ZONE {tz}"
+
+
+def month_end(expr: str) -> str:
+    tz = tz_literal()
+    return f"((({expr}) AT TIME ZONE {tz}) + interval '1 month') AT TIME ZONE {tz}"
+
+
+def raw_daily(buckets: str) -> str:
+    """Daily aggregates (with `ajuste`) computed from raw readings for the (dispositivo_id,
+    bucket) pairs produced by the SQL relation `buckets`."""
+    return f"""
+    SELECT conta_id, dispositivo_id, bucket, count(*) AS n, sum(valor) AS soma,
+           min(valor) AS minimo, max(valor) AS maximo,
+           (array_agg(valor ORDER BY time))[1] AS primeiro, min(time) AS primeiro_em,
+           (array_agg(valor ORDER BY time DESC))[1] AS ultimo, max(time) AS ultimo_em,
+           coalesce(sum(anterior) FILTER (WHERE valor < anterior), 0) AS ajuste
+    FROM (
+        SELECT l.conta_id, b.dispositivo_id, b.bucket, l.time, l.valor,
+               lag(l.valor) OVER (PARTITION BY b.dispositivo_id, b.bucket ORDER BY l.time)
+                   AS anterior
+        FROM ({buckets}) AS b
+        JOIN {READINGS} AS l
+          ON l.dispositivo_id = b.dispositivo_id
+         AND l.time >= b.bucket AND l.time < {day_end("b.bucket")}
+    ) AS r
+    GROUP BY conta_id, dispositivo_id, bucket"""
+
+
+def pending_buckets(devices: str, lo: str, hi: str) -> str:
+    return f"""SELECT DISTINCT dispositivo_id, bucket FROM {PENDING}
+        WHERE dispositivo_id = ANY({devices}) AND bucket >= {lo} AND bucket < {hi}"""
+
+
+def realtime_daily(devices: str, lo: str, hi: str) -> str:
+    """Real-time daily rows (AGGREGATE_COLUMNS + ajuste) of `devices` (SQL array) with
+    bucket in [lo, hi)."""
+    return f"""
+    SELECT d.conta_id, d.dispositivo_id, d.bucket, d.n, d.soma, d.minimo, d.maximo,
+           d.primeiro, d.primeiro_em, d.ultimo, d.ultimo_em, coalesce(r.ajuste, 0) AS ajuste
+    FROM {DAILY} AS d
+    LEFT JOIN {RESETS} AS r ON r.dispositivo_id = d.dispositivo_id AND r.bucket = d.bucket
+    WHERE d.dispositivo_id = ANY({devices}) AND d.bucket >= {lo} AND d.bucket < {hi}
+      AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
+                      WHERE p.dispositivo_id = d.dispositivo_id AND p.bucket = d.bucket)
+    UNION ALL
+    {raw_daily(pending_buckets(devices, lo, hi))}"""

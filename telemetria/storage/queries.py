@@ -1,0 +1,254 @@
+"""Read side of the storage API: series, latest readings, consumption per month.
+
+Everything is scoped by `conta_id` (a device of another account yields nothing) and
+real-time: buckets not yet refreshed by the rollup job are computed from raw readings.
+Day and month buckets are local (settings.TIME_ZONE).
+"""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from .aggregates import month_end, pending_buckets, raw_daily, realtime_daily, tz_literal
+from .tables import DAILY, MONTHLY, PENDING, READINGS
+
+DAY = "day"
+MONTH = "month"
+
+
+class SeriesPoint(NamedTuple):
+    bucket: datetime  # bucket start
+    count: int
+    sum: Decimal
+    min: Decimal
+    max: Decimal
+    avg: Decimal  # rounded to 4 places
+    first: Decimal  # by time
+    last: Decimal
+
+
+class LatestReading(NamedTuple):
+    time: datetime
+    valor: Decimal
+    unidade: str
+    dispositivo_id: int
+    dispositivo_codigo: str
+    gateway_id: int
+    gateway_codigo: str
+
+
+class ConsumoMes(NamedTuple):
+    """One device's month. `consumo` follows the meter kind: cumulative register
+    (ACUMULADO): the increase of the register, counter resets handled; interval
+    (INTERVALO): the sum; instantaneous (INSTANTANEO): None (use minimo/media/maximo)."""
+
+    dispositivo_id: int
+    mes: date  # first day of the local month
+    tipo_medidor: str
+    consumo: Decimal | None
+    n: int
+    soma: Decimal
+    minimo: Decimal
+    media: Decimal
+    maximo: Decimal
+    primeiro: Decimal
+    ultimo: Decimal
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=_zone())
+
+
+def _devices(conta_id: int, dispositivo_ids=None) -> list[int]:
+    sql = "SELECT id FROM tds_new_dispositivo WHERE conta_id = %s"
+    params: list = [conta_id]
+    if dispositivo_ids is not None:
+        sql += " AND id = ANY(%s)"
+        params.append(list(dispositivo_ids))
+    with connection.cursor() as cur:
+        cur.execute(sql + " ORDER BY id", params)
+        return [r[0] for r in cur.fetchall()]
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+_POINT = "n::bigint, soma, minimo, maximo, round(soma / n, 4), primeiro, ultimo"  # after `bucket`
+
+
+def readings_series_for_device(
+    *, conta_id: int, dispositivo_id: int, start: datetime, end: datetime, bucket
+) -> list[SeriesPoint]:
+    """Aggregates per bucket for one device, oldest first; empty buckets are omitted.
+
+    `bucket` is "day", "month" or a timedelta of less than a day (aligned on local
+    midnight). Day/month buckets are whole: every bucket that starts before `end` and
+    ends after `start`."""
+    devs = _devices(conta_id, [dispositivo_id])
+    if not devs:
+        return []
+    if bucket == DAY:
+        rows = _series_days(devs, start, end)
+    elif bucket == MONTH:
+        rows = _series_months(devs, start, end)
+    elif isinstance(bucket, timedelta) and timedelta(0) < bucket <= timedelta(days=1):
+        rows = _series_raw(devs[0], start, end, bucket)
+    else:
+        raise ValueError(f"bucket: {bucket!r} is not 'day', 'month' or a timedelta up to 1 day")
+    return [SeriesPoint(*row) for row in rows]
+
+
+def _series_raw(dispositivo_id, start, end, step) -> list[tuple]:
+    origin = local_midnight(start.astimezone(_zone()).date())
+    return _fetch(
+        f"""SELECT date_bin(%(step)s, time, %(origin)s) AS bucket, count(*), sum(valor),
+                   min(valor), max(valor), round(avg(valor), 4),
+                   (array_agg(valor ORDER BY time))[1], (array_agg(valor ORDER BY time DESC))[1]
+            FROM {READINGS}
+            WHERE dispositivo_id = %(disp)s AND time >= %(start)s AND time < %(end)s
+            GROUP BY 1 ORDER BY 1""",
+        {"step": step, "origin": origin, "disp": dispositivo_id, "start": start, "end": end},
+    )
+
+
+def _series_days(devs, start, end) -> list[tuple]:
+    lo = local_midnight(start.astimezone(_zone()).date())
+    return _fetch(
+        f"""SELECT bucket, {_POINT}
+            FROM ({realtime_daily("%(devs)s", "%(lo)s", "%(hi)s")}) AS d ORDER BY bucket""",
+        {"devs": devs, "lo": lo, "hi": end},
+    )
+
+
+def _series_months(devs, start, end) -> list[tuple]:
+    local = start.astimezone(_zone()).date()
+    lo = local_midnight(local.replace(day=1))
+    tz = tz_literal()
+    pending_months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS bucket
+                         FROM ({pending_buckets("%(devs)s", "'-infinity'", "'infinity'")}) AS p"""
+    return _fetch(
+        f"""
+        SELECT bucket, {_POINT} FROM (
+            SELECT m.bucket, m.n, m.soma, m.minimo, m.maximo, m.primeiro, m.ultimo
+            FROM {MONTHLY} AS m
+            WHERE m.dispositivo_id = ANY(%(devs)s) AND m.bucket >= %(lo)s AND m.bucket < %(hi)s
+              AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
+                              WHERE p.dispositivo_id = m.dispositivo_id AND p.bucket >= m.bucket
+                                AND p.bucket < {month_end("m.bucket")})
+            UNION ALL
+            SELECT pm.bucket, sum(d.n), sum(d.soma), min(d.minimo), max(d.maximo),
+                   (array_agg(d.primeiro ORDER BY d.bucket))[1],
+                   (array_agg(d.ultimo ORDER BY d.bucket DESC))[1]
+            FROM ({pending_months}) AS pm
+            JOIN ({realtime_daily("%(devs)s", "%(lo)s", "%(hi_days)s")}) AS d
+              ON d.dispositivo_id = pm.dispositivo_id AND d.bucket >= pm.bucket
+             AND d.bucket < {month_end("pm.bucket")}
+            WHERE pm.bucket >= %(lo)s AND pm.bucket < %(hi)s
+            GROUP BY pm.dispositivo_id, pm.bucket
+        ) AS months ORDER BY bucket""",
+        # Days up to the end of the month in which `end` falls.
+        {"devs": devs, "lo": lo, "hi": end, "hi_days": end + timedelta(days=32)},
+    )
+
+
+def latest_readings_for_conta(
+    *, conta_id: int, limit: int = 20, dispositivo_id: int | None = None
+) -> list[LatestReading]:
+    """The account's most recent readings (by reading time), newest first."""
+    sql = f"""
+        SELECT l.time, l.valor, l.unidade, l.dispositivo_id, d.codigo, l.gateway_id, g.codigo
+        FROM {READINGS} AS l
+        JOIN tds_new_dispositivo AS d ON d.id = l.dispositivo_id
+        JOIN tds_new_gateway AS g ON g.id = l.gateway_id
+        WHERE l.conta_id = %(conta)s AND l.time >= %(since)s {{device}}
+        ORDER BY l.time DESC LIMIT %(limit)s"""
+    sql = sql.replace("{device}", "AND l.dispositivo_id = %(disp)s" if dispositivo_id else "")
+    params = {"conta": conta_id, "limit": limit, "disp": dispositivo_id}
+    # Look at the last day first (partition pruning); widen only when that is not enough.
+    rows = _fetch(sql, {**params, "since": timezone.now() - timedelta(days=1)})
+    if len(rows) < limit:
+        rows = _fetch(sql, {**params, "since": datetime.min.replace(tzinfo=_zone())})
+    return [LatestReading(*row) for row in rows]
+
+
+def consumption_by_month(
+    *, conta_id: int, start: date, end: date, dispositivo_ids=None
+) -> list[ConsumoMes]:
+    """Per device and local month in [start's month, end's month), months with readings.
+
+    Cumulative registers: the increase between consecutive readings, each step counted
+    in the month of its later reading (so the step from last month's final reading to
+    this month's first belongs to this month, and months add up to the total); a reading
+    lower than the previous one is a counter reset and counts its own value from zero.
+    """
+    devs = _devices(conta_id, dispositivo_ids)
+    if not devs:
+        return []
+    lo = local_midnight(start.replace(day=1))
+    hi = local_midnight(end.replace(day=1))
+    tz = tz_literal()
+    sql = f"""
+    WITH prev AS (
+        SELECT DISTINCT ON (dispositivo_id) dispositivo_id, bucket, ultimo FROM (
+            SELECT x.dispositivo_id, x.bucket, x.ultimo
+            FROM unnest(%(devs)s::bigint[]) AS dv(id)
+            CROSS JOIN LATERAL (
+                SELECT d.dispositivo_id, d.bucket, d.ultimo FROM {DAILY} AS d
+                WHERE d.dispositivo_id = dv.id AND d.bucket < %(lo)s
+                  AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
+                                  WHERE p.dispositivo_id = d.dispositivo_id
+                                    AND p.bucket = d.bucket)
+                ORDER BY d.bucket DESC LIMIT 1
+            ) AS x
+            UNION ALL
+            SELECT dispositivo_id, bucket, ultimo
+            FROM ({raw_daily(pending_buckets("%(devs)s", "'-infinity'", "%(lo)s"))}) AS r
+        ) AS candidates
+        ORDER BY dispositivo_id, bucket DESC
+    ), days AS (
+        SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste,
+               lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant
+        FROM (
+            SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
+            FROM ({realtime_daily("%(devs)s", "%(lo)s", "%(hi)s")}) AS rt
+            UNION ALL
+            SELECT dispositivo_id, bucket, NULL, NULL, NULL, NULL, NULL, ultimo, NULL FROM prev
+        ) AS u
+    )
+    SELECT dispositivo_id, (date_trunc('month', bucket, {tz}) AT TIME ZONE {tz})::date AS mes,
+           sum(n)::bigint, sum(soma), min(minimo), round(sum(soma) / sum(n), 4), max(maximo),
+           (array_agg(primeiro ORDER BY bucket))[1], (array_agg(ultimo ORDER BY bucket DESC))[1],
+           sum(ultimo - primeiro + ajuste
+               + CASE WHEN ultimo_ant IS NULL THEN 0
+                      WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant
+                      ELSE primeiro END)
+    FROM days WHERE n IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2"""
+    rows = _fetch(sql, {"devs": devs, "lo": lo, "hi": hi})
+    kinds = _kinds(devs)
+    result = []
+    for disp, mes, n, soma, minimo, media, maximo, primeiro, ultimo, acumulado in rows:
+        kind = kinds[disp]
+        consumo = {"ACUMULADO": acumulado, "INTERVALO": soma}.get(kind)
+        result.append(
+            ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo, primeiro, ultimo)
+        )
+    return result
+
+
+def _kinds(devs: list[int]) -> dict[int, str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT id, tipo_medidor FROM tds_new_dispositivo WHERE id = ANY(%s)", [devs])
+        return dict(cur.fetchall())

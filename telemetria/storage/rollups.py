@@ -1,0 +1,69 @@
+"""Incremental refresh of the daily/monthly aggregates and the per-day reset table.
+
+`insert_readings` logs every (dispositivo, local day) it touches in the pending table, in
+the same transaction as the readings. This job claims the logged rows it can see,
+recomputes exactly those days (late readings included) and the months containing them,
+then deletes the claimed log rows by id: a row logged meanwhile keeps its bucket pending.
+"""
+
+from typing import NamedTuple
+
+from django.db import connection, transaction
+
+from . import native, timescale
+from .aggregates import raw_daily
+from .backend import is_timescale
+from .locks import try_advisory_lock
+from .tables import PENDING, RESETS
+
+# The pairs being refreshed, passed as two parallel arrays.
+CLAIMED = (
+    "SELECT DISTINCT dispositivo_id, bucket"
+    " FROM unnest(%(devs)s::bigint[], %(buckets)s::timestamptz[]) AS c(dispositivo_id, bucket)"
+)
+
+
+class RefreshResult(NamedTuple):
+    skipped: bool  # another worker holds the lock
+    buckets: int  # (dispositivo, day) pairs refreshed
+
+
+def refresh_rollups(*, max_rows: int = 200_000) -> RefreshResult:
+    with try_advisory_lock("refresh_rollups") as acquired:
+        if not acquired:
+            return RefreshResult(skipped=True, buckets=0)
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT id, dispositivo_id, bucket FROM {PENDING} ORDER BY id LIMIT %s",
+                [max_rows],
+            )
+            claimed = cur.fetchall()
+        if not claimed:
+            return RefreshResult(skipped=False, buckets=0)
+        ids = [row[0] for row in claimed]
+        pairs = sorted({(row[1], row[2]) for row in claimed})
+        params = {"devs": [p[0] for p in pairs], "buckets": [p[1] for p in pairs]}
+
+        if is_timescale():
+            # Continuous aggregates refresh outside any transaction.
+            timescale.refresh_aggregates(days=[p[1] for p in pairs])
+        with transaction.atomic(), connection.cursor() as cur:
+            if not is_timescale():
+                native.refresh_aggregates(cur, CLAIMED, params)
+            refresh_resets(cur, params)
+            cur.execute(f"DELETE FROM {PENDING} WHERE id = ANY(%s)", [ids])
+        return RefreshResult(skipped=False, buckets=len(pairs))
+
+
+def refresh_resets(cur, params: dict) -> None:
+    cur.execute(
+        f"""DELETE FROM {RESETS} AS r USING ({CLAIMED}) AS c
+            WHERE r.dispositivo_id = c.dispositivo_id AND r.bucket = c.bucket""",
+        params,
+    )
+    cur.execute(
+        f"""INSERT INTO {RESETS} (dispositivo_id, bucket, ajuste)
+            SELECT dispositivo_id, bucket, ajuste FROM ({raw_daily(CLAIMED)}) AS d
+            WHERE ajuste <> 0""",
+        params,
+    )
