@@ -1,0 +1,593 @@
+"""Ingest benchmark: broker and database ceilings, this consumer, and the per-message ORM
+baseline, with the same payloads (8 readings each), QoS 1, on this machine.
+
+    .venv/bin/python bench/ingest.py            # modest sizes (about a minute)
+    .venv/bin/python bench/ingest.py --full     # bigger backlog, longer latency run
+
+Phases (one private Mosquitto with large queues and persistence; the database of
+DATABASE_URL; an account "bench-ingest" with --gateways gateways x 8 meters):
+1. broker ceiling: a subscriber connected, a publisher sends N messages as fast as it can;
+   rate = messages received / (last receipt - first publish).
+2. database ceiling: raw binary COPY of the same rows straight into the readings table.
+3. this consumer at saturation: sessions created, a backlog of N messages queued in the
+   persistent sessions, then `--consumers` processes of `manage.py start_mqtt_consumer`
+   on the shared subscription drain it; rate = rows / time between first and last commit
+   seen by polling count(*). Checked: zero lost, zero duplicated.
+4. latency: a steady 2,000 readings/s for --seconds; every reading is stamped with its
+   publish time; its commit is seen by the live event the consumer publishes to Redis
+   after commit (a slight over-estimate of publish -> commit).
+5. baseline: a per-message ORM consumer as the original plan had it (Gateway.objects.get,
+   bulk_create per message, one save per message, auto-ack) drains a smaller backlog.
+Prints a table and writes bench/results/ingest[-full].json.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import paho.mqtt.client as mqtt  # noqa: E402
+import redis  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django_scopes import scopes_disabled  # noqa: E402
+from paho.mqtt.packettypes import PacketTypes  # noqa: E402
+from paho.mqtt.properties import Properties  # noqa: E402
+
+from contas.models import Conta  # noqa: E402
+from dispositivos import services as registry  # noqa: E402
+from dispositivos.models import Dispositivo, Gateway  # noqa: E402
+from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto  # noqa: E402
+from telemetria.live import live_channel  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+READINGS_PER_MSG = 8
+# Running as root Mosquitto would drop to user `mosquitto` and fail to write its
+# persistence in our temp dir; keep root so the persistent sessions really persist.
+BROKER_CONFIG = BASE_CONFIG + "user root\n"
+
+
+def db_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s.get('USER') or 'postgres'}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+# -- data -------------------------------------------------------------------------------
+@scopes_disabled()
+def setup_account(n_gateways: int):
+    conta, _ = Conta.objects.get_or_create(slug="bench-ingest", defaults={"nome": "Bench ingest"})
+    gateways = []
+    for g in range(n_gateways):
+        mac = f"02:be:00:00:{g // 256:02x}:{g % 256:02x}"
+        gw = Gateway.objects.filter(mac=mac).first() or registry.gateway_create(
+            conta=conta, codigo=f"BENCH-{g:04d}", nome=f"Bench {g}", mac=mac
+        )
+        have = set(Dispositivo.objects.filter(gateway=gw).values_list("codigo", flat=True))
+        for d in range(1, READINGS_PER_MSG + 1):
+            if f"D{d:02d}" not in have:
+                registry.dispositivo_create(
+                    gateway=gw, codigo=f"D{d:02d}", tipo="ENERGIA", slave_id=d, register_modbus=d
+                )
+        gateways.append(gw)
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM tds_new_leitura_dispositivo WHERE conta_id = %s", [conta.pk])
+    return conta, gateways
+
+
+def payload(mac: str, when: dt.datetime, i: int) -> bytes:
+    leituras = [
+        {"dispositivo_codigo": f"D{d:02d}", "valor": round(1000 + i * 0.01 + d, 2)}
+        if d % 2
+        else {"dispositivo_codigo": f"D{d:02d}", "raw": 100000 + i}
+        for d in range(1, READINGS_PER_MSG + 1)
+    ]
+    ts = when.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return json.dumps({"gateway_mac": mac, "timestamp": ts, "leituras": leituras}).encode()
+
+
+def messages(gateways, n: int, base: dt.datetime):
+    for i in range(n):
+        gw = gateways[i % len(gateways)]
+        yield (
+            f"tds_new/devices/{gw.mac}/telemetry",
+            payload(gw.mac, base + dt.timedelta(seconds=i // len(gateways)), i),
+        )
+
+
+def count_rows(conta_id: int, since: dt.datetime, until: dt.datetime) -> tuple[int, int]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), count(DISTINCT (dispositivo_id, time)) FROM tds_new_leitura_dispositivo"
+            " WHERE conta_id = %s AND time >= %s AND time < %s",
+            [conta_id, since, until],
+        )
+        return cur.fetchone()
+
+
+# -- MQTT helpers -------------------------------------------------------------------------
+def client(client_id: str, *, session: bool = False) -> mqtt.Client:
+    c = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+    )
+    c.max_inflight_messages_set(1000)
+    c.max_queued_messages_set(0)
+    return c
+
+
+def connect(c: mqtt.Client, port: int, *, session: bool = False):
+    props = None
+    if session:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        props.ReceiveMaximum = 2000
+    c.connect("127.0.0.1", port, clean_start=not session, properties=props)
+    c.loop_start()
+
+
+def publish_all(port: int, msgs, client_id="bench-pub") -> tuple[int, float]:
+    pub = client(client_id)
+    connect(pub, port)
+    t0 = time.monotonic()
+    infos = [pub.publish(topic, data, qos=1) for topic, data in msgs]
+    for info in infos:
+        info.wait_for_publish(60)
+    elapsed = time.monotonic() - t0
+    pub.disconnect()
+    pub.loop_stop()
+    return len(infos), elapsed
+
+
+# -- phases -------------------------------------------------------------------------------
+def broker_ceiling(port: int, gateways, n: int) -> dict:
+    received = []
+    done = threading.Event()
+    sub = client("bench-sub", session=True)
+    sub.on_message = lambda c, u, m: (received.append(1), len(received) >= n and done.set())
+    sub.on_connect = lambda c, u, f, rc, p: c.subscribe(
+        "$share/bench/tds_new/devices/+/telemetry", qos=1
+    )
+    connect(sub, port, session=True)
+    time.sleep(0.5)
+    msgs = list(messages(gateways, n, dt.datetime(2024, 1, 1, tzinfo=dt.UTC)))
+    t0 = time.monotonic()
+    _, pub_s = publish_all(port, msgs)
+    done.wait(120)
+    elapsed = time.monotonic() - t0
+    sub.disconnect()
+    sub.loop_stop()
+    return {
+        "messages": len(received),
+        "seconds": elapsed,
+        "readings_per_s": len(received) * READINGS_PER_MSG / elapsed,
+        "publish_msgs_per_s": n / pub_s,
+    }
+
+
+def db_ceiling(conta, gateways, n_rows: int) -> dict:
+    devices = {}
+    with scopes_disabled():
+        for d in Dispositivo.objects.filter(conta=conta).values_list("id", "gateway_id"):
+            devices.setdefault(d[1], []).append(d[0])
+    base = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    rows = []
+    i = 0
+    while len(rows) < n_rows:
+        gw = gateways[i % len(gateways)]
+        t = base + dt.timedelta(seconds=i // len(gateways))
+        for dev in devices[gw.pk]:
+            rows.append((t, conta.pk, gw.pk, dev, Decimal("1000.25") + i, "kWh", None))
+        i += 1
+    rows = rows[:n_rows]
+    with connection.cursor() as cur:
+        t0 = time.monotonic()
+        with cur.copy(
+            "COPY tds_new_leitura_dispositivo (time, conta_id, gateway_id, dispositivo_id, valor, unidade, payload_raw)"
+            " FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["timestamptz", "int8", "int8", "int8", "numeric", "varchar", "jsonb"])
+            for r in rows:
+                copy.write_row(r)
+        elapsed = time.monotonic() - t0
+    return {"rows": len(rows), "seconds": elapsed, "readings_per_s": len(rows) / elapsed}
+
+
+def start_consumers(port: int, k: int, logdir: Path, extra=()) -> list[subprocess.Popen]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url(),
+        "MQTT_URL": f"mqtt://127.0.0.1:{port}",
+        "DJANGO_DEBUG": "off",
+        "DJANGO_SECRET_KEY": "bench-only",
+    }
+    procs = []
+    for i in range(k):
+        log = open(logdir / f"consumer-{i}.log", "ab")  # noqa: SIM115
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(ROOT / "manage.py"),
+                    "start_mqtt_consumer",
+                    "--client-id",
+                    f"bench-ingest-{i}",
+                    "--log-interval",
+                    "5",
+                    *extra,
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    return procs
+
+
+def wait_connected(logdir: Path, k: int, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(
+            "event=mqtt_connected" in (logdir / f"consumer-{i}.log").read_text(errors="replace")
+            for i in range(k)
+        ):
+            return
+        time.sleep(0.1)
+    raise RuntimeError("consumers did not connect")
+
+
+def stop_all(procs):
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    return [p.wait(30) for p in procs]
+
+
+def drain(port, conta, gateways, n, k, logdir, base, extra=()) -> dict:
+    """Create sessions, queue a backlog of n messages, then time the drain."""
+    for f in logdir.glob("consumer-*.log"):
+        f.unlink()
+    procs = start_consumers(port, k, logdir, extra)
+    wait_connected(logdir, k)
+    stop_all(procs)
+    publish_all(port, messages(gateways, n, base))
+    until = base + dt.timedelta(days=30)
+    expected = n * READINGS_PER_MSG
+    procs = start_consumers(port, k, logdir, extra)
+    first = None
+    t_last = None
+    deadline = time.monotonic() + 600
+    total = 0
+    while time.monotonic() < deadline:
+        total, _ = count_rows(conta.pk, base, until)
+        now = time.monotonic()
+        if total and first is None:
+            first = (now, total)
+        if total >= expected:
+            t_last = now
+            break
+        time.sleep(0.05)
+    codes = stop_all(procs)
+    total, distinct = count_rows(conta.pk, base, until)
+    per = []
+    for i in range(k):
+        lines = [
+            ln
+            for ln in (logdir / f"consumer-{i}.log").read_text().splitlines()
+            if "event=ingest_stats" in ln
+        ]
+        per.append(
+            int(lines[-1].split(" stored=")[1].split()[0])
+            if lines and " stored=" in lines[-1]
+            else 0
+        )
+    seconds = (t_last - first[0]) if t_last and first else float("nan")
+    return {
+        "consumers": k,
+        "messages": n,
+        "expected": expected,
+        "stored": total,
+        "duplicated": total - distinct,
+        "lost": expected - distinct,
+        "seconds": seconds,
+        "readings_per_s": (total - first[1]) / seconds if t_last and first and seconds > 0 else 0.0,
+        "stored_per_consumer": per,
+        "exit_codes": codes,
+    }
+
+
+def latency(port, conta, gateways, seconds: float, rate: int, logdir) -> dict:
+    procs = start_consumers(port, 1, logdir, ["--batch-wait-ms", "10"])
+    wait_connected(logdir, 1)
+    r = redis.Redis.from_url(settings.REDIS_URL)
+    sub = r.pubsub(ignore_subscribe_messages=True)
+    sub.subscribe(live_channel(conta.pk))
+    lat = []
+    stop = threading.Event()
+
+    def listen():
+        while not stop.is_set():
+            m = sub.get_message(timeout=0.2)
+            if m:
+                now = time.time()
+                for rd in json.loads(m["data"]).get("readings", []):
+                    t = dt.datetime.fromisoformat(rd["time"].replace("Z", "+00:00")).timestamp()
+                    lat.append(now - t)
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    pub = client("bench-steady")
+    connect(pub, port)
+    msgs_per_s = rate / READINGS_PER_MSG
+    n = int(seconds * msgs_per_s)
+    since = dt.datetime.now(tz=dt.UTC)
+    t0 = time.monotonic()
+    for i in range(n):
+        target = t0 + i / msgs_per_s
+        delay = target - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        gw = gateways[i % len(gateways)]
+        pub.publish(
+            f"tds_new/devices/{gw.mac}/telemetry",
+            payload(gw.mac, dt.datetime.now(tz=dt.UTC), i),
+            qos=1,
+        )
+    time.sleep(2)
+    stop.set()
+    listener.join()
+    pub.disconnect()
+    pub.loop_stop()
+    stop_all(procs)
+    stored, distinct = count_rows(
+        conta.pk, since, dt.datetime.now(tz=dt.UTC) + dt.timedelta(hours=1)
+    )
+    lat.sort()
+
+    def pct(p):
+        return lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1000 if lat else float("nan")
+
+    return {
+        "readings_per_s": rate,
+        "seconds": seconds,
+        "published": n * READINGS_PER_MSG,
+        "stored": stored,
+        "lost": n * READINGS_PER_MSG - distinct,
+        "duplicated": stored - distinct,
+        "observed": len(lat),
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "mean_ms": statistics.fmean(lat) * 1000 if lat else float("nan"),
+    }
+
+
+def baseline_consumer(port: int, expected_msgs: int) -> None:
+    """The original plan's consumer: one message at a time through the ORM."""
+    from telemetria.models import LeituraDispositivo
+
+    done = threading.Event()
+    count = [0]
+
+    def on_message(c, u, msg):
+        data = json.loads(msg.payload)
+        with scopes_disabled():
+            gw = Gateway.objects.get(mac=data["gateway_mac"])
+            devices = {d.codigo: d for d in Dispositivo.objects.filter(gateway=gw)}
+            when = dt.datetime.fromisoformat(data["timestamp"].replace("Z", "+00:00"))
+            objs = []
+            for r in data["leituras"]:
+                d = devices[r["dispositivo_codigo"]]
+                valor = (
+                    Decimal(str(r["valor"]))
+                    if "valor" in r
+                    else Decimal(r["raw"]) * d.fator_conversao
+                )
+                objs.append(
+                    LeituraDispositivo(
+                        time=when,
+                        conta_id=gw.conta_id,
+                        gateway=gw,
+                        dispositivo=d,
+                        valor=valor,
+                        unidade=d.unidade,
+                    )
+                )
+            LeituraDispositivo.objects.bulk_create(objs, ignore_conflicts=True)
+            gw.last_seen = dt.datetime.now(tz=dt.UTC)
+            gw.is_online = True
+            gw.save()
+        count[0] += 1
+        if count[0] >= expected_msgs:
+            done.set()
+
+    c = client("bench-baseline", session=True)
+    c.on_message = on_message
+    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe("tds_new/devices/+/telemetry", qos=1)
+    connect(c, port, session=True)
+    done.wait(600)
+    c.disconnect()
+    c.loop_stop()
+
+
+def baseline(port, conta, gateways, n, logdir) -> dict:
+    base = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    env = {**os.environ, "DJANGO_DEBUG": "off", "DJANGO_SECRET_KEY": "bench-only"}
+    # create the session, then queue the backlog, then drain
+    c = client("bench-baseline", session=True)
+    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe("tds_new/devices/+/telemetry", qos=1)
+    connect(c, port, session=True)
+    time.sleep(0.5)
+    c.disconnect()
+    c.loop_stop()
+    publish_all(port, messages(gateways, n, base))
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--baseline-consumer", str(port), str(n)], env=env, cwd=ROOT
+    )
+    first = None
+    expected = n * READINGS_PER_MSG
+    until = base + dt.timedelta(days=30)
+    while proc.poll() is None:
+        total, _ = count_rows(conta.pk, base, until)
+        if total and first is None:
+            first = (time.monotonic(), total)
+        time.sleep(0.05)
+    t_end = time.monotonic()
+    total, distinct = count_rows(conta.pk, base, until)
+    seconds = t_end - first[0] if first else t_end - t0
+    return {
+        "messages": n,
+        "stored": total,
+        "lost": expected - distinct,
+        "seconds": seconds,
+        "readings_per_s": (total - (first[1] if first else 0)) / seconds,
+    }
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true")
+    parser.add_argument("--gateways", type=int, default=200)
+    parser.add_argument("--consumers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--baseline-consumer", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.baseline_consumer:
+        baseline_consumer(*args.baseline_consumer)
+        return {}
+    backlog = 50_000 if args.full else 6_000
+    broker_n = 50_000 if args.full else 10_000
+    db_rows = 400_000 if args.full else 80_000
+    base_n = 3_000 if args.full else 800
+    lat_s = 30 if args.full else 10
+
+    conta, gateways = setup_account(args.gateways)
+    logdir = RESULTS / "ingest-logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    out = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "full": args.full,
+        "gateways": args.gateways,
+    }
+    extra = ["--batch-size", str(args.batch_size), "--batch-wait-ms", "50"]
+    with PrivateMosquitto(config=BROKER_CONFIG) as broker:
+        print("broker ceiling ...", flush=True)
+        out["broker_ceiling"] = broker_ceiling(broker.port, gateways, broker_n)
+    print("database ceiling ...", flush=True)
+    out["db_ceiling"] = db_ceiling(conta, gateways, db_rows)
+    results = []
+    for k in sorted({1, args.consumers}):
+        with PrivateMosquitto(config=BROKER_CONFIG) as broker:
+            print(f"consumer x{k} draining {backlog} messages ...", flush=True)
+            results.append(
+                drain(
+                    broker.port,
+                    conta,
+                    gateways,
+                    backlog,
+                    k,
+                    logdir,
+                    dt.datetime(2025, 1, 1 + k, tzinfo=dt.UTC),
+                    extra,
+                )
+            )
+    out["consumer"] = results
+    with PrivateMosquitto(config=BROKER_CONFIG) as broker:
+        print(f"latency at 2000 readings/s for {lat_s} s ...", flush=True)
+        out["latency"] = latency(broker.port, conta, gateways, lat_s, 2000, logdir)
+    with PrivateMosquitto(config=BROKER_CONFIG) as broker:
+        print(f"baseline draining {base_n} messages ...", flush=True)
+        out["baseline"] = baseline(broker.port, conta, gateways, base_n, logdir)
+
+    best = max(results, key=lambda r: r["readings_per_s"])
+    lower = min(out["broker_ceiling"]["readings_per_s"], out["db_ceiling"]["readings_per_s"])
+    out["summary"] = {
+        "best_readings_per_s": best["readings_per_s"],
+        "best_consumers": best["consumers"],
+        "lower_ceiling": lower,
+        "ratio_to_lower_ceiling": best["readings_per_s"] / lower,
+        "ratio_to_baseline": best["readings_per_s"] / out["baseline"]["readings_per_s"],
+        "p99_ms": out["latency"]["p99_ms"],
+        "lost": sum(r["lost"] for r in results),
+        "duplicated": sum(r["duplicated"] for r in results),
+    }
+    print_table(out)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / ("ingest-full.json" if args.full else "ingest.json")
+    path.write_text(json.dumps(out, indent=2, default=str))
+    print(f"written {path.relative_to(ROOT)}")
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM tds_new_leitura_dispositivo WHERE conta_id = %s", [conta.pk])
+    return out
+
+
+def print_table(out):
+    s = out["summary"]
+    rows = [
+        (
+            "broker ceiling (publish -> subscriber)",
+            f"{out['broker_ceiling']['readings_per_s']:,.0f} readings/s",
+            "",
+        ),
+        (
+            "database ceiling (raw COPY)",
+            f"{out['db_ceiling']['readings_per_s']:,.0f} readings/s",
+            "",
+        ),
+    ]
+    for r in out["consumer"]:
+        rows.append(
+            (
+                f"consumer x{r['consumers']} (drain {r['messages']:,} msgs)",
+                f"{r['readings_per_s']:,.0f} readings/s",
+                f"lost {r['lost']}, dup {r['duplicated']}, per process {r['stored_per_consumer']}",
+            )
+        )
+    rows.append(
+        (
+            "baseline (per-message ORM)",
+            f"{out['baseline']['readings_per_s']:,.0f} readings/s",
+            f"lost {out['baseline']['lost']}",
+        )
+    )
+    lat = out["latency"]
+    rows.append(
+        (
+            f"latency @ {lat['readings_per_s']} readings/s",
+            f"p50 {lat['p50_ms']:.0f} / p95 {lat['p95_ms']:.0f} / p99 {lat['p99_ms']:.0f} ms",
+            f"{lat['observed']}/{lat['published']} observed",
+        )
+    )
+    rows.append(("consumer / lower ceiling", f"{s['ratio_to_lower_ceiling']:.2f}", "target >= 0.6"))
+    rows.append(("consumer / baseline", f"{s['ratio_to_baseline']:.1f}x", "target >= 10x"))
+    w = max(len(r[0]) for r in rows)
+    print()
+    print("Ingest benchmark" + (" (--full)" if out["full"] else ""))
+    for a, b, c in rows:
+        print(f"  {a:<{w}}  {b:>32}  {c}")
+
+
+if __name__ == "__main__":
+    main()
