@@ -52,6 +52,7 @@ from contas.models import Conta, ContaMembership, Role  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
 from tds_testing.mosquitto import PrivateMosquitto, free_port  # noqa: E402
+from telemetria import storage as storage_api  # noqa: E402
 from telemetria.live import publish_live_event  # noqa: E402
 from telemetria.storage import ReadingRow, insert_readings  # noqa: E402
 
@@ -428,6 +429,12 @@ def main(argv=None):
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM tds_new_leitura_dispositivo")
         table_rows = cur.fetchone()[0]
+    refresh = getattr(storage_api, "refresh_rollups", None)
+    if refresh is not None:  # what the rollup beat job does in production
+        t0 = time.monotonic()
+        while refresh().buckets:
+            pass
+        print(f"rollups refreshed in {time.monotonic() - t0:.1f} s")
     cookie = session_cookie()
     server = Server()
     try:

@@ -15,6 +15,7 @@ from dispositivos.models import Dispositivo, Gateway
 from dispositivos.selectors import dispositivo_list, gateway_list
 
 from . import reads as storage
+from . import storage as storage_api
 from .periodos import Periodo
 
 
@@ -130,6 +131,10 @@ def _last_months(n: int, now: dt.datetime) -> list[dt.date]:
     return months[::-1]
 
 
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def monthly_consumption(
     *,
     conta: Conta,
@@ -145,12 +150,22 @@ def monthly_consumption(
     now = now or timezone.now()
     months = _last_months(meses, now)
     devices = [dispositivo] if dispositivo else list(dispositivo_list(conta=conta))
-    values = storage.monthly_consumption(
-        conta_id=conta.pk,
-        dispositivos=[(d.pk, d.tipo_medidor) for d in devices],
-        start=months[0],
-        end=months[-1],
-    )
+    api = getattr(storage_api, "consumption_by_month", None)
+    if api is not None:
+        rows = api(
+            conta_id=conta.pk,
+            start=months[0],
+            end=_next_month(months[-1]),
+            dispositivo_ids=[d.pk for d in devices],
+        )
+        values = {(r.dispositivo_id, r.mes): r.consumo for r in rows}
+    else:
+        values = storage.monthly_consumption(
+            conta_id=conta.pk,
+            dispositivos=[(d.pk, d.tipo_medidor) for d in devices],
+            start=months[0],
+            end=months[-1],
+        )
     linhas = [(d, [values.get((d.pk, m)) for m in months]) for d in devices]
     return {"meses": [m.strftime("%Y-%m") for m in months], "linhas": linhas}
 
