@@ -23,3 +23,14 @@ app.conf.beat_schedule["certificados-check-expiry"] = {
     "task": "certificados.certificates_check_expiry",
     "schedule": float(os.environ.get("TDS_CERT_CHECK_SECONDS", str(6 * 3600))),
 }
+
+# Time-series storage (telemetria/tasks.py): rollups of the buckets touched since the last
+# run, and day partitions ahead / retention (native) or the retention policy (TimescaleDB).
+app.conf.beat_schedule["telemetria-refresh-rollups"] = {
+    "task": "telemetria.refresh_rollups",
+    "schedule": float(os.environ.get("TDS_ROLLUP_SECONDS", "60")),
+}
+app.conf.beat_schedule["telemetria-maintain-storage"] = {
+    "task": "telemetria.maintain_storage",
+    "schedule": float(os.environ.get("TDS_PARTITION_SECONDS", "3600")),
+}

@@ -7,6 +7,12 @@ class TelemetriaConfig(AppConfig):
     verbose_name = _("Telemetria")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .storage.signals import create_partitions_after_migrate
+
+        # Native back end: day partitions exist right after `migrate` (the hourly job keeps them).
+        post_migrate.connect(create_partitions_after_migrate, sender=self)
         from dispositivos.panels import register_gateway_panel
 
         from .views import gateway_panel_context

@@ -64,3 +64,23 @@ def backend_name() -> str:
 
 def is_timescale() -> bool:
     return backend_name() == TIMESCALEDB
+
+
+def backend_details() -> dict:
+    """What the migration recorded, plus the retention in force; for the command and admin."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT nome, modo, versao_extensao, criado_em FROM {BACKEND_TABLE}"
+            " ORDER BY id DESC LIMIT 1"
+        )
+        row = cur.fetchone()
+    if row is None:
+        return {}
+    return {
+        "backend": row[0],
+        "TDS_TIMESCALE (at migration)": row[1],
+        "timescaledb version": row[2] or "-",
+        "chosen at": row[3].isoformat(),
+        "TDS_TIMESCALE (now)": settings.TDS_TIMESCALE,
+        "retention days": settings.TDS_RETENTION_DAYS,
+    }

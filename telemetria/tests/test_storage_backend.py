@@ -1,0 +1,25 @@
+"""The back end in use is visible: management command and admin."""
+
+import pytest
+from django.core.management import call_command
+
+from telemetria.storage import backend_name
+
+pytestmark = pytest.mark.django_db
+
+
+def test_command_prints_the_backend(capsys):
+    call_command("storage_backend")
+    assert capsys.readouterr().out.strip() in ("native", "timescaledb")
+    assert capsys.readouterr().out == ""
+
+
+def test_admin_shows_the_backend(client, django_user_model):
+    admin = django_user_model.objects.create_superuser(email="root@example.com", password="x")
+    client.force_login(admin)
+
+    page = client.get("/admin/telemetria/backendarmazenamento/")
+
+    assert page.status_code == 200
+    expected = "TimescaleDB" if backend_name() == "timescaledb" else "PostgreSQL nativo"
+    assert expected in page.content.decode()
