@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from dispositivos.mac import normalize_mac
 from telemetria.storage import ReadingRow
@@ -35,6 +36,11 @@ class Outcome:
     readings: list = field(default_factory=list)  # (DeviceEntry, ReadingRow) for live events
 
 
+@lru_cache(maxsize=65536)
+def _mac(value: str) -> str | None:
+    return normalize_mac(value)
+
+
 def topic_parts(topic: str) -> tuple[str | None, str | None]:
     """`tds_new/devices/{mac}/{kind}` -> (normalized mac or None, kind) or (None, None)."""
     if not topic.startswith(TOPIC_PREFIX):
@@ -42,7 +48,7 @@ def topic_parts(topic: str) -> tuple[str | None, str | None]:
     rest = topic[len(TOPIC_PREFIX) :].split("/")
     if len(rest) != 2:
         return None, None
-    return normalize_mac(rest[0]), rest[1]
+    return _mac(rest[0]), rest[1]
 
 
 def _parse_constant(name: str):
@@ -87,6 +93,9 @@ def parse_timestamp(value, now: dt.datetime) -> dt.datetime:
 
 
 def _number(value, name: str, index: int):
+    kind = type(value)
+    if kind is Decimal or kind is int:  # the common case, checked cheaply
+        return value
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
         raise Rejected(Motivo.SCHEMA, f"leituras[{index}].{name}: must be a number")
     if isinstance(value, float):  # only NaN/Infinity come as float
@@ -119,7 +128,7 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
     mac_value = data.get("gateway_mac")
     if not isinstance(mac_value, str):
         raise Rejected(Motivo.SCHEMA, "gateway_mac: required string")
-    mac = normalize_mac(mac_value)
+    mac = _mac(mac_value)
     if mac is None:
         raise Rejected(Motivo.SCHEMA, f"gateway_mac: {mac_value[:40]!r} is not a MAC address")
     if topic_mac is None:
