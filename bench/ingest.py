@@ -338,6 +338,7 @@ def latency(port, conta, gateways, seconds: float, rate: int, logdir) -> dict:
     msgs_per_s = rate / READINGS_PER_MSG
     n = int(seconds * msgs_per_s)
     since = dt.datetime.now(tz=dt.UTC)
+    infos = []
     t0 = time.monotonic()
     for i in range(n):
         target = t0 + i / msgs_per_s
@@ -345,11 +346,15 @@ def latency(port, conta, gateways, seconds: float, rate: int, logdir) -> dict:
         if delay > 0:
             time.sleep(delay)
         gw = gateways[i % len(gateways)]
-        pub.publish(
-            f"tds_new/devices/{gw.mac}/telemetry",
-            payload(gw.mac, dt.datetime.now(tz=dt.UTC), i),
-            qos=1,
+        infos.append(
+            pub.publish(
+                f"tds_new/devices/{gw.mac}/telemetry",
+                payload(gw.mac, dt.datetime.now(tz=dt.UTC), i),
+                qos=1,
+            )
         )
+    for info in infos:
+        info.wait_for_publish(30)
     time.sleep(2)
     stop.set()
     listener.join()
