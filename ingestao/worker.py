@@ -20,6 +20,7 @@ import psycopg
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, reset_queries, transaction
 from django_scopes import scopes_disabled
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from telemetria.live import publish_live_event
 from telemetria.storage import InsertResult, insert_readings
@@ -163,7 +164,14 @@ class IngestWorker:
             telemetry = TELEMETRY_FILTER
         # Status is subscribed plainly by every consumer: each sees a gateway's status
         # changes in order, so the last one wins everywhere.
-        client.subscribe([(telemetry, 1), (STATUS_FILTER, 1)])
+        if o.v5:
+            # Retained statuses only when the subscription is new, not on every reconnect.
+            status_opts = SubscribeOptions(
+                qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB
+            )
+            client.subscribe([(telemetry, SubscribeOptions(qos=1)), (STATUS_FILTER, status_opts)])
+        else:
+            client.subscribe([(telemetry, 1), (STATUS_FILTER, 1)])
         self._connected.set()
         log.info(
             "event=mqtt_connected session_present=%s generation=%d",

@@ -169,3 +169,21 @@ def test_two_consumers_split_the_shared_subscription(mosquitto, planta, tmp_path
         stored.append(int(line.split(" stored=")[1].split()[0]))
     assert all(s > 0 for s in stored), stored  # both took work
     assert sum(stored) == 1200  # the union is complete, nothing stored twice
+
+
+def test_mqtt_311_plain_subscription(mosquitto, planta, logfile):
+    gw, devices = planta["gateway"], planta["devices"]
+    ids = [d.pk for d in devices]
+    proc = start_consumer(mosquitto.port, log_path=logfile, extra=["--protocol", "v311"])
+    wait_connected(logfile)
+    pub = Publisher(mosquitto.port)
+    stream(pub, gw, devices, 20)
+    pub.publish(f"tds_new/devices/{gw.mac}/status", b"online", retain=True)
+    pub.flush()
+    try:
+        assert wait_for(lambda: count_readings(ids) == 60, timeout=15), count_readings(ids)
+    finally:
+        assert stop(proc) == 0
+        pub.close()
+    gw.refresh_from_db()
+    assert gw.is_online
