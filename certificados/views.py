@@ -97,6 +97,16 @@ def issue(request, gateway_pk):
                 for error in errors:
                     form.add_error(target, error)
         else:
+            if issued.key_pem is not None:
+                messages.warning(
+                    request,
+                    _(
+                        "Certificado emitido. A chave privada foi entregue só no arquivo .zip "
+                        "baixado e não fica guardada na plataforma."
+                    ),
+                )
+            else:
+                messages.success(request, _("Certificado emitido a partir do CSR."))
             return _zip_response(certificado=issued.certificado, key_pem=issued.key_pem)
     return render(
         request, "certificados/certificado_issue.html", {"form": form, "gateway": gateway}

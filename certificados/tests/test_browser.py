@@ -1,0 +1,85 @@
+"""Issuing and revoking in a real browser (Debian's chromium through Playwright):
+the gateway page's panel, the issue form, the one-time zip download, the status badges."""
+
+import io
+import shutil
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from contas.models import Role
+from tds_testing import factories
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (bin/services.sh)"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    conta = factories.make_conta(nome="Condomínio Navegador")
+    user = factories.make_member(conta=conta, role=Role.ADMIN).user
+    gw = factories.make_gateway(conta=conta, codigo="GW-NAV", mac="02:00:00:00:aa:01")
+    base = live_server.url
+    # No database access while Playwright's loop is open (see dispositivos/test_browser).
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(accept_downloads=True, locale="pt-BR").new_page()
+            page.goto(base + reverse("login"))
+            page.fill("#id_username", user.email)
+            page.fill("#id_password", factories.PASSWORD)
+            page.click("main form button[type=submit]")
+            page.wait_for_load_state()
+
+            page.goto(base + reverse("dispositivos:gateway_detail", args=[gw.pk]))
+            assert (
+                page.locator(
+                    "[data-slot=gateway-certificates] [data-testid=cert-status]"
+                ).get_attribute("data-status")
+                == "none"
+            )
+            page.click("[data-testid=cert-issue]")
+            # A CSR for another MAC: the error is shown on the field, nothing issued.
+            page.fill(
+                "#id_csr",
+                "-----BEGIN CERTIFICATE REQUEST-----\nbroken\n-----END CERTIFICATE REQUEST-----",
+            )
+            page.click("[data-testid=cert-issue-submit]")
+            assert "não é um CSR" in page.locator("#id_csr_error").inner_text()
+            page.fill("#id_csr", "")
+            with page.expect_download() as download_info:
+                page.click("[data-testid=cert-issue-submit]")
+            zipped = download_info.value.path().read_bytes()
+            page.screenshot(path=str(tmp_path / "issue.png"))
+
+            page.goto(base + reverse("dispositivos:gateway_list"))
+            row = page.locator("[data-testid=gateway-row]", has_text="GW-NAV")
+            assert row.locator("[data-testid=cert-status]").get_attribute("data-status") == "valid"
+
+            page.goto(base + reverse("certificados:index"))
+            page.click("[data-testid=cert-row] a >> nth=-1")
+            page.select_option("select[name=reason]", "key_compromise")
+            page.click("[data-testid=cert-revoke-form] button")
+            page.wait_for_load_state()
+            assert (
+                page.locator("h1 [data-testid=cert-status]").get_attribute("data-status")
+                == "revoked"
+            )
+            page.screenshot(path=str(tmp_path / "revoked.png"), full_page=True)
+            page.goto(base + reverse("dispositivos:gateway_detail", args=[gw.pk]))
+            page.screenshot(path=str(tmp_path / "gateway.png"), full_page=True)
+        finally:
+            browser.close()
+    names = zipfile.ZipFile(io.BytesIO(zipped)).namelist()
+    assert sorted(names) == [
+        "02:00:00:00:aa:01.crt",
+        "02:00:00:00:aa:01.key",
+        "README.txt",
+        "ca.crt",
+    ]
