@@ -42,9 +42,21 @@ def month_end(expr: str) -> str:
     return f"((({expr}) AT TIME ZONE {tz}) + interval '1 month') AT TIME ZONE {tz}"
 
 
-def raw_daily(buckets: str) -> str:
+def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
     """Daily aggregates (with `ajuste`) computed from raw readings for the (dispositivo_id,
-    bucket) pairs produced by the SQL relation `buckets`."""
+    bucket) pairs produced by the SQL relation `buckets`.
+
+    One hash join over the devices and time span of `buckets` (partitions pruned at run
+    time), not one probe per bucket: refreshing a year of buckets stays a single scan.
+    `span` (SQL for the first bucket and the last bucket) lets the planner prune partitions
+    or chunks at plan time; read queries pass it as parameters to keep planning cheap."""
+    tz = tz_literal()
+    lo, hi = span or (
+        f"(SELECT min(bucket) FROM ({buckets}) AS x)",
+        f"(SELECT {day_end('max(bucket)')} FROM ({buckets}) AS x)",
+    )
+    if span:
+        hi = day_end(hi)
     return f"""
     SELECT conta_id, dispositivo_id, bucket, count(*) AS n, sum(valor) AS soma,
            min(valor) AS minimo, max(valor) AS maximo,
@@ -58,7 +70,9 @@ def raw_daily(buckets: str) -> str:
         FROM ({buckets}) AS b
         JOIN {READINGS} AS l
           ON l.dispositivo_id = b.dispositivo_id
-         AND l.time >= b.bucket AND l.time < {day_end("b.bucket")}
+         AND date_trunc('day', l.time, {tz}) = b.bucket
+        WHERE l.dispositivo_id = ANY(ARRAY(SELECT DISTINCT dispositivo_id FROM ({buckets}) AS x))
+          AND l.time >= {lo} AND l.time < {hi}
     ) AS r
     GROUP BY conta_id, dispositivo_id, bucket"""
 
@@ -68,16 +82,20 @@ def pending_buckets(devices: str, lo: str, hi: str) -> str:
         WHERE dispositivo_id = ANY({devices}) AND bucket >= {lo} AND bucket < {hi}"""
 
 
-def realtime_daily(devices: str, lo: str, hi: str) -> str:
+def realtime_daily(devices: str, lo: str, hi: str, span: tuple[str, str] | None) -> str:
     """Real-time daily rows (AGGREGATE_COLUMNS + ajuste) of `devices` (SQL array) with
-    bucket in [lo, hi)."""
-    return f"""
+    bucket in [lo, hi). `span`: SQL for the first and last pending bucket in that range,
+    or None when nothing is pending there (then the stored rows are the answer)."""
+    stored = f"""
     SELECT d.conta_id, d.dispositivo_id, d.bucket, d.n, d.soma, d.minimo, d.maximo,
            d.primeiro, d.primeiro_em, d.ultimo, d.ultimo_em, coalesce(r.ajuste, 0) AS ajuste
     FROM {DAILY} AS d
     LEFT JOIN {RESETS} AS r ON r.dispositivo_id = d.dispositivo_id AND r.bucket = d.bucket
-    WHERE d.dispositivo_id = ANY({devices}) AND d.bucket >= {lo} AND d.bucket < {hi}
+    WHERE d.dispositivo_id = ANY({devices}) AND d.bucket >= {lo} AND d.bucket < {hi}"""
+    if span is None:
+        return stored
+    return f"""{stored}
       AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
                       WHERE p.dispositivo_id = d.dispositivo_id AND p.bucket = d.bucket)
     UNION ALL
-    {raw_daily(pending_buckets(devices, lo, hi))}"""
+    {raw_daily(pending_buckets(devices, lo, hi), span)}"""

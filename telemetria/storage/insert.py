@@ -98,5 +98,4 @@ def insert_readings(rows: Sequence[ReadingRow]) -> InsertResult:
                 )
         cur.execute(_INSERT, {"tz": settings.TIME_ZONE})
         inserted = cur.fetchone()[0]
-        cur.execute(f"TRUNCATE {STAGING}")
     return InsertResult(inserted=inserted, duplicates=len(rows) - inserted)

@@ -5,7 +5,7 @@ real-time: buckets not yet refreshed by the rollup job are computed from raw rea
 Day and month buckets are local (settings.TIME_ZONE).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -56,8 +56,6 @@ class ConsumoMes(NamedTuple):
     minimo: Decimal
     media: Decimal
     maximo: Decimal
-    primeiro: Decimal
-    ultimo: Decimal
 
 
 def _zone() -> ZoneInfo:
@@ -77,6 +75,29 @@ def _devices(conta_id: int, dispositivo_ids=None) -> list[int]:
     with connection.cursor() as cur:
         cur.execute(sql + " ORDER BY id", params)
         return [r[0] for r in cur.fetchall()]
+
+
+def _pending_span(devs, lo, hi) -> tuple[datetime, datetime] | None:
+    """First and last pending bucket of `devs` in [lo, hi), or None."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT min(bucket), max(bucket) FROM {PENDING}"
+            " WHERE dispositivo_id = ANY(%s) AND bucket >= %s AND bucket < %s",
+            [devs, lo, hi],
+        )
+        first, last = cur.fetchone()
+    return None if first is None else (first, last)
+
+
+def _realtime_daily(params: dict, lo: str, hi: str, span_key: str) -> str:
+    """realtime_daily() for %(devs)s in [lo, hi); puts the pending span into `params`."""
+    span = _pending_span(params["devs"], params[lo], params[hi])
+    if span is None:
+        return realtime_daily("%(devs)s", f"%({lo})s", f"%({hi})s", None)
+    params[f"{span_key}_lo"], params[f"{span_key}_hi"] = span
+    return realtime_daily(
+        "%(devs)s", f"%({lo})s", f"%({hi})s", (f"%({span_key}_lo)s", f"%({span_key}_hi)s")
+    )
 
 
 def _fetch(sql: str, params: dict) -> list[tuple]:
@@ -124,18 +145,17 @@ def _series_raw(dispositivo_id, start, end, step) -> list[tuple]:
 
 
 def _series_days(devs, start, end) -> list[tuple]:
-    lo = local_midnight(start.astimezone(_zone()).date())
-    return _fetch(
-        f"""SELECT bucket, {_POINT}
-            FROM ({realtime_daily("%(devs)s", "%(lo)s", "%(hi)s")}) AS d ORDER BY bucket""",
-        {"devs": devs, "lo": lo, "hi": end},
-    )
+    params = {"devs": devs, "lo": local_midnight(start.astimezone(_zone()).date()), "hi": end}
+    daily = _realtime_daily(params, "lo", "hi", "span")
+    return _fetch(f"SELECT bucket, {_POINT} FROM ({daily}) AS d ORDER BY bucket", params)
 
 
 def _series_months(devs, start, end) -> list[tuple]:
     local = start.astimezone(_zone()).date()
     lo = local_midnight(local.replace(day=1))
     tz = tz_literal()
+    params = {"devs": devs, "lo": lo, "hi": end, "hi_days": end + timedelta(days=32)}
+    daily = _realtime_daily(params, "lo", "hi_days", "span")
     pending_months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS bucket
                          FROM ({pending_buckets("%(devs)s", "'-infinity'", "'infinity'")}) AS p"""
     return _fetch(
@@ -152,14 +172,13 @@ def _series_months(devs, start, end) -> list[tuple]:
                    (array_agg(d.primeiro ORDER BY d.bucket))[1],
                    (array_agg(d.ultimo ORDER BY d.bucket DESC))[1]
             FROM ({pending_months}) AS pm
-            JOIN ({realtime_daily("%(devs)s", "%(lo)s", "%(hi_days)s")}) AS d
+            JOIN ({daily}) AS d
               ON d.dispositivo_id = pm.dispositivo_id AND d.bucket >= pm.bucket
              AND d.bucket < {month_end("pm.bucket")}
             WHERE pm.bucket >= %(lo)s AND pm.bucket < %(hi)s
             GROUP BY pm.dispositivo_id, pm.bucket
         ) AS months ORDER BY bucket""",
-        # Days up to the end of the month in which `end` falls.
-        {"devs": devs, "lo": lo, "hi": end, "hi_days": end + timedelta(days=32)},
+        params,  # hi_days: days up to the end of the month in which `end` falls
     )
 
 
@@ -199,6 +218,17 @@ def consumption_by_month(
     lo = local_midnight(start.replace(day=1))
     hi = local_midnight(end.replace(day=1))
     tz = tz_literal()
+    params = {"devs": devs, "lo": lo, "hi": hi, "origin": datetime(1, 1, 2, tzinfo=UTC)}
+    daily = _realtime_daily(params, "lo", "hi", "span")
+    before = _pending_span(devs, params["origin"], lo)
+    pending_before = ""
+    if before:
+        params["before_lo"], params["before_hi"] = before
+        raw = raw_daily(
+            pending_buckets("%(devs)s", "%(origin)s", "%(lo)s"),
+            ("%(before_lo)s", "%(before_hi)s"),
+        )
+        pending_before = f"UNION ALL SELECT dispositivo_id, bucket, ultimo FROM ({raw}) AS r"
     sql = f"""
     WITH prev AS (
         SELECT DISTINCT ON (dispositivo_id) dispositivo_id, bucket, ultimo FROM (
@@ -212,39 +242,35 @@ def consumption_by_month(
                                     AND p.bucket = d.bucket)
                 ORDER BY d.bucket DESC LIMIT 1
             ) AS x
-            UNION ALL
-            SELECT dispositivo_id, bucket, ultimo
-            FROM ({raw_daily(pending_buckets("%(devs)s", "'-infinity'", "%(lo)s"))}) AS r
+            {pending_before}
         ) AS candidates
         ORDER BY dispositivo_id, bucket DESC
     ), days AS (
         SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste,
-               lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant
+               lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant,
+               date_trunc('month', bucket AT TIME ZONE {tz}) AS mes
         FROM (
             SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
-            FROM ({realtime_daily("%(devs)s", "%(lo)s", "%(hi)s")}) AS rt
+            FROM ({daily}) AS rt
             UNION ALL
             SELECT dispositivo_id, bucket, NULL, NULL, NULL, NULL, NULL, ultimo, NULL FROM prev
         ) AS u
     )
-    SELECT dispositivo_id, (date_trunc('month', bucket, {tz}) AT TIME ZONE {tz})::date AS mes,
+    SELECT dispositivo_id, mes::date,
            sum(n)::bigint, sum(soma), min(minimo), round(sum(soma) / sum(n), 4), max(maximo),
-           (array_agg(primeiro ORDER BY bucket))[1], (array_agg(ultimo ORDER BY bucket DESC))[1],
            sum(ultimo - primeiro + ajuste
                + CASE WHEN ultimo_ant IS NULL THEN 0
                       WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant
                       ELSE primeiro END)
     FROM days WHERE n IS NOT NULL
     GROUP BY 1, 2 ORDER BY 1, 2"""
-    rows = _fetch(sql, {"devs": devs, "lo": lo, "hi": hi})
+    rows = _fetch(sql, params)
     kinds = _kinds(devs)
     result = []
-    for disp, mes, n, soma, minimo, media, maximo, primeiro, ultimo, acumulado in rows:
+    for disp, mes, n, soma, minimo, media, maximo, acumulado in rows:
         kind = kinds[disp]
         consumo = {"ACUMULADO": acumulado, "INTERVALO": soma}.get(kind)
-        result.append(
-            ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo, primeiro, ultimo)
-        )
+        result.append(ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo))
     return result
 
 
