@@ -1,7 +1,10 @@
-"""Batch insert of readings: COPY into a per-connection staging table, then one
-`INSERT ... SELECT ... ON CONFLICT (dispositivo_id, time) DO NOTHING` that also logs the
-touched (device, local day) buckets for the rollup job. Runs on Django's connection, in
-the caller's transaction."""
+"""Batch insert of readings on Django's connection, in the caller's transaction.
+
+COPY straight into the table under a savepoint; when the batch holds a key already
+stored (redelivery), fall back to COPY into a per-connection staging table and one
+`INSERT ... SELECT ... ON CONFLICT (dispositivo_id, time) DO NOTHING`. Either way the
+touched (device, local day) buckets are logged for the rollup job in the same transaction.
+"""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,6 +13,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
+from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from .tables import PENDING, READING_COLUMNS, READINGS, STAGING
@@ -39,6 +43,7 @@ _STAGING_DDL = f"""CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} (
     dispositivo_id bigint NOT NULL, valor numeric(15, 4) NOT NULL,
     unidade varchar(16) NOT NULL, payload_raw jsonb)"""
 _COPY = f"COPY {STAGING} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+_COPY_DIRECT = f"COPY {READINGS} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 _COPY_TYPES = ["timestamptz", "int8", "int8", "int8", "numeric", "varchar", "jsonb"]
 _INSERT = f"""
 WITH ins AS (
@@ -80,22 +85,45 @@ def insert_readings(rows: Sequence[ReadingRow]) -> InsertResult:
         return InsertResult(inserted=0, duplicates=len(rows))
 
     with transaction.atomic(savepoint=False), connection.cursor() as cur:
-        cur.execute(_STAGING_DDL)
-        cur.execute(f"TRUNCATE {STAGING}")
-        with cur.copy(_COPY) as copy:
-            copy.set_types(_COPY_TYPES)
-            for row in unique.values():
-                copy.write_row(
-                    (
-                        row.time,
-                        row.conta_id,
-                        row.gateway_id,
-                        row.dispositivo_id,
-                        row.valor,
-                        row.unidade or "",
-                        None if row.payload_raw is None else Jsonb(row.payload_raw),
-                    )
-                )
-        cur.execute(_INSERT, {"tz": settings.TIME_ZONE})
-        inserted = cur.fetchone()[0]
+        # Fast path (no key already stored, the usual case): COPY straight into the table
+        # under a savepoint. A unique violation (redelivery) rolls back to the savepoint
+        # and the batch takes the staging path with ON CONFLICT DO NOTHING.
+        try:
+            with transaction.atomic():
+                _copy(cur, _COPY_DIRECT, unique.values())
+                _mark_pending(cur, unique.keys())
+            inserted = len(unique)
+        except UniqueViolation:
+            cur.execute(_STAGING_DDL)
+            cur.execute(f"TRUNCATE {STAGING}")
+            _copy(cur, _COPY, unique.values())
+            cur.execute(_INSERT, {"tz": settings.TIME_ZONE})
+            inserted = cur.fetchone()[0]
     return InsertResult(inserted=inserted, duplicates=len(rows) - inserted)
+
+
+def _copy(cur, statement: str, rows) -> None:
+    with cur.copy(statement) as copy:
+        copy.set_types(_COPY_TYPES)
+        for row in rows:
+            copy.write_row(
+                (
+                    row.time,
+                    row.conta_id,
+                    row.gateway_id,
+                    row.dispositivo_id,
+                    row.valor,
+                    row.unidade or "",
+                    None if row.payload_raw is None else Jsonb(row.payload_raw),
+                )
+            )
+
+
+def _mark_pending(cur, keys) -> None:
+    keys = list(keys)
+    cur.execute(
+        f"INSERT INTO {PENDING} (dispositivo_id, bucket)"
+        " SELECT DISTINCT d, date_trunc('day', t, %s)"
+        " FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, t)",
+        [settings.TIME_ZONE, [k[0] for k in keys], [k[1] for k in keys]],
+    )
