@@ -1,7 +1,5 @@
 """Reads of certificates, always for one account."""
 
-from datetime import timedelta
-
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -46,16 +44,3 @@ def certificate_status_for_gateways(*, conta: Conta, gateway_ids) -> dict[int, s
         by_gateway[cert.gateway_id].append(cert)
     now = timezone.now()
     return {gid: _status_of(certs, now) for gid, certs in by_gateway.items()}
-
-
-def certificados_expiring(*, now=None, days: int = 30) -> QuerySet:
-    """Every account's unrevoked certificates expiring within `days` (for the job)."""
-    now = now or timezone.now()
-    return CertificadoDevice.objects.filter(
-        revoked_at__isnull=True, not_after__gt=now, not_after__lte=now + timedelta(days=days)
-    )
-
-
-def certificados_revoked_all() -> QuerySet:
-    """Every revoked certificate of the platform: the CRL's content (unscoped caller)."""
-    return CertificadoDevice.objects.filter(revoked_at__isnull=False).order_by("revoked_at")
