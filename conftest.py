@@ -51,3 +51,17 @@ def mosquitto():
     """A private broker on a free port (persistence on, large queues)."""
     with PrivateMosquitto() as broker:
         yield broker
+
+
+@pytest.fixture(autouse=True)
+def _short_sse_streams_on_live_server(request):
+    """Django's live_server is a threaded WSGI server: it serves the async SSE stream
+    synchronously and waits for open streams when it shuts down. Keep them short there
+    (EventSource reconnects by itself) so a test that opens a page with the live feed
+    does not hold the run for the stream's full lifetime."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.TDS_SSE_MAX_SECONDS = 2
+    yield
