@@ -60,19 +60,23 @@ def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
     return f"""
     SELECT conta_id, dispositivo_id, bucket, count(*) AS n, sum(valor) AS soma,
            min(valor) AS minimo, max(valor) AS maximo,
-           (array_agg(valor ORDER BY time))[1] AS primeiro, min(time) AS primeiro_em,
-           (array_agg(valor ORDER BY time DESC))[1] AS ultimo, max(time) AS ultimo_em,
+           min(primeiro) AS primeiro, min(time) AS primeiro_em,
+           min(ultimo) AS ultimo, max(time) AS ultimo_em,
            coalesce(sum(anterior) FILTER (WHERE valor < anterior), 0) AS ajuste
     FROM (
+        -- One sort per (device, day) serves lag, first and last.
         SELECT l.conta_id, b.dispositivo_id, b.bucket, l.time, l.valor,
-               lag(l.valor) OVER (PARTITION BY b.dispositivo_id, b.bucket ORDER BY l.time)
-                   AS anterior
+               lag(l.valor) OVER w AS anterior,
+               first_value(l.valor) OVER w AS primeiro,
+               last_value(l.valor) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
+                                           AND UNBOUNDED FOLLOWING) AS ultimo
         FROM ({buckets}) AS b
         JOIN {READINGS} AS l
           ON l.dispositivo_id = b.dispositivo_id
          AND date_trunc('day', l.time, {tz}) = b.bucket
         WHERE l.dispositivo_id = ANY(ARRAY(SELECT DISTINCT dispositivo_id FROM ({buckets}) AS x))
           AND l.time >= {lo} AND l.time < {hi}
+        WINDOW w AS (PARTITION BY b.dispositivo_id, b.bucket ORDER BY l.time)
     ) AS r
     GROUP BY conta_id, dispositivo_id, bucket"""
 

@@ -7,7 +7,7 @@ touched (device, local day) buckets are logged for the rollup job in the same tr
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -120,10 +120,12 @@ def _copy(cur, statement: str, rows) -> None:
 
 
 def _mark_pending(cur, keys) -> None:
-    keys = list(keys)
+    # Readings of one device within one UTC hour share a local day (the zone's offsets
+    # are whole hours), so one key per device-hour is enough; SQL truncates to the day.
+    hours = {(d, t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)) for d, t in keys}
     cur.execute(
         f"INSERT INTO {PENDING} (dispositivo_id, bucket)"
         " SELECT DISTINCT d, date_trunc('day', t, %s)"
         " FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, t)",
-        [settings.TIME_ZONE, [k[0] for k in keys], [k[1] for k in keys]],
+        [settings.TIME_ZONE, [h[0] for h in hours], [h[1] for h in hours]],
     )
