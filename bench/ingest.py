@@ -246,7 +246,7 @@ def wait_connected(logdir: Path, k: int, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if all(
-            "event=mqtt_connected" in (logdir / f"consumer-{i}.log").read_text(errors="replace")
+            "event=mqtt_subscribed" in (logdir / f"consumer-{i}.log").read_text(errors="replace")
             for i in range(k)
         ):
             return
@@ -355,7 +355,17 @@ def latency(port, conta, gateways, seconds: float, rate: int, logdir) -> dict:
         )
     for info in infos:
         info.wait_for_publish(30)
-    time.sleep(2)
+    unacked = sum(1 for info in infos if not info.is_published())
+    expected = n * READINGS_PER_MSG
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if (
+            count_rows(conta.pk, since, dt.datetime.now(tz=dt.UTC) + dt.timedelta(hours=1))[0]
+            >= expected
+        ):
+            break
+        time.sleep(0.2)
+    time.sleep(1)
     stop.set()
     listener.join()
     pub.disconnect()
@@ -373,6 +383,7 @@ def latency(port, conta, gateways, seconds: float, rate: int, logdir) -> dict:
         "readings_per_s": rate,
         "seconds": seconds,
         "published": n * READINGS_PER_MSG,
+        "unacked_by_broker": unacked,
         "stored": stored,
         "lost": n * READINGS_PER_MSG - distinct,
         "duplicated": stored - distinct,

@@ -84,8 +84,19 @@ class IngestWorker:
 
     # -- lifecycle -----------------------------------------------------------
     def setup(self) -> None:
-        with scopes_disabled():
-            self.registry.reload()
+        delay = 0.5
+        while True:  # the database may not be up yet: wait for it, like a lost connection
+            try:
+                with scopes_disabled():
+                    self.registry.reload()
+                break
+            except DB_ERRORS as exc:
+                self.metrics.db_retry()
+                log.warning("event=db_error phase=setup retry_in=%.1f error=%s", delay, exc)
+                connection.close()
+                if self._stopping.wait(delay):
+                    raise SystemExit(0) from None
+                delay = min(delay * 2, 5.0)
         self.registry.start_listener()
         self.metrics.serve(self.opts.metrics_port)
         o = self.opts
@@ -101,6 +112,7 @@ class IngestWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         if not o.v5:
             client.max_inflight_messages_set(o.receive_maximum or 2 * o.batch_size)
         self.client = client
@@ -178,6 +190,14 @@ class IngestWorker:
             getattr(flags, "session_present", None),
             self._generation,
         )
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        codes = [str(rc) for rc in reason_codes]
+        failed = [rc for rc in reason_codes if rc.is_failure]
+        if failed:
+            log.error("event=mqtt_subscribe_failed reasons=%s", codes)
+        else:
+            log.info("event=mqtt_subscribed granted=%s", codes)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         # Messages of the old connection must not be acked on the new one.

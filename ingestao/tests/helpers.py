@@ -97,7 +97,7 @@ def start_consumer(
 def wait_connected(log_path: Path, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log_path.exists() and "event=mqtt_connected" in log_path.read_text(errors="replace"):
+        if log_path.exists() and "event=mqtt_subscribed" in log_path.read_text(errors="replace"):
             return
         time.sleep(0.1)
     raise AssertionError("consumer did not connect:\n" + log_path.read_text(errors="replace"))

@@ -111,7 +111,7 @@ def test_broker_restart_mid_stream_loses_nothing(mosquitto, planta, logfile):
     # Mosquitto 2.0.11 does not restore *shared* subscriptions from its persistence file,
     # so publish again once the consumer has re-subscribed (a real gateway reconnects and
     # sends what it buffered); what was queued or unacked before the restart is kept.
-    assert wait_for(lambda: logfile.read_text().count("event=mqtt_connected") >= 2, timeout=15)
+    assert wait_for(lambda: logfile.read_text().count("event=mqtt_subscribed") >= 2, timeout=15)
     pub2 = Publisher(mosquitto.port, client_id="test-publisher-2")
     stream(pub2, gw, devices, 200, start=200)
     pub2.flush()
