@@ -286,7 +286,7 @@ def _print(r: dict) -> None:
     ins = r["insert"]
     print(f"\nStorage benchmark — back end {r['backend']}, {r['scale']} scale")
     print(f"{'insert (rows/s)':<38}{'value':>12}{'target':>12}")
-    print(f"{'insert_readings (COPY+ON CONFLICT)':<38}{ins['api_rows_per_s']:>12}")
+    print(f"{'insert_readings (storage API)':<38}{ins['api_rows_per_s']:>12}")
     print(f"{'raw psycopg COPY':<38}{ins['raw_copy_rows_per_s']:>12}")
     ok = "ok" if ins["ratio"] >= 0.8 else "BELOW"
     print(f"{'ratio API / raw':<38}{ins['ratio']:>12}{'>= 0.8 ' + ok:>12}")
