@@ -220,7 +220,7 @@ def start_consumers(port: int, k: int, logdir: Path, extra=()) -> list[subproces
     }
     procs = []
     for i in range(k):
-        log = open(logdir / f"consumer-{i}.log", "ab")  # noqa: SIM115
+        log = open(logdir / f"consumer-{i}.log", "wb")  # noqa: SIM115
         procs.append(
             subprocess.Popen(
                 [
