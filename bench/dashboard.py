@@ -51,6 +51,7 @@ from django_scopes import scopes_disabled  # noqa: E402
 from contas.models import Conta, ContaMembership, Role  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
+from tds_testing.browser import launch_chromium  # noqa: E402
 from tds_testing.mosquitto import PrivateMosquitto, free_port  # noqa: E402
 from telemetria import storage as storage_api  # noqa: E402
 from telemetria.live import publish_live_event  # noqa: E402
@@ -60,16 +61,6 @@ EMAIL = "bench-dashboard@example.com"
 PASSWORD = "bench-dashboard-123"
 TIPOS = ["ENERGIA", "ENERGIA", "ENERGIA", "AGUA", "AGUA", "GAS", "TEMP", "TEMP"]
 STEP = dt.timedelta(minutes=10)
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def pct(values, p):
@@ -312,7 +303,7 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
 
     db = ThreadPoolExecutor(1)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         ctx = browser.new_context(locale="pt-BR")
         ctx.add_cookies(
             [{"name": host_cookie[0], "value": host_cookie[1], "domain": "127.0.0.1", "path": "/"}]

@@ -2,7 +2,6 @@
 the gateway page's panel, the issue form, the one-time zip download, the status badges."""
 
 import io
-import shutil
 import zipfile
 
 import pytest
@@ -10,8 +9,8 @@ from django.urls import reverse
 
 from contas.models import Role
 from tds_testing import factories
+from tds_testing.browser import CHROMIUM, launch_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (bin/services.sh)"),
@@ -28,7 +27,7 @@ def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir,
     base = live_server.url
     # No database access while Playwright's loop is open (see dispositivos/test_browser).
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = launch_chromium(p)
         try:
             page = browser.new_context(accept_downloads=True, locale="pt-BR").new_page()
             page.goto(base + reverse("login"))

@@ -1,7 +1,6 @@
 """The registry in a real browser (Debian's chromium through Playwright) at phone width:
 login by e-mail, collapsed sidebar, scrollable table, an error shown on its field."""
 
-import shutil
 from contextlib import contextmanager
 
 import pytest
@@ -10,8 +9,8 @@ from django.urls import reverse
 from contas.models import Role
 from dispositivos.models import Gateway
 from tds_testing import factories
+from tds_testing.browser import CHROMIUM, launch_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (bin/services.sh)"),
@@ -26,7 +25,7 @@ def phone_page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        browser = launch_chromium(p)
         try:
             context = browser.new_context(viewport={"width": 390, "height": 844}, locale="pt-BR")
             yield context.new_page()

@@ -8,7 +8,6 @@ with a running loop).
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,27 +21,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tds_testing import factories
+from tds_testing.browser import CHROMIUM, launch_chromium
 from tds_testing.mosquitto import free_port
 from telemetria.live import publish_live_event
 
 from .conftest import store_points as store
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
 ]
 
 
@@ -116,7 +105,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = launch_chromium(p)
         try:
             yield b
         finally:
