@@ -25,9 +25,11 @@ services:
 	@bash bin/services.sh
 
 ## run: demo account + web app (and workers), prints the URL; Ctrl-C stops everything
+run: export MQTT_URL ?= mqtt://127.0.0.1:1884
 run: setup
+	@mkdir -p var/mosquitto-dev
 	@$(PY) manage.py seed_demo
-	@echo "TDS New: open http://127.0.0.1:$${PORT:-8000}/  (Ctrl-C stops everything)"
+	@echo "TDS New: open http://127.0.0.1:$${TDS_WEB_PORT:-8000}/  (Ctrl-C stops everything)"
 	@$(VENV)/bin/honcho start -f Procfile
 
 ## test: the whole suite against the real services

@@ -60,9 +60,7 @@ from telemetria.live import live_channel  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 READINGS_PER_MSG = 8
-# Running as root Mosquitto would drop to user `mosquitto` and fail to write its
-# persistence in our temp dir; keep root so the persistent sessions really persist.
-BROKER_CONFIG = BASE_CONFIG + "user root\n"
+BROKER_CONFIG = BASE_CONFIG  # persistence on, large queues, `user root` (see tds_testing)
 
 
 def db_url() -> str:

@@ -19,7 +19,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# `user root`: started as root, Mosquitto otherwise drops to the `mosquitto` user, cannot
+# write the temp data dir and silently runs without persistence (ignored when not root).
 BASE_CONFIG = """\
+user root
 listener {port} 127.0.0.1
 allow_anonymous true
 persistence true

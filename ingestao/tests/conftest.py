@@ -16,10 +16,8 @@ def planta(conta_a):
     return {"gateway": gw, "devices": [d1, d2, d3], "conta": conta_a}
 
 
-# Run as root, Mosquitto drops to user `mosquitto`, which cannot write the private temp
-# dir: persistence then silently does nothing and a restart loses every session.
-# `user root` keeps the broker's own user (ignored when not started as root).
-DURABLE_CONFIG = BASE_CONFIG + "user root\n"
+# BASE_CONFIG already keeps persistence working when run as root (`user root`).
+DURABLE_CONFIG = BASE_CONFIG
 
 
 @pytest.fixture
