@@ -37,8 +37,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
 
 import django  # noqa: E402
+from benchdb import migrate, use_bench_database  # noqa: E402
 
+use_bench_database("bench_dashboard")
 django.setup()
+migrate()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import get_commands  # noqa: E402

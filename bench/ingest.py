@@ -41,8 +41,11 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
 
 import django  # noqa: E402
+from benchdb import migrate, use_bench_database  # noqa: E402
 
+use_bench_database("bench_ingest")
 django.setup()
+migrate()
 
 import paho.mqtt.client as mqtt  # noqa: E402
 import redis  # noqa: E402

@@ -1,6 +1,7 @@
-"""`make bench`: run every benchmark module's main() (quick scale), in order."""
+"""`make bench`: run every benchmark at its quick scale, each in its own process (each
+points Django at its own bench database), and report which failed."""
 
-import importlib
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,17 +10,11 @@ MODULES = ["storage", "ingest", "dashboard"]
 
 
 def main() -> int:
-    sys.path.insert(0, str(BENCH))
     failed = []
     for name in MODULES:
-        if not (BENCH / f"{name}.py").exists():
-            print(f"-- bench/{name}.py: not present, skipped")
-            continue
-        print(f"== bench/{name}.py")
-        try:
-            importlib.import_module(name).main([])
-        except Exception as exc:  # report and go on with the others
-            print(f"!! bench/{name}.py failed: {exc!r}")
+        print(f"== bench/{name}.py", flush=True)
+        if subprocess.run([sys.executable, str(BENCH / f"{name}.py"), *sys.argv[1:]]).returncode:
+            print(f"!! bench/{name}.py failed")
             failed.append(name)
     return 1 if failed else 0
 
