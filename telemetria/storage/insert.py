@@ -7,7 +7,7 @@ touched (device, local day) buckets are logged for the rollup job in the same tr
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -57,6 +57,7 @@ WITH ins AS (
 )
 SELECT count(*) FROM ins
 """
+_SAVEPOINT = "tds_leitura_copy"
 
 
 def check_row(row: ReadingRow) -> None:
@@ -77,23 +78,38 @@ def insert_readings(rows: Sequence[ReadingRow]) -> InsertResult:
     Within the batch the first row for a (dispositivo_id, time) wins. Raises ValueError
     (nothing written) when a row is invalid.
     """
+    # One pass with minimal per-row work: a cheap test that passes for every valid row
+    # (check_row raises the precise error otherwise), then dedup.
     unique: dict[tuple[int, datetime], ReadingRow] = {}
+    limit, neg_limit = VALOR_LIMIT, -VALOR_LIMIT
     for row in rows:
-        check_row(row)
-        unique.setdefault((row.dispositivo_id, row.time), row)
+        t, valor, unidade = row[0], row[4], row[5]
+        if (
+            t.utcoffset() is None
+            or not isinstance(valor, Decimal)
+            or not valor.is_finite()
+            or not neg_limit < valor < limit
+            or (unidade and len(unidade) > 16)
+        ):
+            check_row(row)
+        unique.setdefault((row[3], t), row)
     if not unique:
         return InsertResult(inserted=0, duplicates=len(rows))
+    hours = _device_hours(unique)
 
     with transaction.atomic(savepoint=False), connection.cursor() as cur:
         # Fast path (no key already stored, the usual case): COPY straight into the table
         # under a savepoint. A unique violation (redelivery) rolls back to the savepoint
         # and the batch takes the staging path with ON CONFLICT DO NOTHING.
+        # The savepoint and the pending keys go in one round trip before the COPY; a
+        # rollback to the savepoint undoes both.
+        _savepoint_and_mark_pending(cur, hours)
         try:
-            with transaction.atomic():
-                _copy(cur, _COPY_DIRECT, unique.values())
-                _mark_pending(cur, unique.keys())
+            _copy(cur, _COPY_DIRECT, unique.values())
+            cur.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
             inserted = len(unique)
         except UniqueViolation:
+            cur.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
             cur.execute(_STAGING_DDL)
             cur.execute(f"TRUNCATE {STAGING}")
             _copy(cur, _COPY, unique.values())
@@ -106,26 +122,31 @@ def _copy(cur, statement: str, rows) -> None:
     with cur.copy(statement) as copy:
         copy.set_types(_COPY_TYPES)
         for row in rows:
-            copy.write_row(
-                (
-                    row.time,
-                    row.conta_id,
-                    row.gateway_id,
-                    row.dispositivo_id,
-                    row.valor,
-                    row.unidade or "",
-                    None if row.payload_raw is None else Jsonb(row.payload_raw),
-                )
-            )
+            payload = row[6]
+            copy.write_row((*row[:5], row[5] or "", None if payload is None else Jsonb(payload)))
 
 
-def _mark_pending(cur, keys) -> None:
+def _device_hours(keys) -> set[tuple[int, int]]:
+    """(dispositivo_id, hours since the epoch) of the (dispositivo_id, time) keys."""
+    times = [t for _, t in keys]
+    first = int(min(times).timestamp() // 3600)
+    if int(max(times).timestamp() // 3600) == first:  # the usual batch: a few seconds
+        return {(d, first) for d, _ in keys}
+    return {(d, int(t.timestamp() // 3600)) for d, t in keys}
+
+
+def _savepoint_and_mark_pending(cur, hours: set[tuple[int, int]]) -> None:
+    """Open the savepoint for the COPY and log the touched (device, local day) buckets
+    after it, in one round trip (client-side binding). `hours`: (device, epoch hour)."""
     # Readings of one device within one UTC hour share a local day (the zone's offsets
     # are whole hours), so one key per device-hour is enough; SQL truncates to the day.
-    hours = {(d, t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)) for d, t in keys}
+    # Integer arrays are passed as array literals: cheaper to send than datetimes.
+    devices = "{" + ",".join([str(d) for d, _ in hours]) + "}"
+    epoch_hours = "{" + ",".join([str(h) for _, h in hours]) + "}"
     cur.execute(
-        f"INSERT INTO {PENDING} (dispositivo_id, bucket)"
-        " SELECT DISTINCT d, date_trunc('day', t, %s)"
-        " FROM unnest(%s::bigint[], %s::timestamptz[]) AS u(d, t)",
-        [settings.TIME_ZONE, [h[0] for h in hours], [h[1] for h in hours]],
+        f"SAVEPOINT {_SAVEPOINT};"
+        f" INSERT INTO {PENDING} (dispositivo_id, bucket)"
+        " SELECT DISTINCT d, date_trunc('day', to_timestamp(h * 3600), %s)"
+        " FROM unnest(%s::bigint[], %s::bigint[]) AS u(d, h)",
+        [settings.TIME_ZONE, devices, epoch_hours],
     )
