@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +29,14 @@ from telemetria.live import publish_live_event
 from .conftest import store_points as store
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+# The README's screenshots are refreshed with TDS_SCREENSHOTS=1; otherwise they go to a
+# temp dir so a test run leaves the work tree clean.
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("TDS_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "tds-screenshots"
+)
+SHOTS.mkdir(parents=True, exist_ok=True)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
