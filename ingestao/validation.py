@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
 from dispositivos.mac import normalize_mac
 from telemetria.storage import ReadingRow
 
@@ -25,6 +28,23 @@ RAW_LIMIT = 10**20
 OLDEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_CODIGO = 20
 MAX_UNIDADE = 16
+# ReadingRow is a NamedTuple: tuple.__new__ builds one without its Python-level __new__
+# (a measurable cost per reading). Falls back to the constructor if its fields change.
+_ROW_FIELDS = (
+    "time",
+    "conta_id",
+    "gateway_id",
+    "dispositivo_id",
+    "valor",
+    "unidade",
+    "payload_raw",
+)
+if getattr(ReadingRow, "_fields", None) == _ROW_FIELDS:
+    _new_row = tuple.__new__
+else:  # pragma: no cover
+
+    def _new_row(cls, values):
+        return cls(*values)
 
 
 @dataclass(slots=True)
@@ -34,6 +54,23 @@ class Outcome:
     reason: str | None = None
     detail: str = ""
     readings: list = field(default_factory=list)  # (DeviceEntry, ReadingRow) for live events
+
+
+@lru_cache(maxsize=1)
+def _limits() -> tuple[int, int, dt.timedelta]:
+    """(max payload bytes, max readings, max future skew), read from settings once: reading
+    settings through Django's lazy object costs microseconds per message."""
+    return (
+        conf.max_payload_bytes(),
+        conf.max_readings(),
+        dt.timedelta(seconds=conf.max_future_seconds()),
+    )
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting, **kwargs):
+    if setting.startswith("TDS_INGEST_"):
+        _limits.cache_clear()
 
 
 @lru_cache(maxsize=65536)
@@ -55,6 +92,11 @@ def _parse_constant(name: str):
     return float(name)  # NaN / Infinity: kept as float so they are reported as bad_value
 
 
+# One decoder for every message: json.loads(text, **kw) would build a new one per call.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_parse_constant)
+_decode_json = _DECODER.decode
+
+
 def decode(payload: bytes):
     """bytes -> JSON value, or raises (reason, detail)."""
     try:
@@ -62,7 +104,9 @@ def decode(payload: bytes):
     except UnicodeDecodeError as exc:
         raise Rejected(Motivo.NOT_UTF8, f"invalid UTF-8 at byte {exc.start}") from None
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_parse_constant)
+        if text.startswith("\ufeff"):  # what json.loads refuses before decoding
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return _decode_json(text)
     except (ValueError, RecursionError, InvalidOperation) as exc:
         raise Rejected(Motivo.NOT_JSON, str(exc)[:200]) from None
 
@@ -74,20 +118,34 @@ class Rejected(Exception):
         self.detail = detail
 
 
+# Parsed timestamps by their text: a gateway's readings of one instant, and many gateways
+# reporting the same second, arrive with identical strings. Only successful parses are
+# kept; the checks below run every time (they depend on `now`).
+_TS_CACHE: dict[str, dt.datetime] = {}
+_TS_CACHE_MAX = 4096
+
+
 def parse_timestamp(value, now: dt.datetime) -> dt.datetime:
     if not isinstance(value, str):
         raise Rejected(Motivo.SCHEMA, "timestamp: must be an ISO 8601 string")
-    try:
-        ts = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise Rejected(Motivo.BAD_TIMESTAMP, f"timestamp: {value[:60]!r} is not ISO 8601") from None
+    ts = _TS_CACHE.get(value)
+    if ts is None:
+        try:
+            ts = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise Rejected(
+                Motivo.BAD_TIMESTAMP, f"timestamp: {value[:60]!r} is not ISO 8601"
+            ) from None
+        if len(_TS_CACHE) >= _TS_CACHE_MAX:
+            _TS_CACHE.clear()
+        _TS_CACHE[value] = ts
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise Rejected(
             Motivo.BAD_TIMESTAMP, f"timestamp: {value[:60]!r} has no offset (use Z or ±hh:mm)"
         )
     if ts < OLDEST:
         raise Rejected(Motivo.BAD_TIMESTAMP, f"timestamp: {value[:60]!r} is before 2000")
-    if ts > now + dt.timedelta(seconds=conf.max_future_seconds()):
+    if ts > now + _limits()[2]:
         raise Rejected(Motivo.FUTURE_TIMESTAMP, f"timestamp: {value[:60]!r} is in the future")
     return ts
 
@@ -120,8 +178,9 @@ def parse_telemetry(
 
 
 def _parse(out, topic_mac, payload, gateway, now) -> None:
-    if len(payload) > conf.max_payload_bytes():
-        raise Rejected(Motivo.TOO_LARGE, f"{len(payload)} bytes > {conf.max_payload_bytes()} bytes")
+    max_bytes, max_readings, _ = _limits()
+    if len(payload) > max_bytes:
+        raise Rejected(Motivo.TOO_LARGE, f"{len(payload)} bytes > {max_bytes} bytes")
     data = decode(payload)
     if not isinstance(data, dict):
         raise Rejected(Motivo.SCHEMA, "payload: must be a JSON object")
@@ -146,13 +205,13 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
         raise Rejected(Motivo.SCHEMA, "leituras: required list")
     if not leituras:
         raise Rejected(Motivo.SCHEMA, "leituras: empty list")
-    if len(leituras) > conf.max_readings():
-        raise Rejected(
-            Motivo.TOO_MANY_READINGS, f"leituras: {len(leituras)} > {conf.max_readings()}"
-        )
+    if len(leituras) > max_readings:
+        raise Rejected(Motivo.TOO_MANY_READINGS, f"leituras: {len(leituras)} > {max_readings}")
     ts = parse_timestamp(data["timestamp"], now)
     unknown = []
     devices = gateway.devices
+    conta_id, gateway_id = gateway.conta_id, gateway.id
+    rows_append, readings_append = out.rows.append, out.readings.append
     for i, item in enumerate(leituras):
         if not isinstance(item, dict):
             raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: must be an object")
@@ -167,10 +226,14 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
             raise Rejected(Motivo.SCHEMA, f"leituras[{i}].unidade: string of up to 16 characters")
         device = devices.get(codigo)
         if has_valor:
-            valor = _number(item["valor"], "valor", i)
+            valor = item["valor"]
+            if type(valor) is not Decimal:  # Decimal is what the decoder gives for 12.5
+                valor = _number(valor, "valor", i)
             payload_raw = None
         else:
-            raw = _number(item["raw"], "raw", i)
+            raw = item["raw"]
+            if type(raw) is not int:  # int is what the decoder gives for 12
+                raw = _number(raw, "raw", i)
             if abs(raw) >= RAW_LIMIT:
                 raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}].raw: out of range")
             if isinstance(raw, Decimal) and raw != raw.to_integral_value():
@@ -180,7 +243,8 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
             payload_raw = None if device is None else {"raw": raw, "fator": str(device.fator)}
         if valor is not None:
             try:
-                valor = Decimal(valor)
+                if type(valor) is not Decimal:
+                    valor = Decimal(valor)
                 finite = valor.is_finite() and abs(valor) < VALOR_LIMIT
             except (InvalidOperation, OverflowError):
                 finite = False
@@ -189,17 +253,20 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
         if device is None or not device.is_active:
             unknown.append(codigo)
             continue
-        row = ReadingRow(
-            ts,
-            gateway.conta_id,
-            gateway.id,
-            device.id,
-            valor,
-            unidade if unidade else device.unidade,
-            payload_raw,
+        row = _new_row(
+            ReadingRow,
+            (
+                ts,
+                conta_id,
+                gateway_id,
+                device.id,
+                valor,
+                unidade if unidade else device.unidade,
+                payload_raw,
+            ),
         )
-        out.rows.append(row)
-        out.readings.append((device, row))
+        rows_append(row)
+        readings_append((device, row))
     if unknown:
         out.reason = Motivo.UNKNOWN_DEVICE
         out.detail = "dispositivo_codigo not registered (or inactive): " + ", ".join(

@@ -357,9 +357,7 @@ class IngestWorker:
                 states[gateway.id] = (seen, True)
             if out.rows:
                 rows.extend(out.rows)
-                bucket = live[gateway.conta_id]
-                for device, row in out.readings:
-                    bucket.append((device, row))
+                live[gateway.conta_id].extend(out.readings)
         with transaction.atomic():
             result = insert_readings(rows) if rows else InsertResult(0, 0)
             if dead:
