@@ -13,7 +13,8 @@ def use_bench_database(suffix: str) -> str:
     """Points DATABASE_URL at the bench database (call before django.setup())."""
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tds_new")
     cfg = environ.Env.db_url_config(url)
-    name = f"{cfg['NAME']}_{suffix}"
+    # A bench's own subprocesses inherit the already-switched DATABASE_URL: keep it.
+    name = cfg["NAME"] if cfg["NAME"].endswith(f"_{suffix}") else f"{cfg['NAME']}_{suffix}"
     admin = {
         "host": cfg.get("HOST") or None,
         "port": cfg.get("PORT") or None,
