@@ -9,8 +9,9 @@ import psycopg
 from psycopg import sql
 
 
-def use_bench_database(suffix: str) -> str:
-    """Points DATABASE_URL at the bench database (call before django.setup())."""
+def use_bench_database(suffix: str, *, recreate: bool = False) -> str:
+    """Points DATABASE_URL at the bench database (call before django.setup()); `recreate`
+    drops it first, for a benchmark that needs an empty table."""
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tds_new")
     cfg = environ.Env.db_url_config(url)
     # A bench's own subprocesses inherit the already-switched DATABASE_URL: keep it.
@@ -24,6 +25,10 @@ def use_bench_database(suffix: str) -> str:
         "autocommit": True,
     }
     with psycopg.connect(**{k: v for k, v in admin.items() if v is not None}) as conn:
+        if recreate:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name

@@ -27,38 +27,13 @@ BATCH = 1_000
 QUERY_RUNS = 30
 
 
-def _bench_database_url() -> str:
-    import environ
-    import psycopg
-    from psycopg import sql
-
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tds_new")
-    cfg = environ.Env.db_url_config(url)
-    name = f"{cfg['NAME']}_bench"
-    admin = {
-        "host": cfg.get("HOST") or None,
-        "port": cfg.get("PORT") or None,
-        "user": cfg.get("USER") or None,
-        "password": cfg.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**{k: v for k, v in admin.items() if v is not None}) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 def _setup_django():
-    os.environ["DATABASE_URL"] = _bench_database_url()
     import django
+    from benchdb import migrate, use_bench_database
 
+    use_bench_database("bench", recreate=True)
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    migrate()
 
 
 def _registry():

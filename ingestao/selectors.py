@@ -33,3 +33,8 @@ def rejeitada_get(*, conta: Conta, pk) -> MensagemRejeitada:
         return MensagemRejeitada.objects.select_related("gateway").get(conta=conta, pk=pk)
     except (MensagemRejeitada.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def rejeitada_count_since(*, conta: Conta, since) -> int:
+    """The account's rejected messages received since `since` (the dashboard card)."""
+    return MensagemRejeitada.objects.filter(conta=conta, recebida_em__gte=since).count()

@@ -96,48 +96,6 @@ def device_series(
     return [dict(zip(keys, row, strict=True)) for row in _fetch(sql, params)]
 
 
-def monthly_consumption(
-    *, conta_id: int, dispositivos: list[tuple[int, str]], start: dt.date, end: dt.date
-) -> dict[tuple[int, dt.date], Decimal]:
-    """{(dispositivo_id, first day of local month): consumption} for [start, end] months.
-
-    `dispositivos` is [(id, tipo_medidor)]. Cumulative register: the sum of increments
-    between consecutive readings (a decrease is a counter reset: the new value counts),
-    the increment into a month's first reading belonging to that month. Interval
-    meter: the sum. Instantaneous: no consumption.
-    """
-    kinds = {pk: kind for pk, kind in dispositivos if kind != "INSTANTANEO"}
-    if not kinds:
-        return {}
-    tz = settings.TIME_ZONE
-    month_after = (end.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    sql = f"""
-        WITH r AS (
-            SELECT dispositivo_id, time, valor,
-                   valor - lag(valor) OVER (PARTITION BY dispositivo_id ORDER BY time) AS delta
-            FROM {READINGS}
-            WHERE conta_id = %(conta)s AND dispositivo_id = ANY(%(ids)s)
-              AND time >= (%(start)s::timestamp AT TIME ZONE %(tz)s) - interval '7 days'
-              AND time < %(end)s::timestamp AT TIME ZONE %(tz)s
-        )
-        SELECT dispositivo_id, date_trunc('month', time AT TIME ZONE %(tz)s)::date AS mes,
-               sum(valor) AS soma,
-               sum(CASE WHEN delta IS NULL THEN 0 WHEN delta >= 0 THEN delta ELSE valor END)
-        FROM r WHERE time >= %(start)s::timestamp AT TIME ZONE %(tz)s
-        GROUP BY 1, 2"""
-    params = {
-        "conta": conta_id,
-        "ids": list(kinds),
-        "start": dt.datetime.combine(start, dt.time.min),
-        "end": dt.datetime.combine(month_after, dt.time.min),
-        "tz": tz,
-    }
-    out = {}
-    for pk, mes, soma, acumulado in _fetch(sql, params):
-        out[(pk, mes)] = soma if kinds[pk] == "INTERVALO" else acumulado
-    return out
-
-
 def iter_readings(*, conta_id: int, dispositivo_ids: list[int], start, end, chunk_size: int = 2000):
     """(time, dispositivo_id, valor, unidade) oldest first, through a server-side cursor.
 

@@ -1,21 +1,21 @@
 """Reads of the dashboard, the JSON API and the CSV export, always for one account.
 
-Readings are read through the storage API (telemetria.storage) only, so nothing here
-knows which back end is in use; the registry through dispositivos.selectors.
+Readings come from the storage API (telemetria.storage) and from back-end-neutral SQL on
+the readings table (telemetria.reads), so nothing here knows which back end is in use; the
+registry through dispositivos.selectors, dead letters through ingestao.selectors.
 """
 
 import datetime as dt
 
-from django.apps import apps
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
 from dispositivos.selectors import dispositivo_list, gateway_list
+from ingestao.selectors import rejeitada_count_since
 
-from . import reads as storage
-from . import storage as storage_api
+from . import reads, storage
 from .periodos import Periodo
 
 
@@ -23,26 +23,6 @@ def local_day_start(now: dt.datetime | None = None) -> dt.datetime:
     """Midnight of today in America/Sao_Paulo (settings.TIME_ZONE), as an aware instant."""
     now = timezone.localtime(now or timezone.now())
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def rejected_count_since(*, conta: Conta, since: dt.datetime) -> int | None:
-    """Dead letters of the account since `since`; None while the ingest app has no
-    dead-letter model (the card then shows a dash)."""
-    try:
-        model = apps.get_model("ingestao", "MensagemRejeitada")
-    except LookupError:
-        return None
-    field = next((f for f in ("recebida_em", "created_at") if _has_field(model, f)), None)
-    qs = model.objects.filter(conta=conta)
-    return qs.filter(**{f"{field}__gte": since}).count() if field else qs.count()
-
-
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except Exception:
-        return False
-    return True
 
 
 def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
@@ -55,10 +35,10 @@ def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
         "gateways_online": gw["online"],
         "gateways_offline": gw["offline"],
         "dispositivos": Dispositivo.objects.filter(conta=conta).count(),
-        "leituras_hoje": storage.readings_count(
+        "leituras_hoje": reads.readings_count(
             conta_id=conta.pk, start=local_day_start(now), end=now + dt.timedelta(minutes=5)
         ),
-        "rejeitadas_24h": rejected_count_since(conta=conta, since=now - dt.timedelta(hours=24)),
+        "rejeitadas_24h": rejeitada_count_since(conta=conta, since=now - dt.timedelta(hours=24)),
     }
 
 
@@ -75,7 +55,7 @@ def _device_names(conta: Conta) -> dict[int, tuple[str, int, str]]:
 
 def latest_readings(*, conta: Conta, limit: int = 50) -> list[dict]:
     """The account's newest readings, newest first, with gateway and device codes."""
-    rows = storage.latest_readings(conta_id=conta.pk, limit=limit)
+    rows = reads.latest_readings(conta_id=conta.pk, limit=limit)
     names = _device_names(conta)
     out = []
     for r in rows:
@@ -98,7 +78,7 @@ def dispositivos_with_latest(
     *, conta: Conta, gateway: Gateway | None = None
 ) -> list[tuple[Dispositivo, dict | None]]:
     devices = list(dispositivo_list(conta=conta, gateway_id=gateway.pk if gateway else None))
-    latest = storage.latest_per_device(conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices])
+    latest = reads.latest_per_device(conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices])
     return [
         (
             d,
@@ -112,7 +92,7 @@ def dispositivos_with_latest(
 
 def device_series(*, conta: Conta, dispositivo: Dispositivo, periodo: Periodo) -> list[dict]:
     """Buckets of `periodo.bucket` width: n, min, max, avg, sum, first, last."""
-    return storage.device_series(
+    return reads.device_series(
         conta_id=conta.pk,
         dispositivo_id=dispositivo.pk,
         start=periodo.inicio,
@@ -150,22 +130,13 @@ def monthly_consumption(
     now = now or timezone.now()
     months = _last_months(meses, now)
     devices = [dispositivo] if dispositivo else list(dispositivo_list(conta=conta))
-    api = getattr(storage_api, "consumption_by_month", None)
-    if api is not None:
-        rows = api(
-            conta_id=conta.pk,
-            start=months[0],
-            end=_next_month(months[-1]),
-            dispositivo_ids=[d.pk for d in devices],
-        )
-        values = {(r.dispositivo_id, r.mes): r.consumo for r in rows}
-    else:
-        values = storage.monthly_consumption(
-            conta_id=conta.pk,
-            dispositivos=[(d.pk, d.tipo_medidor) for d in devices],
-            start=months[0],
-            end=months[-1],
-        )
+    rows = storage.consumption_by_month(
+        conta_id=conta.pk,
+        start=months[0],
+        end=_next_month(months[-1]),
+        dispositivo_ids=[d.pk for d in devices],
+    )
+    values = {(r.dispositivo_id, r.mes): r.consumo for r in rows}
     linhas = [(d, [values.get((d.pk, m)) for m in months]) for d in devices]
     return {"meses": [m.strftime("%Y-%m") for m in months], "linhas": linhas}
 
@@ -174,7 +145,7 @@ def readings_for_export(
     *, conta: Conta, dispositivo_ids: list[int], inicio, fim, chunk_size: int = 2000
 ):
     """Iterator of (time, dispositivo_id, valor, unidade), oldest first, streamed."""
-    return storage.iter_readings(
+    return reads.iter_readings(
         conta_id=conta.pk,
         dispositivo_ids=dispositivo_ids,
         start=inicio,

@@ -1,7 +1,6 @@
 """Gateway certificate → generated Mosquitto (mTLS + ACL) → the ingest consumer, started
 as `manage.py start_mqtt_consumer` with its own client certificate → a stored reading."""
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -23,25 +22,12 @@ from .broker_util import GeneratedBroker, payload
 ROOT = Path(django_settings.BASE_DIR)
 
 
-def _have_consumer() -> bool:
-    try:
-        return (
-            importlib.util.find_spec("ingestao.management.commands.start_mqtt_consumer") is not None
-        )
-    except ModuleNotFoundError:
-        return False
-
-
 def _database_url() -> str:
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-@pytest.mark.skipif(
-    not _have_consumer(),
-    reason="the ingest consumer (ingestao start_mqtt_consumer, issue 3) is not in the tree yet",
-)
 @pytest.mark.django_db(transaction=True)
 def test_reading_from_a_certified_gateway_is_stored_and_a_forged_one_is_not(
     pki_dir, tmp_path, settings

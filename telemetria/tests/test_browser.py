@@ -265,13 +265,6 @@ def test_polling_fallback_without_sse(uvicorn_server, admin_a, conta_a, planta_a
     assert page.evaluate("window.__marker") == 1
 
 
-def _consumer_available() -> bool:
-    from django.core.management import get_commands
-
-    return "start_mqtt_consumer" in get_commands()
-
-
-@pytest.mark.skipif(not _consumer_available(), reason="the MQTT consumer does not exist yet")
 def test_reading_published_over_mqtt_appears(uvicorn_server, mosquitto, admin_a, planta_a, browser):
     """Gateway → private Mosquitto → the real consumer → Redis → SSE → the open page."""
     import json
