@@ -56,8 +56,10 @@ def create_partition(day: date) -> int:
     lo, hi = _start(day), _start(day + timedelta(days=1))
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SET LOCAL lock_timeout = '30s'")
-        # Inserts routed to the default partition wait while its rows move.
-        cur.execute(f"LOCK TABLE {DEFAULT_PARTITION} IN ACCESS EXCLUSIVE MODE")
+        # Inserts wait while the rows move. The parent is locked first, in the order an
+        # insert takes its locks (parent, then partition): the other order deadlocks with
+        # a concurrent insert routed to the default partition.
+        cur.execute(f"LOCK TABLE {READINGS}, {DEFAULT_PARTITION} IN ACCESS EXCLUSIVE MODE")
         cur.execute(
             f"CREATE TEMPORARY TABLE tds_new_moving ON COMMIT DROP AS"
             f" SELECT * FROM {DEFAULT_PARTITION} WHERE time >= %s AND time < %s",
