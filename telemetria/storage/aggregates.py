@@ -86,10 +86,82 @@ def pending_buckets(devices: str, lo: str, hi: str) -> str:
         WHERE dispositivo_id = ANY({devices}) AND bucket >= {lo} AND bucket < {hi}"""
 
 
+def month_resets(months: str) -> str:
+    """Counter-reset adjustment of the (dispositivo_id, bucket = local month start) pairs of
+    the SQL relation `months`, from the stored daily rows: the days' `ajuste` plus the
+    previous day's last value at each reset between two days of the month, so that
+    within-month consumption is `ultimo - primeiro + ajuste` of the monthly row (the
+    per-day steps telescope)."""
+    return f"""
+    SELECT dispositivo_id, bucket,
+           sum(ajuste) + coalesce(sum(ultimo_ant) FILTER (WHERE primeiro < ultimo_ant), 0)
+             AS ajuste
+    FROM (
+        SELECT m.dispositivo_id, m.bucket, d.primeiro, coalesce(r.ajuste, 0) AS ajuste,
+               lag(d.ultimo) OVER (PARTITION BY m.dispositivo_id, m.bucket ORDER BY d.bucket)
+                 AS ultimo_ant
+        FROM ({months}) AS m
+        JOIN {DAILY} AS d ON d.dispositivo_id = m.dispositivo_id
+         AND d.bucket >= m.bucket AND d.bucket < {month_end("m.bucket")}
+        LEFT JOIN {RESETS} AS r ON r.dispositivo_id = d.dispositivo_id AND r.bucket = d.bucket
+    ) AS days
+    GROUP BY dispositivo_id, bucket"""
+
+
+def _appended_daily(devices: str, first: str, last: str) -> str:
+    """Pending days whose logged readings all came after the day's stored row (the usual
+    case: readings arrive in order): the stored row merged with the readings later than
+    its `ultimo_em`, a handful, instead of the whole day from raw.
+
+    Sound because the stored row aggregates every reading of its day up to `ultimo_em`:
+    a reading stored later is logged with `desde` <= its time, so one at or before
+    `ultimo_em` sends the day to the full recompute (_late_buckets)."""
+    return f"""
+    SELECT d.conta_id, d.dispositivo_id, d.bucket, d.n + a.n, d.soma + coalesce(a.soma, 0),
+           least(d.minimo, a.minimo), greatest(d.maximo, a.maximo),
+           d.primeiro, d.primeiro_em, coalesce(a.ultimo, d.ultimo),
+           greatest(d.ultimo_em, a.ultimo_em), coalesce(r.ajuste, 0) + a.ajuste
+    FROM {DAILY} AS d
+    LEFT JOIN {RESETS} AS r ON r.dispositivo_id = d.dispositivo_id AND r.bucket = d.bucket
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n, sum(valor) AS soma, min(valor) AS minimo, max(valor) AS maximo,
+               (array_agg(valor ORDER BY time DESC))[1] AS ultimo, max(time) AS ultimo_em,
+               coalesce(sum(anterior) FILTER (WHERE valor < anterior), 0) AS ajuste
+        FROM (
+            SELECT l.time, l.valor, lag(l.valor, 1, d.ultimo) OVER (ORDER BY l.time) AS anterior
+            FROM {READINGS} AS l
+            WHERE l.dispositivo_id = d.dispositivo_id AND l.time > d.ultimo_em
+              AND l.time < {day_end("d.bucket")}
+              -- constant bounds: partitions/chunks pruned at plan time
+              AND l.time >= {first} AND l.time < {day_end(last)}
+        ) AS x
+    ) AS a
+    WHERE d.dispositivo_id = ANY({devices}) AND d.bucket >= {first} AND d.bucket <= {last}
+      -- pending, and every logged reading later than the stored row (NULL: not pending)
+      AND (SELECT bool_and(coalesce(p.desde > d.ultimo_em, false)) FROM {PENDING} AS p
+           WHERE p.dispositivo_id = d.dispositivo_id AND p.bucket = d.bucket)"""
+
+
+def _late_buckets(devices: str, first: str, last: str) -> str:
+    """Pending days that need the full recompute from raw: no stored row, or a logged
+    reading at or before the stored row's `ultimo_em` (late), or no `desde` logged."""
+    return f"""SELECT p.dispositivo_id, p.bucket
+        FROM {PENDING} AS p
+        LEFT JOIN {DAILY} AS d ON d.dispositivo_id = p.dispositivo_id AND d.bucket = p.bucket
+        WHERE p.dispositivo_id = ANY({devices}) AND p.bucket >= {first} AND p.bucket <= {last}
+        GROUP BY p.dispositivo_id, p.bucket
+        HAVING NOT bool_and(coalesce(p.desde > d.ultimo_em, false))"""
+
+
 def realtime_daily(devices: str, lo: str, hi: str, span: tuple[str, str] | None) -> str:
     """Real-time daily rows (AGGREGATE_COLUMNS + ajuste) of `devices` (SQL array) with
     bucket in [lo, hi). `span`: SQL for the first and last pending bucket in that range,
-    or None when nothing is pending there (then the stored rows are the answer)."""
+    or None when nothing is pending there (then the stored rows are the answer).
+
+    Only buckets pending within `span` count as pending: one logged after the span was
+    read (a concurrent insert) is served from its stored row, as if read a moment earlier.
+    Pending days come from their stored row plus the readings after it when those
+    readings arrived in order (_appended_daily), from raw otherwise (_late_buckets)."""
     stored = f"""
     SELECT d.conta_id, d.dispositivo_id, d.bucket, d.n, d.soma, d.minimo, d.maximo,
            d.primeiro, d.primeiro_em, d.ultimo, d.ultimo_em, coalesce(r.ajuste, 0) AS ajuste
@@ -98,8 +170,12 @@ def realtime_daily(devices: str, lo: str, hi: str, span: tuple[str, str] | None)
     WHERE d.dispositivo_id = ANY({devices}) AND d.bucket >= {lo} AND d.bucket < {hi}"""
     if span is None:
         return stored
+    first, last = span
     return f"""{stored}
       AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
-                      WHERE p.dispositivo_id = d.dispositivo_id AND p.bucket = d.bucket)
+                      WHERE p.dispositivo_id = d.dispositivo_id AND p.bucket = d.bucket
+                        AND p.bucket >= {first} AND p.bucket <= {last})
     UNION ALL
-    {raw_daily(pending_buckets(devices, lo, hi), span)}"""
+    {_appended_daily(devices, first, last)}
+    UNION ALL
+    {raw_daily(_late_buckets(devices, first, last), span)}"""

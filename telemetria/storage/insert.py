@@ -7,7 +7,7 @@ touched (device, local day) buckets are logged for the rollup job in the same tr
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -52,12 +52,14 @@ WITH ins AS (
     ON CONFLICT (dispositivo_id, time) DO NOTHING
     RETURNING dispositivo_id, time
 ), pending AS (
-    INSERT INTO {PENDING} (dispositivo_id, bucket)
-    SELECT DISTINCT dispositivo_id, date_trunc('day', time, %(tz)s) FROM ins
+    INSERT INTO {PENDING} (dispositivo_id, bucket, desde)
+    SELECT dispositivo_id, date_trunc('day', time, %(tz)s), min(time) FROM ins GROUP BY 1, 2
 )
 SELECT count(*) FROM ins
 """
 _SAVEPOINT = "tds_leitura_copy"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def check_row(row: ReadingRow) -> None:
@@ -126,27 +128,40 @@ def _copy(cur, statement: str, rows) -> None:
             copy.write_row((*row[:5], row[5] or "", None if payload is None else Jsonb(payload)))
 
 
-def _device_hours(keys) -> set[tuple[int, int]]:
-    """(dispositivo_id, hours since the epoch) of the (dispositivo_id, time) keys."""
+def _device_hours(keys) -> dict[tuple[int, int], int]:
+    """{(dispositivo_id, hours since the epoch): earliest time in microseconds since the
+    epoch} of the (dispositivo_id, time) keys. In the usual batch (all within one hour)
+    the batch's earliest time stands for every device's: a lower bound, which is all the
+    pending log's `desde` must be (see aggregates._appended_daily)."""
     times = [t for _, t in keys]
-    first = int(min(times).timestamp() // 3600)
+    earliest = min(times)
+    first = int(earliest.timestamp() // 3600)
     if int(max(times).timestamp() // 3600) == first:  # the usual batch: a few seconds
-        return {(d, first) for d, _ in keys}
-    return {(d, int(t.timestamp() // 3600)) for d, t in keys}
+        return dict.fromkeys([(d, first) for d, _ in keys], (earliest - _EPOCH) // _MICROSECOND)
+    hours: dict[tuple[int, int], datetime] = {}
+    for d, t in keys:
+        key = (d, int(t.timestamp() // 3600))
+        if key not in hours or t < hours[key]:
+            hours[key] = t
+    return {key: (t - _EPOCH) // _MICROSECOND for key, t in hours.items()}
 
 
-def _savepoint_and_mark_pending(cur, hours: set[tuple[int, int]]) -> None:
-    """Open the savepoint for the COPY and log the touched (device, local day) buckets
-    after it, in one round trip (client-side binding). `hours`: (device, epoch hour)."""
+def _savepoint_and_mark_pending(cur, hours: dict[tuple[int, int], int]) -> None:
+    """Open the savepoint for the COPY and log the touched (device, local day) buckets,
+    with the earliest reading time, after it, in one round trip (client-side binding).
+    `hours`: {(device, epoch hour): earliest time in µs since the epoch}."""
     # Readings of one device within one UTC hour share a local day (the zone's offsets
     # are whole hours), so one key per device-hour is enough; SQL truncates to the day.
     # Integer arrays are passed as array literals: cheaper to send than datetimes.
     devices = "{" + ",".join([str(d) for d, _ in hours]) + "}"
     epoch_hours = "{" + ",".join([str(h) for _, h in hours]) + "}"
+    since = "{" + ",".join([str(us) for us in hours.values()]) + "}"
     cur.execute(
         f"SAVEPOINT {_SAVEPOINT};"
-        f" INSERT INTO {PENDING} (dispositivo_id, bucket)"
-        " SELECT DISTINCT d, date_trunc('day', to_timestamp(h * 3600), %s)"
-        " FROM unnest(%s::bigint[], %s::bigint[]) AS u(d, h)",
-        [settings.TIME_ZONE, devices, epoch_hours],
+        f" INSERT INTO {PENDING} (dispositivo_id, bucket, desde)"
+        " SELECT d, date_trunc('day', to_timestamp(h * 3600), %s),"
+        "        min(timestamptz 'epoch' + us * interval '1 microsecond')"
+        " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS u(d, h, us)"
+        " GROUP BY 1, 2",
+        [settings.TIME_ZONE, devices, epoch_hours, since],
     )

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .aggregates import month_end, pending_buckets, raw_daily, realtime_daily, tz_literal
-from .tables import DAILY, MONTHLY, PENDING, READINGS
+from .tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS
 
 DAY = "day"
 MONTH = "month"
@@ -202,6 +202,35 @@ def latest_readings_for_conta(
     return [LatestReading(*row) for row in rows]
 
 
+def _month_units(params: dict) -> str:
+    """Rows ("units") of %(devs)s in [%(lo)s, %(hi)s) for consumption_by_month: a month
+    with no pending day as its monthly row with the month's reset adjustment, a month with
+    a pending day (within the pending span, as in realtime_daily) as its real-time days."""
+    stored = f"""
+        SELECT m.dispositivo_id, m.bucket, m.n, m.soma, m.minimo, m.maximo, m.primeiro,
+               m.ultimo, coalesce(r.ajuste, 0) AS ajuste
+        FROM {MONTHLY} AS m
+        LEFT JOIN {MONTH_RESETS} AS r ON r.dispositivo_id = m.dispositivo_id AND r.bucket = m.bucket
+        WHERE m.dispositivo_id = ANY(%(devs)s) AND m.bucket >= %(lo)s AND m.bucket < %(hi)s"""
+    span = _pending_span(params["devs"], params["lo"], params["hi"])
+    if span is None:
+        return stored
+    params["span_lo"], params["span_hi"] = span
+    params["days_lo"] = local_midnight(span[0].astimezone(_zone()).date().replace(day=1))
+    tz = tz_literal()
+    pending_months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS mes
+        FROM {PENDING} WHERE dispositivo_id = ANY(%(devs)s)
+         AND bucket >= %(span_lo)s AND bucket <= %(span_hi)s"""
+    daily = realtime_daily("%(devs)s", "%(days_lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"))
+    return f"""{stored}
+          AND NOT EXISTS (SELECT 1 FROM ({pending_months}) AS pm
+                          WHERE pm.dispositivo_id = m.dispositivo_id AND pm.mes = m.bucket)
+        UNION ALL
+        SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
+        FROM ({daily}) AS rt
+        WHERE (dispositivo_id, date_trunc('month', bucket, {tz})) IN ({pending_months})"""
+
+
 def consumption_by_month(
     *, conta_id: int, start: date, end: date, dispositivo_ids=None
 ) -> list[ConsumoMes]:
@@ -211,6 +240,11 @@ def consumption_by_month(
     in the month of its later reading (so the step from last month's final reading to
     this month's first belongs to this month, and months add up to the total); a reading
     lower than the previous one is a counter reset and counts its own value from zero.
+
+    A month with no pending day is read from its monthly row and its reset adjustment
+    (the steps between its days telescope to `ultimo - primeiro + ajuste`); a month with a
+    pending day from its real-time daily rows. Either kind of row ("unit") then takes the
+    step from the previous unit's last value to its first.
     """
     devs = _devices(conta_id, dispositivo_ids)
     if not devs:
@@ -219,7 +253,7 @@ def consumption_by_month(
     hi = local_midnight(end.replace(day=1))
     tz = tz_literal()
     params = {"devs": devs, "lo": lo, "hi": hi, "origin": datetime(1, 1, 2, tzinfo=UTC)}
-    daily = _realtime_daily(params, "lo", "hi", "span")
+    units = _month_units(params)
     before = _pending_span(devs, params["origin"], lo)
     pending_before = ""
     if before:
@@ -245,13 +279,12 @@ def consumption_by_month(
             {pending_before}
         ) AS candidates
         ORDER BY dispositivo_id, bucket DESC
-    ), days AS (
+    ), units AS (
         SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste,
                lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant,
                date_trunc('month', bucket AT TIME ZONE {tz}) AS mes
         FROM (
-            SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
-            FROM ({daily}) AS rt
+            {units}
             UNION ALL
             SELECT dispositivo_id, bucket, NULL, NULL, NULL, NULL, NULL, ultimo, NULL FROM prev
         ) AS u
@@ -262,7 +295,7 @@ def consumption_by_month(
                + CASE WHEN ultimo_ant IS NULL THEN 0
                       WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant
                       ELSE primeiro END)
-    FROM days WHERE n IS NOT NULL
+    FROM units WHERE n IS NOT NULL
     GROUP BY 1, 2 ORDER BY 1, 2"""
     rows = _fetch(sql, params)
     kinds = _kinds(devs)

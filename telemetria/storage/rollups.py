@@ -11,10 +11,10 @@ from typing import NamedTuple
 from django.db import connection, transaction
 
 from . import native, timescale
-from .aggregates import raw_daily
+from .aggregates import month_resets, raw_daily, tz_literal
 from .backend import is_timescale
 from .locks import try_advisory_lock
-from .tables import PENDING, RESETS
+from .tables import MONTH_RESETS, PENDING, RESETS
 
 # The pairs being refreshed, passed as two parallel arrays.
 CLAIMED = (
@@ -56,6 +56,7 @@ def refresh_rollups(*, max_rows: int = 200_000) -> RefreshResult:
 
 
 def refresh_resets(cur, params: dict) -> None:
+    """The day and month reset adjustments of the claimed days (after the daily rows)."""
     cur.execute(
         f"""DELETE FROM {RESETS} AS r USING ({CLAIMED}) AS c
             WHERE r.dispositivo_id = c.dispositivo_id AND r.bucket = c.bucket""",
@@ -64,6 +65,20 @@ def refresh_resets(cur, params: dict) -> None:
     cur.execute(
         f"""INSERT INTO {RESETS} (dispositivo_id, bucket, ajuste)
             SELECT dispositivo_id, bucket, ajuste FROM ({raw_daily(CLAIMED)}) AS d
+            WHERE ajuste <> 0""",
+        params,
+    )
+    tz = tz_literal()
+    months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS bucket
+                 FROM ({CLAIMED}) AS c"""
+    cur.execute(
+        f"""DELETE FROM {MONTH_RESETS} AS r USING ({months}) AS c
+            WHERE r.dispositivo_id = c.dispositivo_id AND r.bucket = c.bucket""",
+        params,
+    )
+    cur.execute(
+        f"""INSERT INTO {MONTH_RESETS} (dispositivo_id, bucket, ajuste)
+            SELECT dispositivo_id, bucket, ajuste FROM ({month_resets(months)}) AS m
             WHERE ajuste <> 0""",
         params,
     )

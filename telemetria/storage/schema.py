@@ -7,7 +7,7 @@ ends; the daily/monthly aggregates are tables (native) or continuous aggregates
 
 from . import native, timescale
 from .backend import BACKEND_TABLE, TIMESCALEDB, choose_backend, record_backend
-from .tables import PENDING, READINGS, RESETS
+from .tables import DAILY, MONTH_RESETS, PENDING, READINGS, RESETS
 
 READINGS_COLUMNS_DDL = """
     time timestamptz NOT NULL,
@@ -47,6 +47,36 @@ SHARED_DDL = [
         PRIMARY KEY (dispositivo_id, bucket)
     )""",
 ]
+
+
+def add_since_and_month_resets(apps, schema_editor):
+    """Migration 0002: the pending log records the earliest reading of each logged batch
+    (`desde`; NULL = unknown, the day is recomputed from raw), and the per-month reset
+    adjustment, filled from the stored daily rows."""
+    from .aggregates import month_resets, tz_literal
+
+    months = f"SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz_literal()}) AS bucket FROM {DAILY}"
+    with schema_editor.connection.cursor() as cur:
+        cur.execute(f"ALTER TABLE {PENDING} ADD COLUMN desde timestamptz")
+        cur.execute(
+            f"""CREATE TABLE {MONTH_RESETS} (
+                dispositivo_id bigint NOT NULL,
+                bucket timestamptz NOT NULL,
+                ajuste numeric NOT NULL,
+                PRIMARY KEY (dispositivo_id, bucket)
+            )"""
+        )
+        cur.execute(
+            f"""INSERT INTO {MONTH_RESETS} (dispositivo_id, bucket, ajuste)
+                SELECT dispositivo_id, bucket, ajuste FROM ({month_resets(months)}) AS m
+                WHERE ajuste <> 0"""
+        )
+
+
+def drop_since_and_month_resets(apps, schema_editor):
+    with schema_editor.connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {MONTH_RESETS}")
+        cur.execute(f"ALTER TABLE {PENDING} DROP COLUMN IF EXISTS desde")
 
 
 def create_storage(apps, schema_editor):

@@ -97,10 +97,10 @@ def clean_store(db):
     from django.db import connection
 
     from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTHLY, PENDING, READINGS, RESETS
+    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
 
     yield
-    tables = [READINGS, PENDING, RESETS] + ([] if is_timescale() else [DAILY, MONTHLY])
+    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + ([] if is_timescale() else [DAILY, MONTHLY])
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")
 

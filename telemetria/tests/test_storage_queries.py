@@ -247,3 +247,78 @@ def test_another_accounts_device_yields_nothing(conta_a, conta_b, energia, store
     assert latest_readings_for_conta(conta_id=conta_b.pk) == []
     # ...while the owner sees them.
     assert len(latest_readings_for_conta(conta_id=conta_a.pk)) == len(MONTH_BOUNDARY)
+
+
+def daily_points(conta, dispositivo, start, end):
+    return [
+        (p.bucket, p.count, p.sum, p.min, p.max, p.first, p.last)
+        for p in readings_series_for_device(
+            conta_id=conta.pk, dispositivo_id=dispositivo.pk, start=start, end=end, bucket=DAY
+        )
+    ]
+
+
+def test_readings_after_a_refresh_extend_the_stored_day(conta_a, energia, store):
+    """The usual flow: a day refreshed at noon, then more readings of that day in order
+    (one of them a counter reset right after the stored last value)."""
+    store(energia, [(local(2026, 1, 31, 9, 0), 80), (local(2026, 2, 10, 8, 0), 100)])
+    store(energia, [(local(2026, 2, 10, 12, 0), 110)])
+    refresh_rollups()
+    store(energia, [(local(2026, 2, 10, 13, 0), 3)])  # reset: 3 from zero
+    store(energia, [(local(2026, 2, 10, 14, 0), 9), (local(2026, 2, 10, 15, 0), 12)])
+
+    def check():
+        # Jan: 80. Feb: (100 - 80) + (110 - 100) + 3 + (9 - 3) + (12 - 9).
+        assert consumo(conta_a, energia) == {date(2026, 1, 1): D(0), date(2026, 2, 1): D(42)}
+        assert daily_points(conta_a, energia, local(2026, 2, 10), local(2026, 2, 11)) == [
+            (local(2026, 2, 10), 5, D(234), D(3), D(110), D(100), D(12)),
+        ]
+
+    both_ways(check)
+
+
+def test_late_and_in_order_readings_of_a_refreshed_day_in_one_batch(conta_a, energia, store):
+    store(energia, [(local(2026, 2, 10, 10, 0), 100), (local(2026, 2, 10, 12, 0), 120)])
+    refresh_rollups()
+    # One batch: a late reading between the stored ones, and one after them.
+    store(energia, [(local(2026, 2, 10, 11, 0), 105), (local(2026, 2, 10, 13, 0), 130)])
+
+    def check():
+        assert consumo(conta_a, energia) == {date(2026, 2, 1): D(30)}
+        assert daily_points(conta_a, energia, local(2026, 2, 10), local(2026, 2, 11)) == [
+            (local(2026, 2, 10), 4, D(455), D(100), D(130), D(100), D(130)),
+        ]
+
+    both_ways(check)
+
+
+def test_a_late_reading_alone_before_the_stored_last_value(conta_a, energia, store):
+    store(energia, [(local(2026, 2, 10, 10, 0), 100), (local(2026, 2, 10, 12, 0), 120)])
+    refresh_rollups()
+    store(energia, [(local(2026, 2, 10, 11, 0), 90)])  # late, and lower: a reset in time order
+
+    def check():
+        # 100 -> 90 is a reset (90 from zero), then 90 -> 120.
+        assert consumo(conta_a, energia) == {date(2026, 2, 1): D(120)}
+        assert daily_points(conta_a, energia, local(2026, 2, 10), local(2026, 2, 11)) == [
+            (local(2026, 2, 10), 3, D(310), D(90), D(120), D(100), D(120)),
+        ]
+
+    both_ways(check)
+
+
+def test_batches_spanning_hours_and_redelivered_after_a_refresh(conta_a, energia, store):
+    store(energia, [(local(2026, 2, 10, 10, 0), 100)])
+    refresh_rollups()
+    # Several hours in one batch, then a redelivery holding a new reading (staging path).
+    store(energia, [(local(2026, 2, 10, h, 0), 100 + h) for h in (11, 13, 15)])
+    result = store(energia, [(local(2026, 2, 10, 15, 0), 115), (local(2026, 2, 10, 16, 0), 120)])
+    assert (result.inserted, result.duplicates) == (1, 1)
+
+    def check():
+        assert consumo(conta_a, energia) == {date(2026, 2, 1): D(20)}
+        assert daily_points(conta_a, energia, local(2026, 2, 10), local(2026, 2, 11)) == [
+            (local(2026, 2, 10), 5, D(559), D(100), D(120), D(100), D(120)),
+        ]
+
+    both_ways(check)
