@@ -73,7 +73,8 @@ autosave_interval 30
 # The default (1,000 messages) silently drops QoS 1 messages to a slow subscriber.
 max_queued_messages {opts.max_queued_messages}
 max_queued_bytes {opts.max_queued_bytes}
-max_inflight_messages 1000
+# In flight per client: the consumer asks for 4 x its batch size (receive maximum).
+max_inflight_messages 10000
 max_packet_size 1048576
 
 {listener}

@@ -30,7 +30,7 @@ persistence_location {data_dir}/
 autosave_interval 1
 max_queued_messages 1000000
 max_queued_bytes 0
-max_inflight_messages 1000
+max_inflight_messages 10000
 max_packet_size 1048576
 log_dest file {data_dir}/mosquitto.log
 log_type error
