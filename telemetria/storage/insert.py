@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+import msgspec
 from django.conf import settings
 from django.db import connection, transaction
 from psycopg.errors import UniqueViolation
@@ -58,6 +59,9 @@ WITH ins AS (
 SELECT count(*) FROM ins
 """
 _SAVEPOINT = "tds_leitura_copy"
+# payload_raw to JSON: msgspec is ~10x faster than json.dumps, a measured share of ingest
+# CPU (one payload per `raw` reading). Decimals become strings.
+_dumps = msgspec.json.Encoder(decimal_format="string").encode
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -125,7 +129,9 @@ def _copy(cur, statement: str, rows) -> None:
         copy.set_types(_COPY_TYPES)
         for row in rows:
             payload = row[6]
-            copy.write_row((*row[:5], row[5] or "", None if payload is None else Jsonb(payload)))
+            copy.write_row(
+                (*row[:5], row[5] or "", None if payload is None else Jsonb(payload, _dumps))
+            )
 
 
 def _device_hours(keys) -> dict[tuple[int, int], int]:
