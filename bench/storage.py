@@ -71,7 +71,7 @@ def bench_insert(devices) -> dict:
 
     from telemetria.storage import insert_readings
     from telemetria.storage.insert import _COPY_TYPES
-    from telemetria.storage.tables import READING_COLUMNS, READINGS
+    from telemetria.storage.tables import PENDING, READING_COLUMNS, READINGS
 
     base = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     api_rows = _rows(devices, base + timedelta(days=1), INSERT_ROWS)
@@ -90,6 +90,11 @@ def bench_insert(devices) -> dict:
             for r in raw_rows[i : i + BATCH]:
                 copy.write_row((*r[:6], Jsonb(r.payload_raw)))
         raw_s += clock.perf_counter() - t0
+    # Leave no trace: these rows lie ahead of the year loaded next, and would make the
+    # queries' "today" hold readings later than the one inserted after the refresh.
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {READINGS} WHERE time >= %s", [base + timedelta(days=1)])
+        cur.execute(f"DELETE FROM {PENDING}")
     api_rate, raw_rate = INSERT_ROWS / api_s, INSERT_ROWS / raw_s
     return {
         "rows_per_method": INSERT_ROWS,
@@ -160,7 +165,21 @@ def load_year(devices, step_minutes: int) -> dict:
     from telemetria.storage import insert_readings
 
     insert_readings(_rows(devices, end + timedelta(minutes=30), len(devices)))
-    return {"rows": rows, "load_s": round(load_s, 1), "rollup_refresh_s": round(refresh_s, 1)}
+    return {
+        "rows": rows,
+        "load_s": round(load_s, 1),
+        "rollup_refresh_s": round(refresh_s, 1),
+        "end": end,
+    }
+
+
+def insert_late_readings(devices, loaded_until: datetime) -> None:
+    """One reading per device between two stored ones an hour before the last (a
+    gateway's buffer flushed late): that day then needs the full recompute from raw."""
+    from telemetria.storage import insert_readings
+
+    late = loaded_until - timedelta(hours=1, seconds=150)
+    assert insert_readings(_rows(devices, late, len(devices))).inserted == len(devices)
 
 
 def _timed(fn) -> dict:
@@ -178,7 +197,7 @@ def _timed(fn) -> dict:
     }
 
 
-def bench_queries(conta, devices) -> dict:
+def bench_queries(conta, devices, loaded_until: datetime) -> dict:
     from telemetria.storage import (
         DAY,
         consumption_by_month,
@@ -190,16 +209,15 @@ def bench_queries(conta, devices) -> dict:
     first = date(today.year - 1, today.month, 1)
     end = datetime.now(UTC)
     dev = devices[17].pk
-    months = consumption_by_month(
-        conta_id=conta.pk, start=first, end=today.replace(day=28) + timedelta(days=4)
-    )
-    assert len({m.mes for m in months}) >= 12, months[:3]
-    return {
-        "consumption_12_months_account": _timed(
-            lambda: consumption_by_month(
-                conta_id=conta.pk, start=first, end=today.replace(day=28) + timedelta(days=4)
-            )
-        ),
+
+    def consumption():
+        return consumption_by_month(
+            conta_id=conta.pk, start=first, end=today.replace(day=28) + timedelta(days=4)
+        )
+
+    assert len({m.mes for m in consumption()}) >= 12
+    timings = {
+        "consumption_12_months_account": _timed(consumption),
         "series_30_days_device_daily": _timed(
             lambda: readings_series_for_device(
                 conta_id=conta.pk,
@@ -222,6 +240,9 @@ def bench_queries(conta, devices) -> dict:
             lambda: latest_readings_for_conta(conta_id=conta.pk, limit=50)
         ),
     }
+    insert_late_readings(devices, loaded_until)
+    timings["consumption_12_months_account_after_late_readings"] = _timed(consumption)
+    return timings
 
 
 def main(argv=None) -> dict:
@@ -238,7 +259,7 @@ def main(argv=None) -> dict:
         conta, devices = _registry()
         insert = bench_insert(devices)
         volume = load_year(devices, step)
-        queries = bench_queries(conta, devices)
+        queries = bench_queries(conta, devices, volume.pop("end"))
     result = {
         "benchmark": "storage",
         "backend": backend_name(),
@@ -269,10 +290,10 @@ def _print(r: dict) -> None:
     print(
         f"\nvolume: {v['rows']:,} rows loaded in {v['load_s']} s, rollups {v['rollup_refresh_s']} s"
     )
-    print(f"{'query (warm)':<38}{'p50 ms':>10}{'p95 ms':>10}{'< 50 ms':>10}")
+    print(f"{'query (warm)':<52}{'p50 ms':>10}{'p95 ms':>10}{'< 50 ms':>10}")
     for name, t in r["queries"].items():
         ok = "ok" if t["p95_ms"] < 50 else "NO"
-        print(f"{name:<38}{t['p50_ms']:>10}{t['p95_ms']:>10}{ok:>10}")
+        print(f"{name:<52}{t['p50_ms']:>10}{t['p95_ms']:>10}{ok:>10}")
 
 
 if __name__ == "__main__":

@@ -148,6 +148,7 @@ def _late_buckets(devices: str, first: str, last: str) -> str:
     return f"""SELECT p.dispositivo_id, p.bucket
         FROM {PENDING} AS p
         LEFT JOIN {DAILY} AS d ON d.dispositivo_id = p.dispositivo_id AND d.bucket = p.bucket
+         AND d.bucket >= {first} AND d.bucket <= {last}  -- chunks pruned at plan time
         WHERE p.dispositivo_id = ANY({devices}) AND p.bucket >= {first} AND p.bucket <= {last}
         GROUP BY p.dispositivo_id, p.bucket
         HAVING NOT bool_and(coalesce(p.desde > d.ultimo_em, false))"""
