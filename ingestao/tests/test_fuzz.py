@@ -6,12 +6,12 @@ import json
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ingestao.models import MensagemRejeitada
 from ingestao.registry import load_gateways
-from ingestao.validation import parse_telemetry, topic_parts
+from ingestao.validation import Outcome, _parse, _parse_fast, parse_telemetry, topic_parts
 from telemetria.models import LeituraDispositivo
 
 from .helpers import (
@@ -141,3 +141,56 @@ def stored_keys(ids):
             "dispositivo_id", "time"
         )
     )
+
+
+# -- the fast path (msgspec) against the reference path -----------------------------------
+def _both(data: bytes):
+    fast = Outcome(gateway=GW)
+    if not _parse_fast(fast, MAC, data, GW, NOW):
+        return None, None
+    reference = Outcome(gateway=GW)
+    _parse(reference, MAC, data, GW, NOW)  # raises Rejected if it would refuse the message
+    return fast, reference
+
+
+def test_the_fast_path_takes_the_usual_message():
+    message = valid(MAC, 7)
+    message["leituras"].append({"dispositivo_codigo": "D02", "raw": 12345, "unidade": "L"})
+    fast, reference = _both(json.dumps(message).encode())
+    assert reference.reason is None
+    assert fast is not None, "the usual message fell back to the reference path"
+    assert len(fast.rows) == 3
+    assert fast.rows == reference.rows
+
+
+@given(payloads())
+@example(
+    b'{"gateway_mac": "%s", "timestamp": "2026-03-01T12:00:00Z",'
+    b' "leituras": [{"dispositivo_codigo": "D01", "valor": 1e400}]}' % MAC.encode()
+)
+@example(
+    b'{"gateway_mac": "%s", "timestamp": "2026-03-01T12:00:00Z", "leituras":'
+    b' [{"dispositivo_codigo": "D01", "valor": 2, "unidade": "\\ud800"}]}' % MAC.encode()
+)
+@example(
+    b'{"gateway_mac": "%s", "timestamp": "2026-03-01T12:00:00Z", "leituras":'
+    b' [{"dispositivo_codigo": "D01", "valor": 2, "unidade": "k\xffh"}]}' % MAC.encode()
+)
+@example(
+    b'{"gateway_mac": "%s", "timestamp": "2026-03-01T12:00:00Z", "leituras":'
+    b' [{"dispositivo_codigo": "D01", "raw": 99999999999999999999999}]}' % MAC.encode()
+)
+@example(
+    b'{"gateway_mac": "%s", "timestamp": "2026-03-01T12:00:00Z", "leituras":'
+    b' [{"dispositivo_codigo": "D01", "valor": 1.50, "valor": -0.0}]}' % MAC.encode()
+)
+@settings(max_examples=1500, deadline=None)
+def test_the_fast_path_only_ever_produces_what_the_reference_path_does(data):
+    fast, reference = _both(data)
+    if fast is None:
+        return
+    assert reference.reason is None
+    assert [repr(row) for row in fast.rows] == [repr(row) for row in reference.rows]
+    assert [(d.id, repr(r)) for d, r in fast.readings] == [
+        (d.id, repr(r)) for d, r in reference.readings
+    ]
