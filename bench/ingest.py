@@ -7,18 +7,23 @@ baseline, with the same payloads (8 readings each), QoS 1, on this machine.
 Phases (one private Mosquitto with large queues and persistence; the database of
 DATABASE_URL; an account "bench-ingest" with --gateways gateways x 8 meters):
 1. broker ceiling: a backlog of N messages queued in a persistent session, drained by a
-   QoS 1 subscriber that acks at once (same shape as the consumer's drain); also reported:
-   live publish -> subscriber, which the Python publisher bounds.
-2. database ceiling: raw binary COPY of the same rows straight into the readings table.
+   QoS 1 subscriber (the consumer's own MQTT client class) that acks at once (same shape
+   as the consumer's drain); also reported: live publish -> subscriber, which the Python
+   publisher bounds.
+2. database ceiling: raw binary COPY of the same rows straight into the readings table,
+   into the same day partition the consumer writes.
 3. this consumer at saturation: sessions created, a backlog of N messages queued in the
    persistent sessions, then `--consumers` processes of `manage.py start_mqtt_consumer`
    on the shared subscription drain it; rate = rows / time between first and last commit
-   seen by polling count(*). Checked: zero lost, zero duplicated.
+   seen on the consumers' metrics endpoints (polling count(*) loaded the database being
+   measured). Checked with count(*) afterwards: zero lost, zero duplicated.
 4. latency: a steady 2,000 readings/s for --seconds; every reading is stamped with its
    publish time; its commit is seen by the live event the consumer publishes to Redis
    after commit (a slight over-estimate of publish -> commit).
 5. baseline: a per-message ORM consumer as the original plan had it (Gateway.objects.get,
-   bulk_create per message, one save per message, auto-ack) drains a smaller backlog.
+   bulk_create per message, one save per message, auto-ack) drains a smaller backlog,
+   timing itself from its first to its last message.
+Reading times are yesterday's (UTC), so every phase writes a day partition as production does.
 Prints a table and writes bench/results/ingest[-full].json.
 """
 
@@ -28,11 +33,13 @@ import json
 import os
 import platform
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,12 +65,33 @@ from paho.mqtt.properties import Properties  # noqa: E402
 from contas.models import Conta  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
+from ingestao.mqtt import BufferedClient  # noqa: E402
 from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto  # noqa: E402
 from telemetria.live import live_channel  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 READINGS_PER_MSG = 8
 BROKER_CONFIG = BASE_CONFIG  # persistence on, large queues, `user root` (see tds_testing)
+
+
+def phase_base(k: int) -> dt.datetime:
+    """Reading times of phase k: yesterday (UTC) from 00:00 + 2k hours, so the rows land in
+    a day partition as in production (not in the DEFAULT partition) and phases do not
+    overlap (a phase spans less than two hours of reading time)."""
+    today = dt.datetime.now(tz=dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - dt.timedelta(days=1) + dt.timedelta(hours=2 * k)
+
+
+PHASE_SPAN = dt.timedelta(hours=2)
+
+
+def clear_phase(conta_id: int, base: dt.datetime) -> None:
+    """Rows left by an interrupted run would turn this run's inserts into duplicates."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM tds_new_leitura_dispositivo WHERE conta_id = %s AND time >= %s AND time < %s",
+            [conta_id, base, base + PHASE_SPAN],
+        )
 
 
 def db_url() -> str:
@@ -124,8 +152,9 @@ def count_rows(conta_id: int, since: dt.datetime, until: dt.datetime) -> tuple[i
 
 
 # -- MQTT helpers -------------------------------------------------------------------------
-def client(client_id: str, *, session: bool = False) -> mqtt.Client:
-    c = mqtt.Client(
+def client(client_id: str, *, session: bool = False, buffered: bool = False) -> mqtt.Client:
+    """`buffered`: the consumer's own client class (ingestao.mqtt.BufferedClient)."""
+    c = (BufferedClient if buffered else mqtt.Client)(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=mqtt.MQTTv5,
@@ -140,7 +169,7 @@ def connect(c: mqtt.Client, port: int, *, session: bool = False):
     if session:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600
-        props.ReceiveMaximum = 2000
+        props.ReceiveMaximum = 4000  # as the consumer with --batch-size 1000
     c.connect("127.0.0.1", port, clean_start=not session, properties=props)
     c.loop_start()
 
@@ -163,7 +192,9 @@ def broker_ceiling(port: int, gateways, n: int) -> dict:
     """Two figures: live (a subscriber connected while a publisher sends as fast as it
     can: bounded by the Python publisher) and drain (a backlog queued in a persistent
     session delivered to a QoS 1 subscriber that acks at once: the same shape as the
-    consumer's drain, so this is the ceiling it is compared with)."""
+    consumer's drain, so this is the ceiling it is compared with). The subscriber uses
+    the consumer's own MQTT client class, so the ceiling is not lower than the consumer's
+    network path."""
     received = []
     marks = {}
     done = threading.Event()
@@ -177,7 +208,7 @@ def broker_ceiling(port: int, gateways, n: int) -> dict:
             done.set()
 
     def subscriber():
-        sub = client("bench-sub", session=True)
+        sub = client("bench-sub", session=True, buffered=True)
         sub.on_message = on_message
         sub.on_connect = lambda c, u, f, rc, p: c.subscribe(
             "$share/bench/tds_new/devices/+/telemetry", qos=1
@@ -222,7 +253,8 @@ def db_ceiling(conta, gateways, n_rows: int) -> dict:
     with scopes_disabled():
         for d in Dispositivo.objects.filter(conta=conta).values_list("id", "gateway_id"):
             devices.setdefault(d[1], []).append(d[0])
-    base = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    base = phase_base(0)
+    clear_phase(conta.pk, base)
     rows = []
     i = 0
     while len(rows) < n_rows:
@@ -245,7 +277,14 @@ def db_ceiling(conta, gateways, n_rows: int) -> dict:
     return {"rows": len(rows), "seconds": elapsed, "readings_per_s": len(rows) / elapsed}
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def start_consumers(port: int, k: int, logdir: Path, extra=()) -> list[subprocess.Popen]:
+    """k consumer processes; each serves its Prometheus metrics on `proc.metrics_port`."""
     env = {
         **os.environ,
         "DATABASE_URL": db_url(),
@@ -256,25 +295,42 @@ def start_consumers(port: int, k: int, logdir: Path, extra=()) -> list[subproces
     procs = []
     for i in range(k):
         log = open(logdir / f"consumer-{i}.log", "wb")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    str(ROOT / "manage.py"),
-                    "start_mqtt_consumer",
-                    "--client-id",
-                    f"bench-ingest-{i}",
-                    "--log-interval",
-                    "5",
-                    *extra,
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        metrics_port = free_port()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "manage.py"),
+                "start_mqtt_consumer",
+                "--client-id",
+                f"bench-ingest-{i}",
+                "--log-interval",
+                "5",
+                "--metrics-port",
+                str(metrics_port),
+                *extra,
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        proc.metrics_port = metrics_port
+        procs.append(proc)
     return procs
+
+
+def stored_by(proc) -> int:
+    """Readings the consumer has committed, from its metrics endpoint (polling count(*)
+    instead loaded the database being measured)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{proc.metrics_port}/", timeout=2) as r:
+            text = r.read().decode()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("tds_ingest_readings_stored_total "):
+            return int(float(line.split()[1]))
+    return 0
 
 
 def wait_connected(logdir: Path, k: int, timeout=30):
@@ -297,21 +353,21 @@ def stop_all(procs):
 
 def drain(port, conta, gateways, n, k, logdir, base, extra=()) -> dict:
     """Create sessions, queue a backlog of n messages, then time the drain."""
+    clear_phase(conta.pk, base)
     for f in logdir.glob("consumer-*.log"):
         f.unlink()
     procs = start_consumers(port, k, logdir, extra)
     wait_connected(logdir, k)
     stop_all(procs)
     publish_all(port, messages(gateways, n, base))
-    until = base + dt.timedelta(days=30)
+    until = base + PHASE_SPAN
     expected = n * READINGS_PER_MSG
     procs = start_consumers(port, k, logdir, extra)
     first = None
     t_last = None
     deadline = time.monotonic() + 600
-    total = 0
     while time.monotonic() < deadline:
-        total, _ = count_rows(conta.pk, base, until)
+        total = sum(stored_by(p) for p in procs)
         now = time.monotonic()
         if total and first is None:
             first = (now, total)
@@ -319,20 +375,9 @@ def drain(port, conta, gateways, n, k, logdir, base, extra=()) -> dict:
             t_last = now
             break
         time.sleep(0.05)
+    per = [stored_by(p) for p in procs]
     codes = stop_all(procs)
     total, distinct = count_rows(conta.pk, base, until)
-    per = []
-    for i in range(k):
-        lines = [
-            ln
-            for ln in (logdir / f"consumer-{i}.log").read_text().splitlines()
-            if "event=ingest_stats" in ln
-        ]
-        per.append(
-            int(lines[-1].split(" stored=")[1].split()[0])
-            if lines and " stored=" in lines[-1]
-            else 0
-        )
     seconds = (t_last - first[0]) if t_last and first else float("nan")
     return {
         "consumers": k,
@@ -436,6 +481,7 @@ def baseline_consumer(port: int, expected_msgs: int) -> None:
 
     done = threading.Event()
     count = [0]
+    marks = {}
 
     def on_message(c, u, msg):
         data = json.loads(msg.payload)
@@ -466,7 +512,9 @@ def baseline_consumer(port: int, expected_msgs: int) -> None:
             gw.is_online = True
             gw.save()
         count[0] += 1
+        marks.setdefault("first", (time.time(), count[0]))
         if count[0] >= expected_msgs:
+            marks["last"] = (time.time(), count[0])
             done.set()
 
     c = client("bench-baseline", session=True)
@@ -476,10 +524,12 @@ def baseline_consumer(port: int, expected_msgs: int) -> None:
     done.wait(600)
     c.disconnect()
     c.loop_stop()
+    print(json.dumps(marks), flush=True)  # read by baseline(): its own timing, no polling
 
 
 def baseline(port, conta, gateways, n, logdir) -> dict:
-    base = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+    base = phase_base(3)
+    clear_phase(conta.pk, base)
     env = {**os.environ, "DJANGO_DEBUG": "off", "DJANGO_SECRET_KEY": "bench-only"}
     # create the session, then queue the backlog, then drain
     c = client("bench-baseline", session=True)
@@ -489,27 +539,25 @@ def baseline(port, conta, gateways, n, logdir) -> dict:
     c.disconnect()
     c.loop_stop()
     publish_all(port, messages(gateways, n, base))
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "--baseline-consumer", str(port), str(n)], env=env, cwd=ROOT
+    out = subprocess.run(
+        [sys.executable, __file__, "--baseline-consumer", str(port), str(n)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    first = None
+    marks = json.loads(out.stdout.strip().splitlines()[-1])
+    (t_first, n_first), (t_last, n_last) = marks["first"], marks["last"]
     expected = n * READINGS_PER_MSG
-    until = base + dt.timedelta(days=30)
-    while proc.poll() is None:
-        total, _ = count_rows(conta.pk, base, until)
-        if total and first is None:
-            first = (time.monotonic(), total)
-        time.sleep(0.05)
-    t_end = time.monotonic()
-    total, distinct = count_rows(conta.pk, base, until)
-    seconds = t_end - first[0] if first else t_end - t0
+    total, distinct = count_rows(conta.pk, base, base + PHASE_SPAN)
+    seconds = t_last - t_first
     return {
         "messages": n,
         "stored": total,
         "lost": expected - distinct,
         "seconds": seconds,
-        "readings_per_s": (total - (first[1] if first else 0)) / seconds,
+        "readings_per_s": (n_last - n_first) * READINGS_PER_MSG / seconds,
     }
 
 
@@ -524,9 +572,9 @@ def main(argv=None) -> dict:
     if args.baseline_consumer:
         baseline_consumer(*args.baseline_consumer)
         return {}
-    backlog = 50_000 if args.full else 6_000
+    backlog = 50_000 if args.full else 20_000
     broker_n = 50_000 if args.full else 10_000
-    db_rows = 400_000 if args.full else 80_000
+    db_rows = 400_000 if args.full else 160_000
     base_n = 3_000 if args.full else 800
     lat_s = 30 if args.full else 10
 
@@ -560,7 +608,7 @@ def main(argv=None) -> dict:
                     backlog,
                     k,
                     logdir,
-                    dt.datetime(2025, 1, 1 + k, tzinfo=dt.UTC),
+                    phase_base(k),
                     extra,
                 )
             )
