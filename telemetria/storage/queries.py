@@ -66,15 +66,20 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=_zone())
 
 
-def _devices(conta_id: int, dispositivo_ids=None) -> list[int]:
-    sql = "SELECT id FROM tds_new_dispositivo WHERE conta_id = %s"
+def _device_kinds(conta_id: int, dispositivo_ids=None) -> dict[int, str]:
+    """{id: tipo_medidor} of the account's devices (of those in `dispositivo_ids`), by id."""
+    sql = "SELECT id, tipo_medidor FROM tds_new_dispositivo WHERE conta_id = %s"
     params: list = [conta_id]
     if dispositivo_ids is not None:
         sql += " AND id = ANY(%s)"
         params.append(list(dispositivo_ids))
     with connection.cursor() as cur:
         cur.execute(sql + " ORDER BY id", params)
-        return [r[0] for r in cur.fetchall()]
+        return dict(cur.fetchall())
+
+
+def _devices(conta_id: int, dispositivo_ids=None) -> list[int]:
+    return list(_device_kinds(conta_id, dispositivo_ids))
 
 
 def _pending_span(devs, lo, hi) -> tuple[datetime, datetime] | None:
@@ -246,9 +251,10 @@ def consumption_by_month(
     pending day from its real-time daily rows. Either kind of row ("unit") then takes the
     step from the previous unit's last value to its first.
     """
-    devs = _devices(conta_id, dispositivo_ids)
-    if not devs:
+    kinds = _device_kinds(conta_id, dispositivo_ids)
+    if not kinds:
         return []
+    devs = list(kinds)
     lo = local_midnight(start.replace(day=1))
     hi = local_midnight(end.replace(day=1))
     tz = tz_literal()
@@ -298,16 +304,9 @@ def consumption_by_month(
     FROM units WHERE n IS NOT NULL
     GROUP BY 1, 2 ORDER BY 1, 2"""
     rows = _fetch(sql, params)
-    kinds = _kinds(devs)
     result = []
     for disp, mes, n, soma, minimo, media, maximo, acumulado in rows:
         kind = kinds[disp]
         consumo = {"ACUMULADO": acumulado, "INTERVALO": soma}.get(kind)
         result.append(ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo))
     return result
-
-
-def _kinds(devs: list[int]) -> dict[int, str]:
-    with connection.cursor() as cur:
-        cur.execute("SELECT id, tipo_medidor FROM tds_new_dispositivo WHERE id = ANY(%s)", [devs])
-        return dict(cur.fetchall())
