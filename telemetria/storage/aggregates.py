@@ -46,17 +46,20 @@ def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
     """Daily aggregates (with `ajuste`) computed from raw readings for the (dispositivo_id,
     bucket) pairs produced by the SQL relation `buckets`.
 
-    One hash join over the devices and time span of `buckets` (partitions pruned at run
-    time), not one probe per bucket: refreshing a year of buckets stays a single scan.
-    `span` (SQL for the first bucket and the last bucket) lets the planner prune partitions
-    or chunks at plan time; read queries pass it as parameters to keep planning cheap."""
+    Without `span` (the rollup job): one hash join over the devices and time span of
+    `buckets` (partitions pruned at run time), not one probe per bucket: refreshing a year
+    of buckets stays a single scan. With `span` (read queries: SQL for the first and the
+    last bucket, as parameters): partitions or chunks pruned at plan time, and one index
+    range probe per bucket, which spares the per-reading day arithmetic."""
     tz = tz_literal()
-    lo, hi = span or (
-        f"(SELECT min(bucket) FROM ({buckets}) AS x)",
-        f"(SELECT {day_end('max(bucket)')} FROM ({buckets}) AS x)",
-    )
     if span:
-        hi = day_end(hi)
+        lo, hi = span[0], day_end(span[1])
+        match = f"l.time >= b.bucket AND l.time < {day_end('b.bucket')}"
+    else:
+        lo = f"(SELECT min(bucket) FROM ({buckets}) AS x)"
+        hi = f"(SELECT {day_end('max(bucket)')} FROM ({buckets}) AS x)"
+        match = f"""date_trunc('day', l.time, {tz}) = b.bucket
+         AND l.dispositivo_id = ANY(ARRAY(SELECT DISTINCT dispositivo_id FROM ({buckets}) AS x))"""
     return f"""
     SELECT conta_id, dispositivo_id, bucket, count(*) AS n, sum(valor) AS soma,
            min(valor) AS minimo, max(valor) AS maximo,
@@ -73,9 +76,8 @@ def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
         FROM ({buckets}) AS b
         JOIN {READINGS} AS l
           ON l.dispositivo_id = b.dispositivo_id
-         AND date_trunc('day', l.time, {tz}) = b.bucket
-        WHERE l.dispositivo_id = ANY(ARRAY(SELECT DISTINCT dispositivo_id FROM ({buckets}) AS x))
-          AND l.time >= {lo} AND l.time < {hi}
+         AND {match}
+        WHERE l.time >= {lo} AND l.time < {hi}
         WINDOW w AS (PARTITION BY b.dispositivo_id, b.bucket ORDER BY l.time)
     ) AS r
     GROUP BY conta_id, dispositivo_id, bucket"""
