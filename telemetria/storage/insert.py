@@ -143,7 +143,8 @@ def _device_hours(keys) -> dict[tuple[int, int], int]:
     earliest = min(times)
     first = int(earliest.timestamp() // 3600)
     if int(max(times).timestamp() // 3600) == first:  # the usual batch: a few seconds
-        return dict.fromkeys([(d, first) for d, _ in keys], (earliest - _EPOCH) // _MICROSECOND)
+        devices = {d for d, _ in keys}  # a few hundred, against thousands of keys
+        return dict.fromkeys([(d, first) for d in devices], (earliest - _EPOCH) // _MICROSECOND)
     hours: dict[tuple[int, int], datetime] = {}
     for d, t in keys:
         key = (d, int(t.timestamp() // 3600))
