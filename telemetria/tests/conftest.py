@@ -100,7 +100,9 @@ def clean_store(db):
     from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
 
     yield
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + ([] if is_timescale() else [DAILY, MONTHLY])
+    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
+        [] if is_timescale() else [DAILY, MONTHLY]
+    )
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")
 
