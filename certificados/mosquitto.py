@@ -73,7 +73,8 @@ autosave_interval 30
 # The default (1,000 messages) silently drops QoS 1 messages to a slow subscriber.
 max_queued_messages {opts.max_queued_messages}
 max_queued_bytes {opts.max_queued_bytes}
-# In flight per client: the consumer asks for 4 x its batch size (receive maximum).
+# Unacknowledged messages in flight to an MQTT 3.1.1 client (a v5 client, like the
+# consumer, sets its own with Receive Maximum: 4 x its batch size).
 max_inflight_messages 10000
 max_packet_size 1048576
 

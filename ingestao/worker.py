@@ -79,7 +79,7 @@ class WorkerOptions:
     shared: bool = True
     session_expiry: int = 7 * 86400
     receive_maximum: int = 0  # 0: 4 x batch_size: the batch being committed, the one being
-    # validated and room to receive the next (the broker must allow as many in flight)
+    # validated and room to receive the next (MQTT 3.1.1: the broker's max_inflight_messages)
     metrics_port: int = 0
     log_interval: float = 10.0
     registry_refresh: float = 60.0
