@@ -42,6 +42,17 @@ def month_end(expr: str) -> str:
     return f"((({expr}) AT TIME ZONE {tz}) + interval '1 month') AT TIME ZONE {tz}"
 
 
+def replace_rows(cur, table: str, keys: str, columns: str, select: str, params: dict) -> None:
+    """Replace the rows of `table` whose (dispositivo_id, bucket) are in the SQL relation
+    `keys` with the rows of the SQL query `select` (for `columns`)."""
+    cur.execute(
+        f"""DELETE FROM {table} AS t USING ({keys}) AS k
+            WHERE t.dispositivo_id = k.dispositivo_id AND t.bucket = k.bucket""",
+        params,
+    )
+    cur.execute(f"INSERT INTO {table} ({columns}) {select}", params)
+
+
 def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
     """Daily aggregates (with `ajuste`) computed from raw readings for the (dispositivo_id,
     bucket) pairs produced by the SQL relation `buckets`.

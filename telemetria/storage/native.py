@@ -48,28 +48,24 @@ def tz() -> str:
 def refresh_aggregates(cur, claimed: str, params: dict) -> None:
     """Recompute the daily rows of the claimed (dispositivo_id, bucket) pairs from the raw
     readings, then the monthly rows of their months from the daily rows."""
-    from .aggregates import AGGREGATE_COLUMNS, month_end, raw_daily
+    from .aggregates import AGGREGATE_COLUMNS, month_end, raw_daily, replace_rows
 
-    cur.execute(
-        f"""DELETE FROM {DAILY} AS d USING ({claimed}) AS c
-            WHERE d.dispositivo_id = c.dispositivo_id AND d.bucket = c.bucket""",
-        params,
-    )
-    cur.execute(
-        f"""INSERT INTO {DAILY} ({AGGREGATE_COLUMNS})
-            SELECT {AGGREGATE_COLUMNS} FROM ({raw_daily(claimed)}) AS r""",
+    replace_rows(
+        cur,
+        DAILY,
+        claimed,
+        AGGREGATE_COLUMNS,
+        f"SELECT {AGGREGATE_COLUMNS} FROM ({raw_daily(claimed)}) AS r",
         params,
     )
     months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, '{tz()}') AS bucket
                  FROM ({claimed}) AS c"""
-    cur.execute(
-        f"""DELETE FROM {MONTHLY} AS m USING ({months}) AS c
-            WHERE m.dispositivo_id = c.dispositivo_id AND m.bucket = c.bucket""",
-        params,
-    )
-    cur.execute(
-        f"""INSERT INTO {MONTHLY} ({AGGREGATE_COLUMNS})
-            SELECT d.conta_id, d.dispositivo_id, c.bucket, sum(d.n), sum(d.soma),
+    replace_rows(
+        cur,
+        MONTHLY,
+        months,
+        AGGREGATE_COLUMNS,
+        f"""SELECT d.conta_id, d.dispositivo_id, c.bucket, sum(d.n), sum(d.soma),
                    min(d.minimo), max(d.maximo),
                    (array_agg(d.primeiro ORDER BY d.bucket))[1], min(d.primeiro_em),
                    (array_agg(d.ultimo ORDER BY d.bucket DESC))[1], max(d.ultimo_em)

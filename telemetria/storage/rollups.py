@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 
 from . import native, timescale
-from .aggregates import month_resets, raw_daily, tz_literal
+from .aggregates import month_resets, raw_daily, replace_rows, tz_literal
 from .backend import is_timescale
 from .locks import try_advisory_lock
 from .tables import MONTH_RESETS, PENDING, RESETS
@@ -57,28 +57,22 @@ def refresh_rollups(*, max_rows: int = 200_000) -> RefreshResult:
 
 def refresh_resets(cur, params: dict) -> None:
     """The day and month reset adjustments of the claimed days (after the daily rows)."""
-    cur.execute(
-        f"""DELETE FROM {RESETS} AS r USING ({CLAIMED}) AS c
-            WHERE r.dispositivo_id = c.dispositivo_id AND r.bucket = c.bucket""",
-        params,
-    )
-    cur.execute(
-        f"""INSERT INTO {RESETS} (dispositivo_id, bucket, ajuste)
-            SELECT dispositivo_id, bucket, ajuste FROM ({raw_daily(CLAIMED)}) AS d
-            WHERE ajuste <> 0""",
+    replace_rows(
+        cur,
+        RESETS,
+        CLAIMED,
+        "dispositivo_id, bucket, ajuste",
+        f"SELECT dispositivo_id, bucket, ajuste FROM ({raw_daily(CLAIMED)}) AS d WHERE ajuste <> 0",
         params,
     )
     tz = tz_literal()
     months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS bucket
                  FROM ({CLAIMED}) AS c"""
-    cur.execute(
-        f"""DELETE FROM {MONTH_RESETS} AS r USING ({months}) AS c
-            WHERE r.dispositivo_id = c.dispositivo_id AND r.bucket = c.bucket""",
-        params,
-    )
-    cur.execute(
-        f"""INSERT INTO {MONTH_RESETS} (dispositivo_id, bucket, ajuste)
-            SELECT dispositivo_id, bucket, ajuste FROM ({month_resets(months)}) AS m
-            WHERE ajuste <> 0""",
+    replace_rows(
+        cur,
+        MONTH_RESETS,
+        months,
+        "dispositivo_id, bucket, ajuste",
+        f"SELECT dispositivo_id, bucket, ajuste FROM ({month_resets(months)}) AS m WHERE ajuste <> 0",
         params,
     )
