@@ -123,6 +123,17 @@ def build_dataset(*, slug: str, gateways: int, days: int) -> tuple[Conta, list[D
     print(f"building data set: {want:,} readings ({len(devices)} meters × {steps:,} steps)…")
     end = timezone.now().replace(second=0, microsecond=0)
     start = end - steps * STEP
+    if not storage_api.is_timescale():
+        # Day partitions first, as production has them (the daily maintenance job moves rows
+        # out of the default partition): loaded into the default partition, the first run
+        # measured a layout production never has, and the next run's migrate moved the rows.
+        from telemetria.storage.partitions import create_partition, existing_partitions
+
+        day, existing = start.astimezone(dt.UTC).date(), existing_partitions()
+        while day <= end.astimezone(dt.UTC).date():
+            if day not in existing:
+                create_partition(day)
+            day += dt.timedelta(days=1)
     t0 = time.monotonic()
     batch, total = [], 0
     for s in range(steps):
@@ -282,7 +293,9 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
 
     consumer_cmd = "start_mqtt_consumer" in get_commands()
     dev = devices[0]
-    base_value = 7_000_000
+    # Values unique to this run: rows of earlier runs (re-rendered by a resync) must not
+    # match this run's published values. Increasing between runs (no counter reset).
+    base_value = 7_000_000 + (int(time.time()) % 10_000_000) * 1_000
     published: dict[int, float] = {}
     mqtt_client = broker = consumer = None
     if consumer_cmd:
