@@ -41,14 +41,6 @@ def readings_count(*, conta_id: int, start: dt.datetime, end: dt.datetime) -> in
     return _fetch(sql, [conta_id, start, end])[0][0]
 
 
-def latest_readings(*, conta_id: int, limit: int) -> list[Reading]:
-    sql = (
-        f"SELECT time, gateway_id, dispositivo_id, valor, unidade FROM {READINGS}"
-        " WHERE conta_id = %s ORDER BY time DESC LIMIT %s"
-    )
-    return [Reading(*row) for row in _fetch(sql, [conta_id, limit])]
-
-
 def latest_per_device(
     *, conta_id: int, dispositivo_ids: list[int], recent: dt.timedelta = dt.timedelta(days=2)
 ) -> dict[int, Reading]:
@@ -89,8 +81,12 @@ def device_series(
                count(*), min(valor), max(valor), round(avg(valor), 4), sum(valor),
                (array_agg(valor ORDER BY time))[1], (array_agg(valor ORDER BY time DESC))[1]
         FROM {READINGS}
-        WHERE dispositivo_id = %s AND conta_id = %s AND time >= %s AND time < %s
+        WHERE dispositivo_id = (SELECT id FROM tds_new_dispositivo WHERE id = %s AND conta_id = %s)
+          AND time >= %s AND time < %s
         GROUP BY 1 ORDER BY 1"""
+    # The account is checked on the device, not on each reading: with `conta_id = ...` on
+    # the readings the planner could pick the (conta_id, time) index and read every
+    # device's readings of the period (seen: 62 ms instead of a few).
     params = [bucket, _ORIGIN, settings.TIME_ZONE, dispositivo_id, conta_id, start, end]
     keys = ("bucket", "n", "min", "max", "avg", "sum", "first", "last")
     return [dict(zip(keys, row, strict=True)) for row in _fetch(sql, params)]

@@ -46,32 +46,20 @@ def gateway_status_list(*, conta: Conta):
     return gateway_list(conta=conta)
 
 
-def _device_names(conta: Conta) -> dict[int, tuple[str, int, str]]:
-    return {
-        d.pk: (d.codigo, d.gateway_id, d.gateway.codigo)
-        for d in dispositivo_list(conta=conta).only("pk", "codigo", "gateway__codigo")
-    }
-
-
 def latest_readings(*, conta: Conta, limit: int = 50) -> list[dict]:
     """The account's newest readings, newest first, with gateway and device codes."""
-    rows = reads.latest_readings(conta_id=conta.pk, limit=limit)
-    names = _device_names(conta)
-    out = []
-    for r in rows:
-        codigo, _gw, gateway_codigo = names.get(r.dispositivo_id, ("?", r.gateway_id, "?"))
-        out.append(
-            {
-                "time": r.time,
-                "gateway_id": r.gateway_id,
-                "gateway_codigo": gateway_codigo,
-                "dispositivo_id": r.dispositivo_id,
-                "dispositivo_codigo": codigo,
-                "valor": r.valor,
-                "unidade": r.unidade,
-            }
-        )
-    return out
+    return [
+        {
+            "time": r.time,
+            "gateway_id": r.gateway_id,
+            "gateway_codigo": r.gateway_codigo,
+            "dispositivo_id": r.dispositivo_id,
+            "dispositivo_codigo": r.dispositivo_codigo,
+            "valor": r.valor,
+            "unidade": r.unidade,
+        }
+        for r in storage.latest_readings_for_conta(conta_id=conta.pk, limit=limit)
+    ]
 
 
 def dispositivos_with_latest(
