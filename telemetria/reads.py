@@ -1,11 +1,12 @@
 # ruff: noqa: S608 - SQL built from the table-name constant only; values are parameters
-"""Dashboard reads of the readings table, until the storage API's read functions exist.
+"""Dashboard reads of the readings table that the storage API does not offer: today's
+count, the newest reading of each device, a device's series in sub-day buckets on the
+dashboard's fixed origin, and CSV iteration. (Latest readings and consumption go through
+telemetria.storage.)
 
 The readings table (`tds_new_leitura_dispositivo`, PRIMARY KEY (dispositivo_id, time),
 index (conta_id, time DESC)) is the same on both back ends, so these queries are back
-end independent. Every query filters by the account id. When telemetria.storage grows
-its own read functions (series, latest, monthly consumption), selectors.py should call
-those instead.
+end independent. Every query is limited to the account.
 """
 
 import datetime as dt
