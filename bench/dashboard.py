@@ -30,18 +30,10 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
+from benchdb import ROOT, setup
 
-import django  # noqa: E402
-from benchdb import migrate, use_bench_database  # noqa: E402
-
-use_bench_database("bench_dashboard")
-django.setup()
-migrate()
+setup("bench_dashboard")
 
 from django.conf import settings  # noqa: E402
 from django.core.management import get_commands  # noqa: E402

@@ -9,31 +9,17 @@ data is untouched. Prints a table and writes JSON under bench/results/.
 
 import argparse
 import json
-import os
 import statistics
-import sys
 import time as clock
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
+from benchdb import ROOT, setup
 
 DEVICES = 80
 INSERT_ROWS = 40_000  # per method, in batches
 BATCH = 1_000
 QUERY_RUNS = 30
-
-
-def _setup_django():
-    import django
-    from benchdb import migrate, use_bench_database
-
-    use_bench_database("bench", recreate=True)
-    django.setup()
-    migrate()
 
 
 def _registry():
@@ -215,27 +201,20 @@ def bench_queries(conta, devices, loaded_until: datetime) -> dict:
             conta_id=conta.pk, start=first, end=today.replace(day=28) + timedelta(days=4)
         )
 
+    def series(bucket):
+        return readings_series_for_device(
+            conta_id=conta.pk,
+            dispositivo_id=dev,
+            start=end - timedelta(days=30),
+            end=end,
+            bucket=bucket,
+        )
+
     assert len({m.mes for m in consumption()}) >= 12
     timings = {
         "consumption_12_months_account": _timed(consumption),
-        "series_30_days_device_daily": _timed(
-            lambda: readings_series_for_device(
-                conta_id=conta.pk,
-                dispositivo_id=dev,
-                start=end - timedelta(days=30),
-                end=end,
-                bucket=DAY,
-            )
-        ),
-        "series_30_days_device_hourly": _timed(
-            lambda: readings_series_for_device(
-                conta_id=conta.pk,
-                dispositivo_id=dev,
-                start=end - timedelta(days=30),
-                end=end,
-                bucket=timedelta(hours=1),
-            )
-        ),
+        "series_30_days_device_daily": _timed(lambda: series(DAY)),
+        "series_30_days_device_hourly": _timed(lambda: series(timedelta(hours=1))),
         "latest_50_readings_account": _timed(
             lambda: latest_readings_for_conta(conta_id=conta.pk, limit=50)
         ),
@@ -250,7 +229,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--full", action="store_true", help="a reading every 5 min (8.4 M rows)")
     args = parser.parse_args(argv)
     step = 5 if args.full else 60
-    _setup_django()
+    setup("bench", recreate=True)
     from django_scopes import scopes_disabled
 
     from telemetria.storage import backend_name

@@ -24,6 +24,7 @@ from django.dispatch import receiver
 
 from dispositivos.mac import normalize_mac
 from telemetria.storage import ReadingRow
+from telemetria.storage.tables import READING_COLUMNS
 
 from . import conf
 from .models import Motivo
@@ -35,18 +36,10 @@ RAW_LIMIT = 10**20
 OLDEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_CODIGO = 20
 MAX_UNIDADE = 16
-# ReadingRow is a NamedTuple: tuple.__new__ builds one without its Python-level __new__
-# (a measurable cost per reading). Falls back to the constructor if its fields change.
-_ROW_FIELDS = (
-    "time",
-    "conta_id",
-    "gateway_id",
-    "dispositivo_id",
-    "valor",
-    "unidade",
-    "payload_raw",
-)
-if getattr(ReadingRow, "_fields", None) == _ROW_FIELDS:
+# ReadingRow is a NamedTuple in COPY column order: tuple.__new__ builds one without its
+# Python-level __new__ (a measurable cost per reading). Falls back to the constructor if
+# its fields ever stop matching the columns.
+if getattr(ReadingRow, "_fields", None) == READING_COLUMNS:
     _new_row = tuple.__new__
 else:  # pragma: no cover
 
@@ -157,6 +150,11 @@ def parse_timestamp(value, now: dt.datetime) -> dt.datetime:
     return ts
 
 
+def _from_register(raw: int, device) -> tuple[Decimal, dict]:
+    """A Modbus register read -> (valor, payload_raw kept for audit)."""
+    return raw * device.fator, {"raw": raw, "fator": str(device.fator)}
+
+
 def _number(value, name: str, index: int):
     kind = type(value)
     if kind is Decimal or kind is int:  # the common case, checked cheaply
@@ -241,8 +239,7 @@ def _parse_fast(out, topic_mac, payload, gateway, now) -> bool:
                 return False  # absent, null, bool, string...
             payload_raw = None
         elif valor is _UNSET and type(raw) is int and -RAW_LIMIT < raw < RAW_LIMIT:
-            valor = raw * device.fator
-            payload_raw = {"raw": raw, "fator": str(device.fator)}
+            valor, payload_raw = _from_register(raw, device)
         else:
             return False
         if not (valor.is_finite() and -VALOR_LIMIT < valor < VALOR_LIMIT):
@@ -318,9 +315,9 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
                 raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}].raw: out of range")
             if isinstance(raw, Decimal) and raw != raw.to_integral_value():
                 raise Rejected(Motivo.SCHEMA, f"leituras[{i}].raw: must be an integer")
-            raw = int(raw)
-            valor = None if device is None else raw * device.fator
-            payload_raw = None if device is None else {"raw": raw, "fator": str(device.fator)}
+            valor, payload_raw = (
+                (None, None) if device is None else _from_register(int(raw), device)
+            )
         if valor is not None:
             try:
                 if type(valor) is not Decimal:

@@ -482,7 +482,7 @@ class IngestWorker:
 def _tune_gc() -> None:
     """A batch allocates tens of thousands of small objects (rows, tuples, Decimals) that
     reference counting frees; the cyclic collector, triggered by allocation counts, kept
-    rescanning them and the Django heap: a measured 13-20% of the consumer's CPU. What
+    rescanning them and the Django heap: a measured 13% of the consumer's CPU. What
     exists after setup is frozen (never scanned again) and automatic collection is off;
     the main loop collects every GC_INTERVAL seconds instead (see IngestWorker.start)."""
     gc.collect()
