@@ -5,7 +5,8 @@ including packets larger than one read and a reconnect in the middle of a stream
 import threading
 import time
 
-from ingestao.mqtt import BufferedClient, make_client
+from ingestao.mqtt import BufferedClient, connect_properties, make_client
+from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto
 
 from .helpers import Publisher
 
@@ -71,3 +72,35 @@ def test_a_broker_restart_mid_stream_leaves_no_stale_bytes(mosquitto):
     after = [m for m in received if m.startswith(b"after")]
     assert after == [f"after {i}".encode() for i in range(500)]
     assert all(m.startswith((b"before", b"after")) for m in received)
+
+
+def test_receive_maximum_not_the_broker_cap_bounds_a_v5_client(tmp_path):
+    """What the README's troubleshooting says: the consumer (MQTT v5) may hold as many
+    unacknowledged messages as its Receive Maximum asks, whatever the broker's
+    max_inflight_messages; an MQTT 3.1.1 client gets the broker's cap."""
+    config = BASE_CONFIG.replace("max_inflight_messages 10000", "max_inflight_messages 20")
+    with PrivateMosquitto(config=config) as broker:
+        held = {}
+        for protocol in ("v5", "v311"):
+            client, _ = make_client(
+                url=broker.url, client_id=f"cap-{protocol}", v5=protocol == "v5", manual_ack=True
+            )
+            received: list[int] = []
+            subscribed = threading.Event()
+            client.on_message = lambda c, u, m, received=received: received.append(m.mid)
+            client.on_connect = lambda c, u, f, rc, p: c.subscribe(TOPIC, qos=1)
+            client.on_subscribe = lambda *a, subscribed=subscribed: subscribed.set()
+            kwargs = {"properties": connect_properties(session_expiry=0, receive_maximum=500)}
+            client.connect("127.0.0.1", broker.port, **(kwargs if protocol == "v5" else {}))
+            client.loop_start()
+            assert subscribed.wait(10)
+            pub = Publisher(broker.port, f"cap-pub-{protocol}")
+            for _ in range(1000):
+                pub.publish(TOPIC, b"m")  # never acknowledged by the subscriber
+            pub.close()
+            _wait_for(received, 500, timeout=3)
+            time.sleep(0.3)
+            held[protocol] = len(received)
+            client.disconnect()
+            client.loop_stop()
+    assert held == {"v5": 500, "v311": 20}
