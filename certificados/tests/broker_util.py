@@ -18,12 +18,13 @@ from tds_testing.mosquitto import free_port
 
 
 class GeneratedBroker:
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, *, consumers: int = 2):
         self.out = out
         self.port = free_port()
         call_command(
-            "mosquitto_config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1"
-        )
+            "mosquitto_config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1",
+            "--consumers", str(consumers),
+        )  # fmt: skip
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "GeneratedBroker":

@@ -56,7 +56,8 @@ class Command(BaseCommand):
         worker = IngestWorker(
             options_from_settings(
                 url=o["url"],
-                client_id=o["client_id"] or default_client_id("tds-ingest", o["instance"]),
+                client_id=o["client_id"]
+                or default_client_id("tds-ingest", o["instance"], cert_file=o["cert_file"]),
                 batch_size=max(1, o["batch_size"]),
                 batch_wait=max(0, o["batch_wait_ms"]) / 1000,
                 v5=v5,
