@@ -138,7 +138,7 @@ def test_a_gateway_certificate_cannot_wipe_the_consumers_queued_session(
     cert_a, cert_b = _identity(tmp_path, gateway_a), _identity(tmp_path, gateway_b)
     consumer_cert = (broker.out / "consumer.crt", broker.out / "consumer.key")
     sent_id = "tds-ingest-somehost-1"
-    kw = dict(cert=consumer_cert[0], key=consumer_cert[1], client_id=sent_id)
+    kw = {"cert": consumer_cert[0], "key": consumer_cert[1], "client_id": sent_id}
     Client(broker, **kw, clean_start=False, subscribe=TOPIC).close()  # session kept
     queued = [_publish(broker, cert_b, MAC_B, v) for v in (1, 2, 3)]
     for stolen in (sent_id, "tds-ingest-1"):
@@ -161,9 +161,7 @@ def test_a_gateway_certificate_cannot_kick_another_gateway(broker, gateway_a, ga
                 Client(broker, cert=cert_b[0], key=cert_b[1], client_id=stolen, clean_start=True)
             )
         # Gateway A still publishes on its connection (a round trip through the broker).
-        info = victim.client.publish(
-            f"tds_new/devices/{MAC_A}/telemetry", payload(MAC_A, 1), qos=1
-        )
+        info = victim.client.publish(f"tds_new/devices/{MAC_A}/telemetry", payload(MAC_A, 1), qos=1)
         info.wait_for_publish(10)
         assert info.is_published()
         assert not victim.disconnected.is_set(), "gateway A was kicked off"
