@@ -1,5 +1,7 @@
 """Project-wide fixtures. Tests talk to the real PostgreSQL, Redis and Mosquitto."""
 
+import uuid
+
 import pytest
 from django_scopes import scopes_disabled
 
@@ -14,6 +16,13 @@ def _unscoped_test_code():
     runs inside the scope its middleware or worker sets."""
     with scopes_disabled():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Rate-limit counters live in the shared Redis cache: each test starts with its own
+    (as it starts with its own database rows), whatever ran before it."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture
