@@ -8,6 +8,8 @@ Event shapes (JSON):
   {"type": "readings", "readings": [{"gateway_id", "dispositivo_id", "dispositivo_codigo",
                                       "time" (ISO 8601 UTC), "valor" (str), "unidade"}, ...]}
   {"type": "gateway_status", "gateway_id", "is_online", "last_seen" (ISO 8601 or null)}
+  {"type": "access_revoked", "user_id"}: that user left the account; the SSE view ends
+                                         that user's streams and forwards it to no one else.
 """
 
 import logging
@@ -44,3 +46,11 @@ def publish_live_event(*, conta_id: int, event: dict) -> None:
         _redis().publish(live_channel(conta_id), _encode(event))
     except redis.RedisError:
         log.warning("live event for conta %s not published (Redis unavailable)", conta_id)
+
+
+def access_revoked_event(*, user_id: int) -> dict:
+    return {"type": "access_revoked", "user_id": user_id}
+
+
+def publish_access_revoked(*, conta_id: int, user_id: int) -> None:
+    publish_live_event(conta_id=conta_id, event=access_revoked_event(user_id=user_id))

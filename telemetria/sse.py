@@ -42,8 +42,9 @@ def sse_message(*, event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
-    """Yields SSE frames for one Redis channel until `max_seconds` or disconnect."""
+async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, user_id=None):
+    """Yields SSE frames for one Redis channel until `max_seconds`, disconnect, or an
+    `access_revoked` event for `user_id` (the member was removed from the account)."""
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     pubsub = client.pubsub()
     try:
@@ -61,9 +62,15 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
                 continue
             data = message["data"].decode() if isinstance(message["data"], bytes) else ""
             try:
-                kind = json.loads(data).get("type")
+                event = json.loads(data)
+                kind = event.get("type")
             except (ValueError, AttributeError):
                 kind = None
+            if kind == "access_revoked":
+                if event.get("user_id") == user_id:
+                    yield sse_message(event=kind, data="{}")
+                    return
+                continue
             if kind not in ("readings", "gateway_status"):
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
@@ -98,7 +105,12 @@ async def live_events(request):
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()
     response = StreamingHttpResponse(
-        live_stream(channel=channel, heartbeat=_heartbeat_seconds(), max_seconds=_max_seconds()),
+        live_stream(
+            channel=channel,
+            heartbeat=_heartbeat_seconds(),
+            max_seconds=_max_seconds(),
+            user_id=user.pk,
+        ),
         content_type="text/event-stream; charset=utf-8",
     )
     response["Cache-Control"] = "no-cache, no-store"
