@@ -108,7 +108,11 @@ _REASONS = {
 def certificado_revoke(
     *, certificado: CertificadoDevice, reason: str, revoked_by=None
 ) -> CertificadoDevice:
-    """Revokes, then (after commit) rewrites the CRL and reloads the broker."""
+    """Revokes, then (after commit) rewrites the CRL and reloads the broker.
+
+    For a key compromise the gateway is also disabled (its readings are refused as from
+    an inactive gateway, whatever still reaches the broker) and, after the CRL reload,
+    its open broker connection is dropped (a reload alone only refuses new ones)."""
     if reason not in RevocationReason.values:
         raise ValidationError(
             {"reason": _("motivo de revogação inválido: %(reason)s") % {"reason": reason}}
@@ -132,8 +136,21 @@ def certificado_revoke(
             conta_id_original=locked.conta_id,
         )
         transaction.on_commit(crl_publish)
+        if reason == RevocationReason.KEY_COMPROMISE and locked.gateway_id is not None:
+            _gateway_disable(locked.gateway_id)
+            cn = locked.common_name
+            transaction.on_commit(lambda: broker.broker_disconnect(common_name=cn))
     logger.info("certificate %s (%s) revoked: %s", locked.serial, locked.common_name, reason)
     return locked
+
+
+def _gateway_disable(gateway_id: int) -> None:
+    from dispositivos.services import gateway_update
+
+    with scopes_disabled():
+        gateway = Gateway.objects.get(pk=gateway_id)
+        if gateway.is_active:
+            gateway_update(gateway=gateway, is_active=False)
 
 
 def crl_publish(*, reload: bool = True, extra_paths=()) -> None:
