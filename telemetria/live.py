@@ -16,9 +16,9 @@ import msgspec
 import redis
 from django.conf import settings
 
-log = logging.getLogger(__name__)
+from prj_tds_new.installation import redis_name
 
-CHANNEL_PREFIX = "tds:live:conta:"
+log = logging.getLogger(__name__)
 
 _client: redis.Redis | None = None
 # The consumer publishes up to a thousand readings per event: msgspec is much faster
@@ -27,7 +27,7 @@ _encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def live_channel(conta_id: int) -> str:
-    return f"{CHANNEL_PREFIX}{conta_id}"
+    return redis_name("live", "conta", conta_id)
 
 
 def _redis() -> redis.Redis:

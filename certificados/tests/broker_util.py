@@ -48,6 +48,16 @@ class GeneratedBroker:
         path = self.out / "mosquitto.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def wait_log(self, *needles: str, timeout: float = 10) -> bool:
+        """True once the log holds one of `needles`: the broker may write its line after
+        the client has already seen the outcome."""
+        deadline = time.monotonic() + timeout
+        while not any(n in self.log() for n in needles):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

@@ -90,14 +90,30 @@ def start_consumer(
         "1",
         *(extra or []),
     ]
+    if log_path:
+        _log_starts[log_path] = log_path.stat().st_size if log_path.exists() else 0
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
+# Where the latest consumer started on each log file: a log shared by successive
+# processes must not let the previous process's lines answer for the new one.
+_log_starts: dict[Path, int] = {}
+
+
+def _log_since_start(log_path: Path) -> str:
+    if not log_path.exists():
+        return ""
+    with open(log_path, "rb") as f:
+        f.seek(_log_starts.get(log_path, 0))
+        return f.read().decode(errors="replace")
+
+
 def wait_connected(log_path: Path, timeout: float = 20) -> None:
+    """Waits until the consumer started last on `log_path` has subscribed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log_path.exists() and "event=mqtt_subscribed" in log_path.read_text(errors="replace"):
+        if "event=mqtt_subscribed" in _log_since_start(log_path):
             return
         time.sleep(0.1)
     raise AssertionError("consumer did not connect:\n" + log_path.read_text(errors="replace"))
