@@ -22,7 +22,14 @@ import msgspec
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from dispositivos.mac import normalize_mac
+from tds_core.wire import (
+    MAX_CODIGO,
+    MAX_UNIDADE,
+    OLDEST,
+    RAW_LIMIT,
+    VALOR_LIMIT,
+)
+from tds_core.wire import cached_mac as _mac
 from telemetria.storage import ReadingRow
 from telemetria.storage.tables import READING_COLUMNS
 
@@ -30,12 +37,6 @@ from . import conf
 from .models import Motivo
 from .registry import GatewayEntry
 
-TOPIC_PREFIX = "tds_new/devices/"
-VALOR_LIMIT = Decimal("1e11")  # numeric(15, 4)
-RAW_LIMIT = 10**20
-OLDEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-MAX_CODIGO = 20
-MAX_UNIDADE = 16
 # ReadingRow is a NamedTuple in COPY column order: tuple.__new__ builds one without its
 # Python-level __new__ (a measurable cost per reading). Falls back to the constructor if
 # its fields ever stop matching the columns.
@@ -71,21 +72,6 @@ def _limits() -> tuple[int, int, dt.timedelta]:
 def _settings_changed(*, setting, **kwargs):
     if setting.startswith("TDS_INGEST_"):
         _limits.cache_clear()
-
-
-@lru_cache(maxsize=65536)
-def _mac(value: str) -> str | None:
-    return normalize_mac(value)
-
-
-def topic_parts(topic: str) -> tuple[str | None, str | None]:
-    """`tds_new/devices/{mac}/{kind}` -> (normalized mac or None, kind) or (None, None)."""
-    if not topic.startswith(TOPIC_PREFIX):
-        return None, None
-    rest = topic[len(TOPIC_PREFIX) :].split("/")
-    if len(rest) != 2:
-        return None, None
-    return _mac(rest[0]), rest[1]
 
 
 def _parse_constant(name: str):

@@ -12,7 +12,6 @@ Heartbeat comments keep proxies and the browser from timing out an idle stream; 
 (which re-checks the login and the membership).
 """
 
-import json
 import logging
 import time
 
@@ -22,7 +21,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
-from .live import live_channel
+from tds_core.live import event_type, live_channel
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,8 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
                     last_sent = time.monotonic()
                 continue
             data = message["data"].decode() if isinstance(message["data"], bytes) else ""
-            try:
-                kind = json.loads(data).get("type")
-            except (ValueError, AttributeError):
-                kind = None
-            if kind not in ("readings", "gateway_status"):
+            kind = event_type(data) if data else None
+            if kind is None:
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
             yield sse_message(event=kind, data=data)

@@ -2,7 +2,6 @@
 subprocess (`manage.py start_mqtt_consumer`) and polling of the database."""
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -13,17 +12,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from django.db import connection
 
+from tds_core import wire
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def payload(mac: str, ts: dt.datetime | str, leituras: list[dict], **extra) -> bytes:
-    if isinstance(ts, dt.datetime):
-        ts = ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps({"gateway_mac": mac, "timestamp": ts, "leituras": leituras, **extra}).encode()
+    return wire.telemetry_payload(mac=mac, timestamp=ts, leituras=leituras, **extra)
 
 
-def telemetry_topic(mac: str) -> str:
-    return f"tds_new/devices/{mac}/telemetry"
+telemetry_topic = wire.telemetry_topic
 
 
 class Publisher:

@@ -17,10 +17,9 @@ from django.db import connection, transaction
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
-from .tables import PENDING, READING_COLUMNS, READINGS, STAGING
+from tds_core.wire import VALOR_LIMIT  # the largest |valor| numeric(15, 4) holds
 
-# Largest |valor| numeric(15, 4) holds.
-VALOR_LIMIT = Decimal("1e11")
+from .tables import PENDING, READING_COLUMNS, READINGS, STAGING
 
 
 class ReadingRow(NamedTuple):

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from ingestao.mqtt import default_client_id
 from ingestao.worker import IngestWorker, options_from_settings
+from tds_core import wire
 
 
 class Command(BaseCommand):
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         worker = IngestWorker(
             options_from_settings(
                 url=o["url"],
-                client_id=o["client_id"] or default_client_id("tds-ingest", o["instance"]),
+                client_id=o["client_id"] or default_client_id(wire.CONSUMER_NAME, o["instance"]),
                 batch_size=max(1, o["batch_size"]),
                 batch_wait=max(0, o["batch_wait_ms"]) / 1000,
                 v5=v5,
