@@ -2,10 +2,12 @@
 
 Readings come from the storage API (telemetria.storage) and from back-end-neutral SQL on
 the readings table (telemetria.reads), so nothing here knows which back end is in use; the
-registry through dispositivos.selectors, dead letters through ingestao.selectors.
+registry through dispositivos.selectors. Apps above this one (ingestao: the rejected
+messages) add their counts to the dashboard's cards with `register_dashboard_count`.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -13,7 +15,6 @@ from django.utils import timezone
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
 from dispositivos.selectors import dispositivo_list, gateway_list
-from ingestao.selectors import rejeitada_count_since
 
 from . import reads, storage
 from .periodos import Periodo
@@ -23,6 +24,17 @@ def local_day_start(now: dt.datetime | None = None) -> dt.datetime:
     """Midnight of today in America/Sao_Paulo (settings.TIME_ZONE), as an aware instant."""
     now = timezone.localtime(now or timezone.now())
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# card name -> count(conta=..., now=...), registered from AppConfig.ready()
+_dashboard_counts: dict[str, Callable[..., int]] = {}
+
+
+def register_dashboard_count(*, name: str, count: Callable[..., int]) -> None:
+    """Adds `cards[name] = count(conta=conta, now=now)` to the dashboard's cards (the
+    template shows it). The hook by which an app above telemetria feeds the dashboard
+    without telemetria importing it."""
+    _dashboard_counts[name] = count
 
 
 def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
@@ -38,7 +50,7 @@ def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
         "leituras_hoje": reads.readings_count(
             conta_id=conta.pk, start=local_day_start(now), end=now + dt.timedelta(minutes=5)
         ),
-        "rejeitadas_24h": rejeitada_count_since(conta=conta, since=now - dt.timedelta(hours=24)),
+        **{name: count(conta=conta, now=now) for name, count in _dashboard_counts.items()},
     }
 
 
