@@ -52,6 +52,7 @@ from tds_testing.browser import launch_chromium  # noqa: E402
 from tds_testing.mosquitto import PrivateMosquitto, free_port  # noqa: E402
 from telemetria import storage as storage_api  # noqa: E402
 from telemetria.storage import ReadingRow, insert_readings  # noqa: E402
+from telemetria.storage.backend import current  # noqa: E402
 
 EMAIL = "bench-dashboard@example.com"
 PASSWORD = "bench-dashboard-123"
@@ -116,17 +117,10 @@ def build_dataset(*, slug: str, gateways: int, days: int) -> tuple[Conta, list[D
     print(f"building data set: {want:,} readings ({len(devices)} meters × {steps:,} steps)…")
     end = timezone.now().replace(second=0, microsecond=0)
     start = end - steps * STEP
-    if not storage_api.is_timescale():
-        # Day partitions first, as production has them (the daily maintenance job moves rows
-        # out of the default partition): loaded into the default partition, the first run
-        # measured a layout production never has, and the next run's migrate moved the rows.
-        from telemetria.storage.partitions import create_partition, existing_partitions
-
-        day, existing = start.astimezone(dt.UTC).date(), existing_partitions()
-        while day <= end.astimezone(dt.UTC).date():
-            if day not in existing:
-                create_partition(day)
-            day += dt.timedelta(days=1)
+    # Day partitions first, as production has them (the daily maintenance job moves rows
+    # out of the default partition): loaded into the default partition, the first run
+    # measured a layout production never has, and the next run's migrate moved the rows.
+    current().prepare_days(start.astimezone(dt.UTC).date(), end.astimezone(dt.UTC).date())
     t0 = time.monotonic()
     batch, total = [], 0
     for s in range(steps):
