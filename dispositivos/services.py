@@ -333,7 +333,7 @@ def gateway_status_publish(changes: list[StatusChange]) -> None:
 
 
 def offline_after_intervals() -> int:
-    return max(1, int(getattr(settings, "TDS_OFFLINE_AFTER_INTERVALS", 3)))
+    return max(1, int(settings.TDS_OFFLINE_AFTER_INTERVALS))
 
 
 def gateways_mark_offline(*, now: dt.datetime | None = None) -> list[int]:

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -33,7 +34,6 @@ from tds_core.wire import cached_mac as _mac
 from telemetria.storage import ReadingRow
 from telemetria.storage.tables import READING_COLUMNS
 
-from . import conf
 from .models import Motivo
 from .registry import GatewayEntry
 
@@ -62,9 +62,9 @@ def _limits() -> tuple[int, int, dt.timedelta]:
     """(max payload bytes, max readings, max future skew), read from settings once: reading
     settings through Django's lazy object costs microseconds per message."""
     return (
-        conf.max_payload_bytes(),
-        conf.max_readings(),
-        dt.timedelta(seconds=conf.max_future_seconds()),
+        int(settings.TDS_INGEST_MAX_PAYLOAD_BYTES),
+        int(settings.TDS_INGEST_MAX_READINGS),
+        dt.timedelta(seconds=settings.TDS_INGEST_MAX_FUTURE_SECONDS),
     )
 
 

@@ -136,7 +136,18 @@ def _tune_gc() -> None:
 
 
 def options_from_settings(**overrides) -> WorkerOptions:
-    o = WorkerOptions(url=settings.MQTT_URL, client_id="")
+    """The worker's options from settings (MQTT_URL and its TLS files, TDS_INGEST_*), then
+    the `overrides` that are not None (the command's arguments)."""
+    o = WorkerOptions(
+        url=settings.MQTT_URL,
+        client_id="",
+        batch_size=settings.TDS_INGEST_BATCH_SIZE,
+        batch_wait=settings.TDS_INGEST_BATCH_WAIT_MS / 1000,
+        metrics_port=settings.TDS_INGEST_METRICS_PORT,
+        ca_file=settings.MQTT_CA_FILE,
+        cert_file=settings.MQTT_CERT_FILE,
+        key_file=settings.MQTT_KEY_FILE,
+    )
     for name, value in overrides.items():
         if value is not None:
             setattr(o, name, value)

@@ -26,14 +26,6 @@ from tds_core.live import event_type, live_channel
 log = logging.getLogger(__name__)
 
 
-def _heartbeat_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_HEARTBEAT_SECONDS", 15))
-
-
-def _max_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_MAX_SECONDS", 300))
-
-
 RETRY_MS = 1000
 
 
@@ -94,7 +86,11 @@ async def live_events(request):
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()
     response = StreamingHttpResponse(
-        live_stream(channel=channel, heartbeat=_heartbeat_seconds(), max_seconds=_max_seconds()),
+        live_stream(
+            channel=channel,
+            heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
+            max_seconds=float(settings.TDS_SSE_MAX_SECONDS),
+        ),
         content_type="text/event-stream; charset=utf-8",
     )
     response["Cache-Control"] = "no-cache, no-store"

@@ -88,15 +88,27 @@ def start_consumer(
         "1",
         *(extra or []),
     ]
+    if log_path:
+        # wait_connected looks only at what this process writes: a log shared by several
+        # runs already holds the previous run's "subscribed" line.
+        _log_offsets[log_path] = log_path.stat().st_size if log_path.exists() else 0
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
+_log_offsets: dict[Path, int] = {}
+
+
 def wait_connected(log_path: Path, timeout: float = 20) -> None:
+    """Until the consumer last started with this log has subscribed."""
+    offset = _log_offsets.get(log_path, 0)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log_path.exists() and "event=mqtt_subscribed" in log_path.read_text(errors="replace"):
-            return
+        if log_path.exists():
+            with open(log_path, "rb") as f:
+                f.seek(offset)
+                if b"event=mqtt_subscribed" in f.read():
+                    return
         time.sleep(0.1)
     raise AssertionError("consumer did not connect:\n" + log_path.read_text(errors="replace"))
 
