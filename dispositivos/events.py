@@ -10,7 +10,7 @@ import logging
 import redis
 from django.conf import settings
 
-from prj_tds_new.installation import redis_name
+from tds_core.installation import redis_name
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 subprocess (`manage.py start_mqtt_consumer`) and polling of the database."""
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -13,17 +12,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from django.db import connection
 
+from tds_core import wire
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def payload(mac: str, ts: dt.datetime | str, leituras: list[dict], **extra) -> bytes:
-    if isinstance(ts, dt.datetime):
-        ts = ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps({"gateway_mac": mac, "timestamp": ts, "leituras": leituras, **extra}).encode()
+    return wire.telemetry_payload(mac=mac, timestamp=ts, leituras=leituras, **extra)
 
 
-def telemetry_topic(mac: str) -> str:
-    return f"tds_new/devices/{mac}/telemetry"
+telemetry_topic = wire.telemetry_topic
 
 
 class Publisher:
@@ -91,30 +89,26 @@ def start_consumer(
         *(extra or []),
     ]
     if log_path:
-        _log_starts[log_path] = log_path.stat().st_size if log_path.exists() else 0
+        # wait_connected looks only at what this process writes: a log shared by several
+        # runs already holds the previous run's "subscribed" line.
+        _log_offsets[log_path] = log_path.stat().st_size if log_path.exists() else 0
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
-# Where the latest consumer started on each log file: a log shared by successive
-# processes must not let the previous process's lines answer for the new one.
-_log_starts: dict[Path, int] = {}
-
-
-def _log_since_start(log_path: Path) -> str:
-    if not log_path.exists():
-        return ""
-    with open(log_path, "rb") as f:
-        f.seek(_log_starts.get(log_path, 0))
-        return f.read().decode(errors="replace")
+_log_offsets: dict[Path, int] = {}
 
 
 def wait_connected(log_path: Path, timeout: float = 20) -> None:
-    """Waits until the consumer started last on `log_path` has subscribed."""
+    """Until the consumer last started with this log has subscribed."""
+    offset = _log_offsets.get(log_path, 0)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if "event=mqtt_subscribed" in _log_since_start(log_path):
-            return
+        if log_path.exists():
+            with open(log_path, "rb") as f:
+                f.seek(offset)
+                if b"event=mqtt_subscribed" in f.read():
+                    return
         time.sleep(0.1)
     raise AssertionError("consumer did not connect:\n" + log_path.read_text(errors="replace"))
 

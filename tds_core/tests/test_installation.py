@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from dispositivos.events import publish_registry_changed, registry_channel
-from prj_tds_new.installation import namespace
-from telemetria.live import live_channel, publish_live_event
+from tds_core.installation import namespace
+from tds_core.live import live_channel, publish_live_event
 
 
 def _received(pubsub, deadline_s: float = 1.0) -> list[bytes]:
