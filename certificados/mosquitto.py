@@ -24,12 +24,12 @@ from pathlib import Path
 from cryptography import x509
 from django.conf import settings
 
+from tds_core import wire
+
 from .pki import ca as pki
 
-CONSUMER_CN_PREFIX = "tds-ingest"
+CONSUMER_CN_PREFIX = wire.CONSUMER_NAME
 CONSUMER_CN = f"{CONSUMER_CN_PREFIX}-1"
-SHARE_GROUP = "tds-ingest"
-TOPIC_ROOT = "tds_new/devices"
 
 
 def consumer_cn(instance: int) -> str:
@@ -45,10 +45,10 @@ def render_acl(*, consumers: int = 1) -> str:
     sections = "".join(
         f"""
 user {consumer_cn(n)}
-topic read {TOPIC_ROOT}/+/telemetry
-topic read {TOPIC_ROOT}/+/status
-topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/telemetry
-topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/status
+topic read {wire.TELEMETRY_FILTER}
+topic read {wire.STATUS_FILTER}
+topic read {wire.shared(wire.TELEMETRY_FILTER)}
+topic read {wire.shared(wire.STATUS_FILTER)}
 """
         for n in range(1, consumers + 1)
     )
@@ -58,8 +58,8 @@ topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/status
 # granted here is denied.
 
 # Gateways (CN = normalized MAC): each may write only its own topics.
-pattern write {TOPIC_ROOT}/%u/telemetry
-pattern write {TOPIC_ROOT}/%u/status
+pattern write {wire.telemetry_topic("%u")}
+pattern write {wire.status_topic("%u")}
 
 # The ingest consumer instances (one certificate each): read every gateway's telemetry
 # and status, directly or through the shared subscription; never publish.

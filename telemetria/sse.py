@@ -12,7 +12,6 @@ Heartbeat comments keep proxies and the browser from timing out an idle stream; 
 (which re-checks the login and the membership).
 """
 
-import json
 import logging
 import time
 
@@ -22,17 +21,9 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
-from .live import live_channel
+from tds_core.live import ACCESS_REVOKED, event_type, live_channel, revoked_user
 
 log = logging.getLogger(__name__)
-
-
-def _heartbeat_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_HEARTBEAT_SECONDS", 15))
-
-
-def _max_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_MAX_SECONDS", 300))
 
 
 RETRY_MS = 1000
@@ -61,17 +52,13 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, use
                     last_sent = time.monotonic()
                 continue
             data = message["data"].decode() if isinstance(message["data"], bytes) else ""
-            try:
-                event = json.loads(data)
-                kind = event.get("type")
-            except (ValueError, AttributeError):
-                kind = None
-            if kind == "access_revoked":
-                if event.get("user_id") == user_id:
-                    yield sse_message(event=kind, data="{}")
+            kind = event_type(data) if data else None
+            if kind is None and data and (gone := revoked_user(data)) is not None:
+                if gone == user_id:
+                    yield sse_message(event=ACCESS_REVOKED, data="{}")
                     return
-                continue
-            if kind not in ("readings", "gateway_status"):
+                continue  # another member's: not forwarded
+            if kind is None:
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
             yield sse_message(event=kind, data=data)
@@ -107,8 +94,8 @@ async def live_events(request):
     response = StreamingHttpResponse(
         live_stream(
             channel=channel,
-            heartbeat=_heartbeat_seconds(),
-            max_seconds=_max_seconds(),
+            heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
+            max_seconds=float(settings.TDS_SSE_MAX_SECONDS),
             user_id=user.pk,
         ),
         content_type="text/event-stream; charset=utf-8",
