@@ -15,7 +15,7 @@ from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from contas.models import CustomUser
-from dispositivos.events import REGISTRY_CHANNEL
+from dispositivos.events import registry_channel
 from dispositivos.models import Dispositivo, Gateway
 from tds_testing import factories
 
@@ -53,7 +53,7 @@ def registry_notices():
     """Registry change notices heard on the real Redis channel the consumers listen to."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     pubsub = client.pubsub()
-    pubsub.subscribe(REGISTRY_CHANNEL)
+    pubsub.subscribe(registry_channel())
     pubsub.get_message(timeout=5)  # the subscribe confirmation
 
     def wait_for(conta_id, timeout=5.0) -> bool:
