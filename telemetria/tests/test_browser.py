@@ -25,8 +25,7 @@ from tds_core.live import publish_live_event
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium
 from tds_testing.mosquitto import free_port
-
-from .conftest import store_points as store
+from tds_testing.readings import store_points as store
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README's screenshots are refreshed with TDS_SCREENSHOTS=1; otherwise they go to a

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from tds_testing.readings import local, utc
 from telemetria.storage import (
     DAY,
     MONTH,
@@ -17,8 +18,6 @@ from telemetria.storage import (
     readings_series_for_device,
     refresh_rollups,
 )
-
-from .conftest import local, utc
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
 
