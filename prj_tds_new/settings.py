@@ -81,6 +81,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Namespace of this installation's Redis keys and channels (tds_core/installation.py);
+# empty: derived from the database (host:port/name), unique per database.
+TDS_INSTALLATION = env.str("TDS_INSTALLATION", default="")
 MQTT_URL = env.str("MQTT_URL", default="mqtt://127.0.0.1:1883")
 # mTLS client material for the consumer when MQTT_URL is mqtts://
 MQTT_CA_FILE = env.str("MQTT_CA_FILE", default="")
@@ -124,6 +127,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "tds",
+        "KEY_FUNCTION": "tds_core.installation.cache_key",
     }
 }
 
@@ -170,6 +174,14 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="TDS New <nore
 # Celery: broker and results on Redis; the beat schedule lives in prj_tds_new/celery.py.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# Two installations on one Redis must not share queues or results.
+_db = DATABASES["default"]
+_celery_namespace = (
+    TDS_INSTALLATION or f"{_db.get('HOST') or 'local'}:{_db.get('PORT') or 5432}/{_db['NAME']}"
+)
+_celery_prefix = f"tds:{_celery_namespace}:celery:"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": _celery_prefix}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": _celery_prefix}
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TIMEZONE = TIME_ZONE

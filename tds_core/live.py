@@ -17,11 +17,10 @@ import msgspec
 import redis
 from django.conf import settings
 
+from .installation import redis_name
 from .wire import format_timestamp
 
 log = logging.getLogger(__name__)
-
-CHANNEL_PREFIX = "tds:live:conta:"
 
 READINGS = "readings"
 GATEWAY_STATUS = "gateway_status"
@@ -81,7 +80,7 @@ def event_type(data: bytes | str) -> str | None:
 
 
 def live_channel(conta_id: int) -> str:
-    return f"{CHANNEL_PREFIX}{conta_id}"
+    return redis_name("live", "conta", conta_id)
 
 
 _client: redis.Redis | None = None

@@ -37,6 +37,16 @@ class GeneratedBroker:
     def log(self) -> str:
         return self.process.log()
 
+    def wait_log(self, *needles: str, timeout: float = 10) -> bool:
+        """True once the log holds one of `needles`: the broker may write its line after
+        the client has already seen the outcome."""
+        deadline = time.monotonic() + timeout
+        while not any(n in self.log() for n in needles):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def stop(self) -> None:
         self.process.stop()
 
