@@ -5,6 +5,7 @@ import datetime as dt
 import queue
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
