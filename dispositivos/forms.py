@@ -52,6 +52,7 @@ class DispositivoForm(ServiceModelForm):
             "slave_id",
             "register_modbus",
             "fator_conversao",
+            "registro_maximo",
             "unidade",
             "is_active",
         ]

@@ -105,6 +105,10 @@ TIPO_DEFAULTS = {
 }
 
 
+REGISTRO_16_BITS = Decimal(2**16 - 1)
+REGISTRO_32_BITS = Decimal(2**32 - 1)  # the default: most meters' totalizers are 32-bit
+
+
 class Dispositivo(ContaOwnedModel):
     """A Modbus meter polled by a gateway. `conta` repeats the gateway's so that
     constraints and indexes can start with the account."""
@@ -131,6 +135,21 @@ class Dispositivo(ContaOwnedModel):
         default=Decimal(1),
         validators=[MinValueValidator(Decimal("0.000001"))],
         help_text=_("Valor = leitura bruta (raw) × fator."),
+    )
+    registro_maximo = models.DecimalField(
+        _("valor máximo do registrador"),
+        max_digits=20,
+        decimal_places=0,
+        null=True,
+        blank=True,
+        default=REGISTRO_32_BITS,
+        validators=[MinValueValidator(Decimal(1))],
+        help_text=_(
+            "Maior valor bruto que o registrador guarda antes de voltar a zero: 65535 (16 bits),"
+            " 4294967295 (32 bits) ou, num totalizador decimal, 99999999 (8 dígitos). Uma volta"
+            " a zero só conta consumo quando vem de perto desse máximo (× fator); qualquer outro"
+            " recuo conta zero e fica registrado como evento do medidor. Vazio: nunca é volta."
+        ),
     )
     unidade = models.CharField(_("unidade"), max_length=16, blank=True)
     is_active = models.BooleanField(_("ativo"), default=True)

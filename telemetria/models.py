@@ -82,3 +82,44 @@ class BackendArmazenamento(models.Model):
 
     def __str__(self):
         return self.get_nome_display()
+
+
+class EventoMedidor(models.Model):
+    """A backwards step of a cumulative meter, found by the rollup job (storage.rollups):
+    a rollover of the register (counted: modulus − previous + value) or any other step
+    back (a meter swap, a glitch, a gateway replaying an older value: counted as zero, and
+    the counter re-bases on the new value). Written by the storage API only."""
+
+    class Tipo(models.TextChoices):
+        VIRADA = "VIRADA", _("Virada do registrador (consumo contado)")
+        RECUO = "RECUO", _("Recuo do contador: troca ou falha do medidor (consumo zero)")
+
+    conta = models.ForeignKey(
+        "contas.Conta", on_delete=models.CASCADE, related_name="+", verbose_name=_("conta")
+    )
+    dispositivo = models.ForeignKey(
+        "dispositivos.Dispositivo",
+        on_delete=models.CASCADE,
+        related_name="eventos",
+        verbose_name=_("dispositivo"),
+    )
+    bucket = models.DateTimeField(_("dia (início, hora local)"))
+    time = models.DateTimeField(_("instante"))
+    valor_anterior = models.DecimalField(_("valor anterior"), max_digits=15, decimal_places=4)
+    valor = models.DecimalField(_("valor"), max_digits=15, decimal_places=4)
+    tipo = models.CharField(_("tipo"), max_length=8, choices=Tipo.choices)
+
+    objects = ScopedManager(conta="conta")
+
+    class Meta:
+        db_table = "tds_new_evento_medidor"
+        ordering = ["-time"]
+        verbose_name = _("evento do medidor")
+        verbose_name_plural = _("eventos do medidor")
+        constraints = [
+            models.UniqueConstraint(fields=["dispositivo", "time"], name="uniq_evento_disp_time")
+        ]
+        indexes = [models.Index(fields=["dispositivo", "bucket"], name="evento_disp_bucket_idx")]
+
+    def __str__(self):
+        return f"{self.dispositivo_id} @ {self.time:%Y-%m-%d %H:%M}: {self.valor_anterior} → {self.valor}"

@@ -14,8 +14,8 @@ job has run.
 
 from django.db import connection
 
-from .sql import tz_literal
-from .tables import DAILY, PENDING, READINGS, RESETS
+from .sql import is_rollover, register_modulus, step_adjustment, tz_literal
+from .tables import DAILY, DEVICES, PENDING, READINGS, RESETS
 
 AGGREGATE_COLUMNS = (
     "conta_id, dispositivo_id, bucket, n, soma, minimo, maximo,"
@@ -24,14 +24,21 @@ AGGREGATE_COLUMNS = (
 
 
 def day_end(expr: str) -> str:
-    """SQL for the end of the local day starting at `expr` (DST-safe)."""
+    """SQL for the end of the local day starting at `expr`: the next local midnight.
+
+    Truncated, not just `+ 1 day` on the wall clock: a day whose midnight does not exist
+    (São Paulo's 2018-11-04 began at 01:00) starts at 01:00, and 01:00 + 1 day would
+    reach one hour into the next day, counting that hour twice."""
     tz = tz_literal()
-    return f"((({expr}) AT TIME ZONE {tz}) + interval '1 day') AT TIME ZONE {tz}"
+    return f"date_trunc('day', (({expr}) AT TIME ZONE {tz}) + interval '1 day') AT TIME ZONE {tz}"
 
 
 def month_end(expr: str) -> str:
+    """SQL for the end of the local month starting at `expr` (as day_end)."""
     tz = tz_literal()
-    return f"((({expr}) AT TIME ZONE {tz}) + interval '1 month') AT TIME ZONE {tz}"
+    return (
+        f"date_trunc('month', (({expr}) AT TIME ZONE {tz}) + interval '1 month') AT TIME ZONE {tz}"
+    )
 
 
 def replace_rows(cur, table: str, keys: str, columns: str, select: str, params: dict) -> None:
@@ -68,15 +75,18 @@ def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
            min(valor) AS minimo, max(valor) AS maximo,
            min(primeiro) AS primeiro, min(time) AS primeiro_em,
            min(ultimo) AS ultimo, max(time) AS ultimo_em,
-           coalesce(sum(anterior) FILTER (WHERE valor < anterior), 0) AS ajuste
+           coalesce(sum({step_adjustment("anterior", "valor", "modulo")})
+                    FILTER (WHERE valor < anterior), 0) AS ajuste
     FROM (
         -- One sort per (device, day) serves lag, first and last.
         SELECT l.conta_id, b.dispositivo_id, b.bucket, l.time, l.valor,
+               {register_modulus("dv")} AS modulo,
                lag(l.valor) OVER w AS anterior,
                first_value(l.valor) OVER w AS primeiro,
                last_value(l.valor) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
                                            AND UNBOUNDED FOLLOWING) AS ultimo
         FROM ({buckets}) AS b
+        JOIN {DEVICES} AS dv ON dv.id = b.dispositivo_id
         JOIN {READINGS} AS l
           ON l.dispositivo_id = b.dispositivo_id
          AND {match}
@@ -85,6 +95,34 @@ def raw_daily(buckets: str, span: tuple[str, str] | None = None) -> str:
     ) AS r
     -- in the window's order (conta_id follows from the device): no sort for the grouping
     GROUP BY dispositivo_id, bucket, conta_id"""
+
+
+def meter_events(days: str) -> str:
+    """The backwards steps of the cumulative meters in the (dispositivo_id, bucket = local
+    day) pairs of the SQL relation `days`, in EventoMedidor's columns: each reading lower
+    than the one before it (the first reading of a day compared with the device's last
+    reading before that day), typed VIRADA (rollover, counted) or RECUO (counted zero)."""
+    modulus = register_modulus("dv")
+    return f"""
+    SELECT dv.conta_id, dv.id, k.bucket, e.time, e.anterior, e.valor,
+           CASE WHEN {is_rollover("e.anterior", "e.valor", modulus)} THEN 'VIRADA'
+                ELSE 'RECUO' END
+    FROM ({days}) AS k
+    JOIN {DEVICES} AS dv ON dv.id = k.dispositivo_id AND dv.tipo_medidor = 'ACUMULADO'
+    LEFT JOIN LATERAL (
+        SELECT p.valor FROM {READINGS} AS p
+        WHERE p.dispositivo_id = k.dispositivo_id AND p.time < k.bucket
+        ORDER BY p.time DESC LIMIT 1
+    ) AS antes ON true
+    CROSS JOIN LATERAL (
+        SELECT time, valor, anterior FROM (
+            SELECT l.time, l.valor, lag(l.valor, 1, antes.valor) OVER (ORDER BY l.time) AS anterior
+            FROM {READINGS} AS l
+            WHERE l.dispositivo_id = k.dispositivo_id
+              AND l.time >= k.bucket AND l.time < {day_end("k.bucket")}
+        ) AS s
+        WHERE valor < anterior
+    ) AS e"""
 
 
 def pending_buckets(devices: str, lo: str, hi: str) -> str:
@@ -100,13 +138,16 @@ def month_resets(months: str) -> str:
     per-day steps telescope)."""
     return f"""
     SELECT dispositivo_id, bucket,
-           sum(ajuste) + coalesce(sum(ultimo_ant) FILTER (WHERE primeiro < ultimo_ant), 0)
+           sum(ajuste) + coalesce(sum({step_adjustment("ultimo_ant", "primeiro", "modulo")})
+                                  FILTER (WHERE primeiro < ultimo_ant), 0)
              AS ajuste
     FROM (
         SELECT m.dispositivo_id, m.bucket, d.primeiro, coalesce(r.ajuste, 0) AS ajuste,
                lag(d.ultimo) OVER (PARTITION BY m.dispositivo_id, m.bucket ORDER BY d.bucket)
-                 AS ultimo_ant
+                 AS ultimo_ant,
+               {register_modulus("dv")} AS modulo
         FROM ({months}) AS m
+        JOIN {DEVICES} AS dv ON dv.id = m.dispositivo_id
         JOIN {DAILY} AS d ON d.dispositivo_id = m.dispositivo_id
          AND d.bucket >= m.bucket AND d.bucket < {month_end("m.bucket")}
         LEFT JOIN {RESETS} AS r ON r.dispositivo_id = d.dispositivo_id AND r.bucket = d.bucket
@@ -132,9 +173,12 @@ def _appended_daily(devices: str, first: str, last: str) -> str:
     CROSS JOIN LATERAL (
         SELECT count(*) AS n, sum(valor) AS soma, min(valor) AS minimo, max(valor) AS maximo,
                (array_agg(valor ORDER BY time DESC))[1] AS ultimo, max(time) AS ultimo_em,
-               coalesce(sum(anterior) FILTER (WHERE valor < anterior), 0) AS ajuste
+               coalesce(sum({step_adjustment("anterior", "valor", "modulo")})
+                        FILTER (WHERE valor < anterior), 0) AS ajuste
         FROM (
-            SELECT l.time, l.valor, lag(l.valor, 1, d.ultimo) OVER (ORDER BY l.time) AS anterior
+            SELECT l.time, l.valor, lag(l.valor, 1, d.ultimo) OVER (ORDER BY l.time) AS anterior,
+                   (SELECT {register_modulus("dv")} FROM {DEVICES} AS dv
+                    WHERE dv.id = d.dispositivo_id) AS modulo
             FROM {READINGS} AS l
             WHERE l.dispositivo_id = d.dispositivo_id AND l.time > d.ultimo_em
               AND l.time < {day_end("d.bucket")}

@@ -13,8 +13,16 @@ from typing import NamedTuple
 from dispositivos.models import TipoMedidor
 
 from .aggregates import pending_buckets, pending_span, raw_daily, realtime_daily
-from .sql import device_kinds, fetch, local_midnight, tz_literal, zone
-from .tables import DAILY, MONTH_RESETS, MONTHLY, PENDING
+from .sql import (
+    device_kinds,
+    fetch,
+    local_midnight,
+    register_modulus,
+    step_adjustment,
+    tz_literal,
+    zone,
+)
+from .tables import DAILY, DEVICES, MONTH_RESETS, MONTHLY, PENDING
 
 _EPOCH = datetime(1, 1, 2, tzinfo=UTC)  # before any reading
 
@@ -133,19 +141,21 @@ def _per_month_sql(units: str, previous: str) -> str:
     ), units AS (
         SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste,
                lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant,
-               date_trunc('month', bucket AT TIME ZONE {tz_literal()}) AS mes
+               date_trunc('month', bucket AT TIME ZONE {tz_literal()}) AS mes,
+               {register_modulus("dv")} AS modulo
         FROM (
             {units}
             UNION ALL
             SELECT dispositivo_id, bucket, NULL, NULL, NULL, NULL, NULL, ultimo, NULL FROM prev
         ) AS u
+        JOIN {DEVICES} AS dv ON dv.id = u.dispositivo_id
     )
     SELECT dispositivo_id, mes::date,
            sum(n)::bigint, sum(soma), min(minimo), round(sum(soma) / sum(n), 4), max(maximo),
            sum(ultimo - primeiro + ajuste
                + CASE WHEN ultimo_ant IS NULL THEN 0
-                      WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant
-                      ELSE primeiro END)
+                      ELSE primeiro - ultimo_ant
+                           + {step_adjustment("ultimo_ant", "primeiro", "modulo")} END)
     FROM units WHERE n IS NOT NULL
     GROUP BY 1, 2 ORDER BY 1, 2"""
 

@@ -39,14 +39,15 @@ class DeviceLatest(NamedTuple):
 def latest_readings_for_conta(
     *, conta_id: int, limit: int = 20, dispositivo_id: int | None = None
 ) -> list[LatestReading]:
-    """The account's most recent readings (by reading time), newest first."""
+    """The account's most recent readings (by reading time), newest first; readings of
+    the same instant in device id order, so a page and the next agree."""
     sql = f"""
         SELECT l.time, l.valor, l.unidade, l.dispositivo_id, d.codigo, l.gateway_id, g.codigo
         FROM {READINGS} AS l
         JOIN {DEVICES} AS d ON d.id = l.dispositivo_id
         JOIN {GATEWAYS} AS g ON g.id = l.gateway_id
         WHERE l.conta_id = %(conta)s AND l.time >= %(since)s {{device}}
-        ORDER BY l.time DESC LIMIT %(limit)s"""
+        ORDER BY l.time DESC, l.dispositivo_id LIMIT %(limit)s"""
     sql = sql.replace("{device}", "AND l.dispositivo_id = %(disp)s" if dispositivo_id else "")
     params = {"conta": conta_id, "limit": limit, "disp": dispositivo_id}
     rows = fetch(sql, {**params, "since": timezone.now() - RECENT})

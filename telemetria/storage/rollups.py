@@ -10,11 +10,11 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 
-from .aggregates import month_resets, raw_daily, replace_rows
+from .aggregates import day_end, meter_events, month_resets, raw_daily, replace_rows
 from .backend import current
 from .locks import try_advisory_lock
 from .sql import tz_literal
-from .tables import MONTH_RESETS, PENDING, RESETS
+from .tables import EVENTS, MONTH_RESETS, PENDING, RESETS
 
 # The pairs being refreshed, passed as two parallel arrays.
 CLAIMED = (
@@ -54,7 +54,9 @@ def refresh_rollups(*, max_rows: int = 200_000) -> RefreshResult:
 
 
 def refresh_resets(cur, params: dict) -> None:
-    """The day and month reset adjustments of the claimed days (after the daily rows)."""
+    """The day and month reset adjustments of the claimed days (after the daily rows), and
+    the meter events of the claimed days and of the day after each (whose first reading
+    is compared with the claimed day's last)."""
     replace_rows(
         cur,
         RESETS,
@@ -72,5 +74,15 @@ def refresh_resets(cur, params: dict) -> None:
         months,
         "dispositivo_id, bucket, ajuste",
         f"SELECT dispositivo_id, bucket, ajuste FROM ({month_resets(months)}) AS m WHERE ajuste <> 0",
+        params,
+    )
+    event_days = f"""SELECT dispositivo_id, bucket FROM ({CLAIMED}) AS c
+                     UNION SELECT dispositivo_id, {day_end("bucket")} FROM ({CLAIMED}) AS c"""
+    replace_rows(
+        cur,
+        EVENTS,
+        event_days,
+        "conta_id, dispositivo_id, bucket, time, valor_anterior, valor, tipo",
+        meter_events(event_days),
         params,
     )

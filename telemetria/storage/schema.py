@@ -52,11 +52,8 @@ SHARED_DDL = [
 def add_since_and_month_resets(apps, schema_editor):
     """Migration 0002: the pending log records the earliest reading of each logged batch
     (`desde`; NULL = unknown, the day is recomputed from raw), and the per-month reset
-    adjustment, filled from the stored daily rows."""
-    from .aggregates import month_resets
-    from .sql import tz_literal
-
-    months = f"SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz_literal()}) AS bucket FROM {DAILY}"
+    adjustment (filled by migration 0004, which sends every stored day back to the rollup
+    job under the register-width rule)."""
     with schema_editor.connection.cursor() as cur:
         cur.execute(f"ALTER TABLE {PENDING} ADD COLUMN desde timestamptz")
         cur.execute(
@@ -67,17 +64,23 @@ def add_since_and_month_resets(apps, schema_editor):
                 PRIMARY KEY (dispositivo_id, bucket)
             )"""
         )
-        cur.execute(
-            f"""INSERT INTO {MONTH_RESETS} (dispositivo_id, bucket, ajuste)
-                SELECT dispositivo_id, bucket, ajuste FROM ({month_resets(months)}) AS m
-                WHERE ajuste <> 0"""
-        )
 
 
 def drop_since_and_month_resets(apps, schema_editor):
     with schema_editor.connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {MONTH_RESETS}")
         cur.execute(f"ALTER TABLE {PENDING} DROP COLUMN IF EXISTS desde")
+
+
+def recompute_every_stored_day(apps, schema_editor):
+    """Migration 0004: log every stored day as pending, so the rollup job recomputes the
+    reset adjustments under the register-width rule (a backwards step is a rollover only
+    near the register's maximum) and records the meter events of the history."""
+    with schema_editor.connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {PENDING} (dispositivo_id, bucket, desde)"
+            f" SELECT dispositivo_id, bucket, NULL FROM {DAILY}"
+        )
 
 
 def create_storage(apps, schema_editor):

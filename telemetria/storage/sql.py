@@ -41,3 +41,37 @@ def device_kinds(conta_id: int, dispositivo_ids=None) -> dict[int, str]:
         sql += " AND id = ANY(%s)"
         params.append(list(dispositivo_ids))
     return dict(fetch(sql + " ORDER BY id", params))
+
+
+# A backwards step of a cumulative register is a rollover (the register went past its
+# maximum and restarted at zero) only when the consumption it implies, `modulus - previous
+# + current`, is at most this fraction of the register's range: it came from near the
+# maximum to near zero. Any other backwards step (a meter swap, a glitch, a simulator
+# restarting from an older value) counts zero and re-bases the counter.
+ROLLOVER_WINDOW = "0.1"
+
+
+def register_modulus(device: str) -> str:
+    """SQL for the engineering value at which the register of `device` (an alias of the
+    devices table) wraps to zero: (registro_maximo + 1) × fator_conversao; NULL when the
+    register has no configured maximum (then no backwards step is a rollover)."""
+    return f"(({device}.registro_maximo + 1) * {device}.fator_conversao)"
+
+
+def step_adjustment(previous: str, current: str, modulus: str) -> str:
+    """SQL for what a step from `previous` to `current` adds to `current - previous` so
+    that the sum is the consumption of that step. The one rule for both back ends, the
+    daily, monthly and between-day steps and the meter events:
+      forward step: 0 (consumption = current - previous);
+      rollover (see ROLLOVER_WINDOW): modulus (consumption = modulus - previous + current);
+      any other backwards step: previous - current (consumption 0; the counter re-bases)."""
+    return f"""(CASE WHEN {current} >= {previous} THEN 0
+        WHEN {is_rollover(previous, current, modulus)} THEN {modulus}
+        ELSE {previous} - {current} END)"""
+
+
+def is_rollover(previous: str, current: str, modulus: str) -> str:
+    """SQL: the backwards step from `previous` to `current` is a rollover."""
+    return f"""({current} < {previous} AND {modulus} IS NOT NULL
+        AND {modulus} - {previous} + {current} <= {modulus} * {ROLLOVER_WINDOW}
+        AND {current} < {modulus})"""

@@ -6,6 +6,7 @@ STAGING = "tds_new_leitura_staging"  # per-connection temporary table for COPY
 PENDING = "tds_new_leitura_pendente"  # (dispositivo, day) touched since the last refresh
 RESETS = "tds_new_consumo_reinicio"  # per-day counter-reset adjustment (sparse)
 MONTH_RESETS = "tds_new_consumo_reinicio_mensal"  # the same per local month (sparse)
+EVENTS = "tds_new_evento_medidor"  # backwards steps of cumulative meters (EventoMedidor)
 DAILY = "tds_new_consumo_diario"  # rollup table (native) or continuous aggregate (Timescale)
 MONTHLY = "tds_new_consumo_mensal"
 # The registry's tables (dispositivos' models; a test checks the names).

@@ -44,7 +44,7 @@ MONTH_BOUNDARY = [
     (utc(2026, 2, 1, 2, 30), 130),  # 2026-01-31 23:30 local: still January
     (local(2026, 2, 1, 0, 30), 131),  # 03:30Z: February
     (local(2026, 2, 15, 12, 0), 150),
-    (local(2026, 2, 20, 9, 0), 5),  # counter reset (meter replaced): 5 kWh from zero
+    (local(2026, 2, 20, 9, 0), 5),  # meter replaced (not near the 32-bit maximum): counts 0
     (local(2026, 2, 28, 12, 0), 25),
     (local(2026, 3, 2, 8, 0), 40),
 ]
@@ -54,35 +54,37 @@ def test_month_boundary_in_sao_paulo_and_counter_reset(conta_a, energia, store):
     store(energia, MONTH_BOUNDARY)
 
     def check():
-        # Jan: 130 - 100. Feb: (131 - 130) + (150 - 131) + 5 + (25 - 5). Mar: 40 - 25.
+        # Jan: 130 - 100. Feb: (131 - 130) + (150 - 131) + 0 + (25 - 5). Mar: 40 - 25.
         assert consumo(conta_a, energia) == {
             date(2026, 1, 1): D(30),
-            date(2026, 2, 1): D(45),
+            date(2026, 2, 1): D(40),
             date(2026, 3, 1): D(15),
         }
         # Asking for February alone still counts the step from January's last reading.
         assert consumo(conta_a, energia, date(2026, 2, 1), date(2026, 3, 1)) == {
-            date(2026, 2, 1): D(45)
+            date(2026, 2, 1): D(40)
         }
 
     both_ways(check)
 
 
-def test_reset_inside_a_day_and_across_midnight(conta_a, energia, store):
+def test_rollover_inside_a_day_and_glitch_across_midnight(conta_a, energia, store):
+    energia.registro_maximo = 999  # register wraps at 1000 (factor 1)
+    energia.save()
     store(
         energia,
         [
             (local(2026, 3, 10, 10, 0), 990),
             (local(2026, 3, 10, 11, 0), 998),
-            (local(2026, 3, 10, 12, 0), 4),  # reset inside the day
+            (local(2026, 3, 10, 12, 0), 4),  # rollover inside the day: 1000 - 998 + 4
             (local(2026, 3, 10, 13, 0), 10),
-            (local(2026, 3, 11, 0, 30), 2),  # reset across midnight
-            (local(2026, 3, 11, 5, 0), 7),
+            (local(2026, 3, 11, 0, 30), 8),  # backwards, far from the maximum: counts 0
+            (local(2026, 3, 11, 5, 0), 13),
         ],
     )
 
     def check():
-        # 8 + 4 + 6 + 2 + 5
+        # 8 + 6 + 6 + 0 + 5
         assert consumo(conta_a, energia) == {date(2026, 3, 1): D(25)}
         days = readings_series_for_device(
             conta_id=conta_a.pk,
@@ -93,7 +95,7 @@ def test_reset_inside_a_day_and_across_midnight(conta_a, energia, store):
         )
         assert [(p.bucket, p.n, p.primeiro, p.ultimo, p.minimo, p.maximo) for p in days] == [
             (local(2026, 3, 10), 4, D(990), D(10), D(4), D(998)),
-            (local(2026, 3, 11), 2, D(2), D(7), D(2), D(7)),
+            (local(2026, 3, 11), 2, D(8), D(13), D(8), D(13)),
         ]
 
     both_ways(check)
@@ -263,12 +265,12 @@ def test_readings_after_a_refresh_extend_the_stored_day(conta_a, energia, store)
     store(energia, [(local(2026, 1, 31, 9, 0), 80), (local(2026, 2, 10, 8, 0), 100)])
     store(energia, [(local(2026, 2, 10, 12, 0), 110)])
     refresh_rollups()
-    store(energia, [(local(2026, 2, 10, 13, 0), 3)])  # reset: 3 from zero
+    store(energia, [(local(2026, 2, 10, 13, 0), 3)])  # backwards (a swap): counts 0
     store(energia, [(local(2026, 2, 10, 14, 0), 9), (local(2026, 2, 10, 15, 0), 12)])
 
     def check():
-        # Jan: 80. Feb: (100 - 80) + (110 - 100) + 3 + (9 - 3) + (12 - 9).
-        assert consumo(conta_a, energia) == {date(2026, 1, 1): D(0), date(2026, 2, 1): D(42)}
+        # Jan: 80. Feb: (100 - 80) + (110 - 100) + 0 + (9 - 3) + (12 - 9).
+        assert consumo(conta_a, energia) == {date(2026, 1, 1): D(0), date(2026, 2, 1): D(39)}
         assert daily_points(conta_a, energia, local(2026, 2, 10), local(2026, 2, 11)) == [
             (local(2026, 2, 10), 5, D(234), D(3), D(110), D(100), D(12)),
         ]
@@ -294,11 +296,11 @@ def test_late_and_in_order_readings_of_a_refreshed_day_in_one_batch(conta_a, ene
 def test_a_late_reading_alone_before_the_stored_last_value(conta_a, energia, store):
     store(energia, [(local(2026, 2, 10, 10, 0), 100), (local(2026, 2, 10, 12, 0), 120)])
     refresh_rollups()
-    store(energia, [(local(2026, 2, 10, 11, 0), 90)])  # late, and lower: a reset in time order
+    store(energia, [(local(2026, 2, 10, 11, 0), 90)])  # late, and lower: backwards in time order
 
     def check():
-        # 100 -> 90 is a reset (90 from zero), then 90 -> 120.
-        assert consumo(conta_a, energia) == {date(2026, 2, 1): D(120)}
+        # 100 -> 90 is backwards and not a rollover (0), then 90 -> 120.
+        assert consumo(conta_a, energia) == {date(2026, 2, 1): D(30)}
         assert daily_points(conta_a, energia, local(2026, 2, 10), local(2026, 2, 11)) == [
             (local(2026, 2, 10), 3, D(310), D(90), D(120), D(100), D(120)),
         ]
