@@ -16,11 +16,17 @@ class TelemetriaConfig(AppConfig):
         post_migrate.connect(create_partitions_after_migrate, sender=self)
         from dispositivos.panels import register_gateway_panel
 
-        from .views import gateway_panel_context
+        from .views import dispositivo_panel_context, gateway_panel_context
 
         # Each device's latest value, status and sparkline on the registry's gateway page.
         register_gateway_panel(
             slot="telemetry",
             template_name="telemetria/partials/gateway_panel.html",
             context=gateway_panel_context,
+        )
+        # Consumption by day and month, latest readings and meter events on the device page.
+        register_gateway_panel(
+            slot="dispositivo_telemetry",
+            template_name="telemetria/partials/dispositivo_panel.html",
+            context=dispositivo_panel_context,
         )

@@ -153,3 +153,33 @@ def readings_for_export(
         end=fim,
         chunk_size=chunk_size,
     )
+
+
+def dispositivo_overview(
+    *, conta: Conta, dispositivo: Dispositivo, now: dt.datetime | None = None, dias: int = 31
+) -> dict:
+    """What a device's page shows: consumption per local day (the last `dias` days, newest
+    first) and per month (6 months), its latest readings and its meter events."""
+    from .models import EventoMedidor
+
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    days = storage.consumption_by_day(
+        conta_id=conta.pk,
+        start=today - dt.timedelta(days=dias - 1),
+        end=today + dt.timedelta(days=1),
+        dispositivo_ids=[dispositivo.pk],
+    )
+    monthly = monthly_consumption(conta=conta, dispositivo=dispositivo, now=now)
+    return {
+        "dias": [(timezone.localtime(d.dia).date(), d) for d in reversed(days)],
+        "meses": list(zip(monthly["meses"], monthly["linhas"][0][1], strict=True)),
+        "ultimas": storage.latest_readings_for_conta(
+            conta_id=conta.pk, dispositivo_id=dispositivo.pk, limit=20
+        ),
+        "eventos": list(
+            EventoMedidor.objects.filter(conta=conta, dispositivo=dispositivo).order_by("-time")[
+                :20
+            ]
+        ),
+    }

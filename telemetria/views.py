@@ -92,6 +92,13 @@ def gateway_panel_context(request, gateway) -> dict:
     }
 
 
+def dispositivo_panel_context(request, dispositivo) -> dict:
+    """Context of the panel on the registry's device page (dispositivos.panels)."""
+    return {
+        "overview": selectors.dispositivo_overview(conta=request.conta, dispositivo=dispositivo)
+    }
+
+
 @conta_required()
 def gateway(request, pk):
     """The telemetry of one gateway on its own page (the same panel as the registry's)."""

@@ -5,7 +5,7 @@ By purpose:
   insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
   series.py       readings_series_for_device: a device's buckets (day, month or any width)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
-  consumption.py  consumption_by_month: per device and local month, by meter kind
+  consumption.py  consumption_by_month / _by_day: per device and local month or day, by meter kind
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
@@ -15,7 +15,7 @@ which one is in use.
 """
 
 from .backend import backend_name, is_timescale
-from .consumption import ConsumoMes, consumption_by_month
+from .consumption import ConsumoDia, ConsumoMes, consumption_by_day, consumption_by_month
 from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
 from .latest import (
@@ -31,6 +31,7 @@ from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
 __all__ = [
     "DAY",
     "MONTH",
+    "ConsumoDia",
     "ConsumoMes",
     "DeviceLatest",
     "InsertResult",
@@ -39,6 +40,7 @@ __all__ = [
     "RefreshResult",
     "SeriesPoint",
     "backend_name",
+    "consumption_by_day",
     "consumption_by_month",
     "insert_readings",
     "is_timescale",

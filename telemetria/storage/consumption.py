@@ -12,7 +12,13 @@ from typing import NamedTuple
 
 from dispositivos.models import TipoMedidor
 
-from .aggregates import pending_buckets, pending_span, raw_daily, realtime_daily
+from .aggregates import (
+    pending_buckets,
+    pending_span,
+    raw_daily,
+    realtime_daily,
+    realtime_daily_between,
+)
 from .sql import (
     device_kinds,
     fetch,
@@ -51,7 +57,8 @@ def consumption_by_month(
     Cumulative registers: the increase between consecutive readings, each step counted
     in the month of its later reading (so the step from last month's final reading to
     this month's first belongs to this month, and months add up to the total); a reading
-    lower than the previous one is a counter reset and counts its own value from zero.
+    lower than the previous one is a rollover when it comes from near the register's
+    maximum (counted through the maximum), otherwise it counts zero (storage.sql).
 
     A month with no pending day is read from its monthly row and its reset adjustment
     (the steps between its days telescope to `ultimo - primeiro + ajuste`); a month with a
@@ -132,16 +139,58 @@ def _previous_values(params: dict) -> str:
         ORDER BY dispositivo_id, bucket DESC"""
 
 
+class ConsumoDia(NamedTuple):
+    """One device's local day, as ConsumoMes."""
+
+    dispositivo_id: int
+    dia: datetime  # local midnight starting the day
+    tipo_medidor: str
+    consumo: Decimal | None
+    n: int
+    soma: Decimal
+    minimo: Decimal
+    media: Decimal
+    maximo: Decimal
+
+
+def consumption_by_day(
+    *, conta_id: int, start: date, end: date, dispositivo_ids=None
+) -> list[ConsumoDia]:
+    """Per device and local day in [start, end), days with readings; the same rules as
+    consumption_by_month (each step counted in the day of its later reading)."""
+    kinds = device_kinds(conta_id, dispositivo_ids)
+    if not kinds:
+        return []
+    params = {
+        "devs": list(kinds),
+        "lo": local_midnight(start),
+        "hi": local_midnight(end),
+        "origin": _EPOCH,
+    }
+    daily = realtime_daily_between(params, "lo", "hi", "span")
+    units = f"""SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
+                FROM ({daily}) AS d"""
+    rows = fetch(_per_period_sql(units, _previous_values(params), "bucket"), params)
+    return [ConsumoDia(*_consumo_mes(row, kinds[row[0]])) for row in rows]
+
+
 def _per_month_sql(units: str, previous: str) -> str:
-    """Statistics and register increase per device and local month: each unit adds its
-    own increase (`ultimo - primeiro + ajuste`) and the step from the previous unit's
-    last value (a step down is a counter reset: the unit's first value counts from 0)."""
+    return _per_period_sql(
+        units, previous, f"date_trunc('month', bucket AT TIME ZONE {tz_literal()})::date"
+    )
+
+
+def _per_period_sql(units: str, previous: str, period: str) -> str:
+    """Statistics and register increase per device and period (SQL `period` of a unit's
+    `bucket`): each unit adds its own increase (`ultimo - primeiro + ajuste`) and the step
+    from the previous unit's last value (storage.sql.step_adjustment: a rollover near the
+    register's maximum counts, any other step back counts zero)."""
     return f"""
     WITH prev AS ({previous}
     ), units AS (
         SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste,
                lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant,
-               date_trunc('month', bucket AT TIME ZONE {tz_literal()}) AS mes,
+               {period} AS mes,
                {register_modulus("dv")} AS modulo
         FROM (
             {units}
@@ -150,7 +199,7 @@ def _per_month_sql(units: str, previous: str) -> str:
         ) AS u
         JOIN {DEVICES} AS dv ON dv.id = u.dispositivo_id
     )
-    SELECT dispositivo_id, mes::date,
+    SELECT dispositivo_id, mes,
            sum(n)::bigint, sum(soma), min(minimo), round(sum(soma) / sum(n), 4), max(maximo),
            sum(ultimo - primeiro + ajuste
                + CASE WHEN ultimo_ant IS NULL THEN 0

@@ -13,6 +13,7 @@ from tds_testing.readings import local, utc
 from telemetria.models import EventoMedidor
 from telemetria.storage import (
     DAY,
+    consumption_by_day,
     consumption_by_month,
     latest_readings_for_conta,
     readings_series_for_device,
@@ -26,6 +27,15 @@ def consumo(conta, dispositivo, start=date(2018, 1, 1), end=date(2027, 1, 1)):
     return {
         c.mes: c.consumo
         for c in consumption_by_month(
+            conta_id=conta.pk, start=start, end=end, dispositivo_ids=[dispositivo.pk]
+        )
+    }
+
+
+def consumo_dia(conta, dispositivo, start, end):
+    return {
+        c.dia: c.consumo
+        for c in consumption_by_day(
             conta_id=conta.pk, start=start, end=end, dispositivo_ids=[dispositivo.pk]
         )
     }
@@ -62,6 +72,10 @@ def test_simulator_restart_counts_zero_and_is_a_meter_event(conta_a, energia, st
     def check():
         # (709.32 - 700.00) + 0 + (702.10 - 701.77) + (703.00 - 702.10); the old rule: 712.32
         assert consumo(conta_a, energia) == {date(2026, 11, 1): D("10.55")}
+        assert consumo_dia(conta_a, energia, date(2026, 11, 1), date(2026, 11, 4)) == {
+            local(2026, 11, 2): D("9.65"),
+            local(2026, 11, 3): D("0.90"),
+        }
 
     both_ways(check)
     assert events(energia) == [
@@ -180,6 +194,9 @@ def test_a_day_of_23_hours_in_sao_paulo_is_counted_once(conta_a, energia, store)
         nov4 = next(p for p in days if p.bucket == utc(2018, 11, 4, 3))  # 01:00 -02
         assert nov4.n == 46  # 23 h
         assert (nov4.primeiro, nov4.ultimo) == (D(100 + 30), D(100 + 30 + 45))
+        per_day = consumo_dia(conta_a, energia, date(2018, 11, 3), date(2018, 11, 7))
+        assert sum(per_day.values()) == 144
+        assert per_day[utc(2018, 11, 4, 3)] == 46  # the step into its first reading + 45
 
     both_ways(check)
     assert events(energia) == []
