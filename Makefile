@@ -28,6 +28,7 @@ services:
 run: export MQTT_URL ?= mqtt://127.0.0.1:1884
 run: setup
 	@mkdir -p var/mosquitto-dev
+	@$(PY) manage.py pki_init --if-missing
 	@$(PY) manage.py seed_demo
 	@echo "TDS New: open http://127.0.0.1:$${TDS_WEB_PORT:-8000}/  (Ctrl-C stops everything)"
 	@$(VENV)/bin/honcho start -f Procfile

@@ -2,9 +2,10 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from contas.permissions import MANAGE_MEMBERS, conta_required
 
@@ -39,10 +40,26 @@ def token_list(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @conta_required(*MANAGE_MEMBERS)
 def token_revoke(request, pk):
+    """GET: asks for confirmation (revocation is final); POST: revokes."""
     token = api_token_get(conta=request.conta, pk=pk)
+    if request.method == "GET":
+        return render(
+            request,
+            "confirm_action.html",
+            {
+                "titulo": _("Revogar token de API"),
+                "pergunta": _("Revogar o token “%(nome)s” (%(prefixo)s…)?")
+                % {"nome": token.nome, "prefixo": token.prefixo},
+                "detalhe": _("Os sistemas que usam este token deixam de acessar a API na hora."),
+                "action": request.path,
+                "campos": [],
+                "botao": _("Revogar definitivamente"),
+                "cancelar": reverse("apitokens:list"),
+            },
+        )
     api_token_revoke(token=token)
     messages.success(request, _("Token “%(nome)s” revogado.") % {"nome": token.nome})
     return redirect("apitokens:list")

@@ -37,12 +37,14 @@ def pid_file() -> Path | None:
 
 
 def broker_reload() -> str:
-    """Reloads the broker; returns what was done ("command", "sighup" or "none")."""
+    """Reloads the broker; returns what was done ("command", "sighup", "failed" when the
+    configured command failed, or "none" when no reload is configured)."""
     cmd = settings.TDS_MOSQUITTO_RELOAD_CMD
     if cmd:
         result = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=30)  # noqa: S603
         if result.returncode != 0:
             logger.error("broker reload command failed (%s): %s", result.returncode, result.stderr)
+            return "failed"
         return "command"
     path = pid_file()
     if path is not None and path.exists():

@@ -37,7 +37,12 @@ def _ca() -> pki.CA:
         return pki.ca_load(settings.TDS_PKI_DIR)
     except pki.PkiError:
         raise ValidationError(
-            {"__all__": _("A CA da plataforma ainda não existe: execute `manage.py pki_init`.")}
+            {
+                "__all__": _(
+                    "A CA da plataforma ainda não existe. Um administrador do servidor deve"
+                    " criá-la com o comando: python manage.py pki_init"
+                )
+            }
         ) from None
 
 
@@ -108,7 +113,9 @@ _REASONS = {
 def certificado_revoke(
     *, certificado: CertificadoDevice, reason: str, revoked_by=None
 ) -> CertificadoDevice:
-    """Revokes, then (after commit) rewrites the CRL and reloads the broker.
+    """Revokes, then (after commit) rewrites the CRL and reloads the broker; the returned
+    certificate's `broker_reload` says how the broker was reloaded (broker.broker_reload:
+    "command", "sighup", "failed", "none"; absent while an outer transaction is open).
 
     For a key compromise the gateway is also disabled (its readings are refused as from
     an inactive gateway, whatever still reaches the broker) and, after the CRL reload,
@@ -135,7 +142,7 @@ def certificado_revoke(
             not_after=locked.not_after,
             conta_id_original=locked.conta_id,
         )
-        transaction.on_commit(crl_publish)
+        transaction.on_commit(lambda: setattr(locked, "broker_reload", crl_publish()))
         if reason == RevocationReason.KEY_COMPROMISE and locked.gateway_id is not None:
             _gateway_disable(locked.gateway_id)
             cn = locked.common_name
@@ -153,10 +160,11 @@ def _gateway_disable(gateway_id: int) -> None:
             gateway_update(gateway=gateway, is_active=False)
 
 
-def crl_publish(*, reload: bool = True, extra_paths=()) -> None:
+def crl_publish(*, reload: bool = True, extra_paths=()) -> str:
     """Writes the CRL of every revocation record (all accounts: one CA, one CRL; the
     records outlive accounts and certificate rows) to TDS_PKI_DIR/crl.pem and to the
-    broker's directory, then reloads the broker."""
+    broker's directory, then reloads the broker; returns broker.broker_reload()'s answer
+    ("not reloaded" with reload=False)."""
     ca = pki.ca_load(settings.TDS_PKI_DIR)
     revoked = [
         pki.Revoked(
@@ -168,8 +176,9 @@ def crl_publish(*, reload: bool = True, extra_paths=()) -> None:
     if settings.TDS_MOSQUITTO_DIR:
         extra.append(Path(settings.TDS_MOSQUITTO_DIR) / pki.CRL_FILE)
     pki.write_crl(ca=ca, revoked=revoked, days=settings.TDS_CRL_VALIDITY_DAYS, extra_paths=extra)
-    if reload:
-        broker.broker_reload()
+    if not reload:
+        return "not reloaded"
+    return broker.broker_reload()
 
 
 def crl_refresh_if_due(*, margin_days: int = 30) -> bool:

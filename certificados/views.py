@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from contas.permissions import EDIT_REGISTRY, conta_required
 from dispositivos.selectors import gateway_get
@@ -62,19 +63,49 @@ def download(request, pk):
 
 
 @conta_required(*EDIT_REGISTRY)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def revoke(request, pk):
+    """GET: asks for confirmation (revocation is final); POST: revokes."""
     cert = selectors.certificado_get(conta=request.conta, pk=pk)
+    if request.method == "GET":
+        form = RevokeForm(request.GET)
+        if not form.is_valid():
+            messages.error(request, _("Escolha um motivo de revogação válido."))
+            return redirect("certificados:detail", pk=cert.pk)
+        reason = form.cleaned_data["reason"]
+        return render(
+            request,
+            "confirm_action.html",
+            {
+                "titulo": _("Revogar certificado"),
+                "pergunta": _(
+                    "Revogar o certificado %(cn)s (série %(serial)s) pelo motivo “%(motivo)s”?"
+                )
+                % {
+                    "cn": cert.common_name,
+                    "serial": cert.serial,
+                    "motivo": RevocationReason(reason).label,
+                },
+                "detalhe": _(
+                    "O gateway que usa este certificado deixa de se conectar ao broker assim que"
+                    " o broker recarregar a CRL."
+                ),
+                "action": request.path,
+                "campos": [("reason", reason)],
+                "botao": _("Revogar definitivamente"),
+                "cancelar": reverse("certificados:detail", args=[cert.pk]),
+            },
+        )
     form = RevokeForm(request.POST)
     if form.is_valid():
         try:
-            services.certificado_revoke(
+            revoked = services.certificado_revoke(
                 certificado=cert, reason=form.cleaned_data["reason"], revoked_by=request.user
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Certificado revogado; a CRL do broker foi atualizada."))
+            _say_broker_reload(request, getattr(revoked, "broker_reload", "none"))
             if form.cleaned_data["reason"] == RevocationReason.KEY_COMPROMISE:
                 messages.warning(
                     request,
@@ -86,6 +117,33 @@ def revoke(request, pk):
     else:
         messages.error(request, _("Escolha um motivo de revogação válido."))
     return redirect("certificados:detail", pk=cert.pk)
+
+
+def _say_broker_reload(request, outcome: str) -> None:
+    """What revocation did, as it is: the broker refuses the certificate only once it has
+    reloaded the new CRL."""
+    if outcome in ("command", "sighup"):
+        messages.success(
+            request,
+            _(
+                "Certificado revogado: a CRL foi atualizada e o broker recarregado; ele já recusa este certificado."
+            ),
+        )
+        return
+    if outcome == "failed":
+        problem = _("o comando de recarga do broker (TDS_MOSQUITTO_RELOAD_CMD) falhou")
+    else:
+        problem = _("nenhuma recarga do broker está configurada")
+    messages.warning(
+        request,
+        _(
+            "Certificado revogado e CRL atualizada, mas %(problem)s: o broker continua aceitando"
+            " este certificado até ser recarregado. Recarregue o Mosquitto (por exemplo"
+            ' "systemctl reload mosquitto" ou "kill -HUP" no processo do broker) ou configure'
+            " TDS_MOSQUITTO_RELOAD_CMD ou TDS_MOSQUITTO_PID_FILE."
+        )
+        % {"problem": problem},
+    )
 
 
 @conta_required(*EDIT_REGISTRY)

@@ -60,6 +60,7 @@ def test_other_accounts_token_is_404_and_unchanged(client, admin_a, conta_b):
     token, raw = api_token_create(conta=conta_b, nome="alheio")
     client.force_login(admin_a)
     assert client.post(reverse("apitokens:revoke", args=[token.pk])).status_code == 404
+    assert client.get(reverse("apitokens:revoke", args=[token.pk])).status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
     assert b"alheio" not in client.get(reverse("apitokens:list")).content
@@ -100,3 +101,16 @@ def test_a_token_with_a_validity_expires_and_the_list_shows_it_with_its_creator(
     # Without a validity it does not expire.
     client.post(reverse("apitokens:list"), {"nome": "sem prazo", "validade_dias": ""})
     assert ApiToken.objects.get(nome="sem prazo").expires_at is None
+
+
+def test_token_revocation_asks_for_confirmation_first(client, admin_a, conta_a):
+    token, _raw = api_token_create(conta=conta_a, nome="ERP", criado_por=admin_a)
+    client.force_login(admin_a)
+    url = reverse("apitokens:revoke", args=[token.pk])
+    page = client.get(url)
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert "Revogar o token “ERP”" in page.content.decode()
+    client.post(url)
+    token.refresh_from_db()
+    assert token.revoked_at is not None

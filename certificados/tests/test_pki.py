@@ -27,6 +27,15 @@ def test_pki_init_writes_ca_with_private_key_0600_and_refuses_to_overwrite(tmp_p
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
 
 
+def test_pki_init_if_missing_creates_once_and_keeps_an_existing_ca(tmp_path, settings):
+    """`make run` calls it on every start: a fresh demo gets a CA, a second start keeps it."""
+    settings.TDS_PKI_DIR = tmp_path / "pki"
+    call_command("pki_init", "--if-missing")
+    first = (settings.TDS_PKI_DIR / "ca.crt").read_bytes()
+    call_command("pki_init", "--if-missing")
+    assert (settings.TDS_PKI_DIR / "ca.crt").read_bytes() == first
+
+
 def test_ca_certificate_extensions(pki_dir):
     cert = x509.load_pem_x509_certificate((pki_dir / "ca.crt").read_bytes())
     bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)

@@ -143,3 +143,44 @@ def test_gateway_list_shows_each_gateways_certificate_status(pki_dir, as_role, c
         codigo = row.split('">', 2)[1].split("<")[0] if "href" in row else ""
         status[codigo] = row.split('data-status="')[1].split('"')[0]
     assert status == {"GW-A": "valid", "GW-REV": "revoked", other.codigo: "none"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("reload_cmd", "said"),
+    [
+        ("", "nenhuma recarga do broker está configurada: o broker continua aceitando"),
+        ("false", "comando de recarga do broker (TDS_MOSQUITTO_RELOAD_CMD) falhou"),
+        ("true", "o broker recarregado; ele já recusa este certificado"),
+    ],
+)
+def test_revocation_says_whether_the_broker_was_reloaded(
+    pki_dir, as_role, gateway_a, settings, reload_cmd, said
+):
+    """Under `make run` no reload is configured: the page must not claim the broker
+    already refuses the certificate, and must say how to reload it."""
+    settings.TDS_MOSQUITTO_RELOAD_CMD = reload_cmd
+    cert = services.certificado_issue(gateway=gateway_a).certificado
+    page = as_role("admin").post(
+        reverse("certificados:revoke", args=[cert.pk]), {"reason": "superseded"}, follow=True
+    )
+    html = page.content.decode()
+    assert said in html
+    if reload_cmd != "true":
+        assert "kill -HUP" in html
+        assert "a CRL do broker foi atualizada" not in html
+
+
+def test_revocation_asks_for_confirmation_first(pki_dir, as_role, gateway_a):
+    cert = services.certificado_issue(gateway=gateway_a).certificado
+    client = as_role("admin")
+    url = reverse("certificados:revoke", args=[cert.pk])
+    page = client.get(url, {"reason": "superseded"})
+    cert.refresh_from_db()
+    assert cert.revoked_at is None  # asking changes nothing
+    html = page.content.decode()
+    assert "Esta ação não pode ser desfeita." in html
+    assert 'name="reason" value="superseded"' in html
+    client.post(url, {"reason": "superseded"})
+    cert.refresh_from_db()
+    assert cert.revoked_at is not None

@@ -11,11 +11,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="replace an existing CA")
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="create the CA only when there is none (make run); otherwise do nothing",
+        )
         parser.add_argument("--cn", default="TDS New Platform CA", help="CA common name")
         parser.add_argument("--days", type=int, default=3650, help="CA validity in days")
 
-    def handle(self, *args, force, cn, days, **options):
+    def handle(self, *args, force, cn, days, if_missing=False, **options):
         pki_dir = settings.TDS_PKI_DIR
+        if if_missing and pki.ca_exists(pki_dir):
+            self.stdout.write(f"CA present in {pki_dir}")
+            return
         try:
             ca = pki.ca_create(pki_dir=pki_dir, common_name=cn, days=days, force=force)
         except pki.PkiError as exc:
