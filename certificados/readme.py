@@ -16,34 +16,47 @@ def example_payload(mac: str) -> str:
 
 
 def bundle_readme(*, certificado, has_key: bool) -> str:
+    """pt-BR, with the broker address and port this installation publishes
+    (TDS_MQTT_PUBLIC_HOST / _PORT); file names from services.bundle_basename (no colons:
+    Windows and some zip tools refuse them)."""
+    from .services import bundle_basename
+
     mac = certificado.common_name
+    name = bundle_basename(certificado)
     host = settings.TDS_MQTT_PUBLIC_HOST
     port = settings.TDS_MQTT_PUBLIC_PORT
     key_line = (
-        f"  {mac}.key   the private key, generated on the server and handed out only in this\n"
-        "             download (the platform keeps no copy): keep it on the gateway, mode 0600.\n"
+        f"  {name}.key   a chave privada, gerada no servidor e entregue só neste download\n"
+        "             (a plataforma não guarda cópia): deixe-a no gateway, modo 0600.\n"
         if has_key
-        else f"  (no key: use the private key of the gateway that made the CSR, here {mac}.key)\n"
+        else f"  (sem chave: use a chave privada do gateway que gerou o CSR, aqui {name}.key)\n"
     )
-    return f"""TDS New — gateway certificate {mac}
+    revoked = ""
+    if certificado.revoked_at:
+        revoked = (
+            f"ATENÇÃO: este certificado foi REVOGADO em {certificado.revoked_at:%d/%m/%Y %H:%M} UTC"
+            f" (motivo: {certificado.get_revocation_reason_display()}).\n"
+            "O broker recusa este certificado depois de recarregar a CRL: emita um novo.\n\n"
+        )
+    return f"""TDS New — certificado do gateway {mac}
 =====================================================
 
-Files
-  {mac}.crt   the gateway's client certificate (CN = {mac}),
-             valid {certificado.not_before:%Y-%m-%d} to {certificado.not_after:%Y-%m-%d} (UTC),
-             serial {certificado.serial}, SHA-256 {certificado.fingerprint_sha256}
-{key_line}  ca.crt      the platform CA: the broker's certificate is checked against it
+{revoked}Arquivos
+  {name}.crt   o certificado de cliente do gateway (CN = {mac}),
+             válido de {certificado.not_before:%d/%m/%Y} a {certificado.not_after:%d/%m/%Y} (UTC),
+             série {certificado.serial}, SHA-256 {certificado.fingerprint_sha256}
+{key_line}  ca.crt      a CA da plataforma: o certificado do broker é verificado com ela
 
 Broker
-  mqtts://{host}:{port}  (TLS with client certificate; MQTT 3.1.1 or 5)
-  The gateway may publish only to
-    {wire.telemetry_topic(mac)}   (QoS 1, JSON readings)
-    {wire.status_topic(mac)}      (online / offline, retained; set offline as last will)
+  mqtts://{host}:{port}  (TLS com certificado de cliente; MQTT 3.1.1 ou 5)
+  O gateway só pode publicar em
+    {wire.telemetry_topic(mac)}   (QoS 1, leituras em JSON)
+    {wire.status_topic(mac)}      (online / offline, retido; use offline como last will)
 
-Test from this folder
-  mosquitto_pub -h {host} -p {port} --cafile ca.crt --cert {mac}.crt --key {mac}.key \\
+Teste a partir desta pasta
+  mosquitto_pub -h {host} -p {port} --cafile ca.crt --cert {name}.crt --key {name}.key \\
     -t {wire.telemetry_topic(mac)} -q 1 \\
     -m '{example_payload(mac)}'
 
-  (use a current timestamp, and a dispositivo_codigo registered on this gateway)
+  (use o horário atual e um dispositivo_codigo cadastrado neste gateway)
 """

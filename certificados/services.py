@@ -237,5 +237,6 @@ def bundle_zip(*, certificado: CertificadoDevice, key_pem: bytes | None = None) 
 
 
 def bundle_basename(certificado: CertificadoDevice) -> str:
-    """File names keep the MAC (colons and all: mosquitto_pub takes them as they are)."""
-    return certificado.common_name
+    """File names carry the MAC with hyphens (aa-bb-cc-dd-ee-ff): a colon is refused by
+    Windows and by some zip tools."""
+    return certificado.common_name.replace(":", "-")

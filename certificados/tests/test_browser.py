@@ -66,6 +66,9 @@ def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir,
             page.select_option("select[name=reason]", "key_compromise")
             page.click("[data-testid=cert-revoke-form] button")
             page.wait_for_load_state()
+            assert "não pode ser desfeita" in page.inner_text("main")  # asks first
+            page.click("[data-testid=confirm-action]")
+            page.wait_for_load_state()
             assert (
                 page.locator("h1 [data-testid=cert-status]").get_attribute("data-status")
                 == "revoked"
@@ -77,8 +80,8 @@ def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir,
             browser.close()
     names = zipfile.ZipFile(io.BytesIO(zipped)).namelist()
     assert sorted(names) == [
-        "02:00:00:00:aa:01.crt",
-        "02:00:00:00:aa:01.key",
+        "02-00-00-00-aa-01.crt",
+        "02-00-00-00-aa-01.key",
         "README.txt",
         "ca.crt",
     ]

@@ -125,17 +125,23 @@ def test_bundle_zip_has_cert_key_ca_and_a_readme_with_a_working_example(
     issued = services.certificado_issue(gateway=gateway_a)
     data = services.bundle_zip(certificado=issued.certificado, key_pem=issued.key_pem)
     zf = zipfile.ZipFile(io.BytesIO(data))
-    mac = "aa:bb:cc:00:00:01"
-    assert sorted(zf.namelist()) == sorted([f"{mac}.crt", f"{mac}.key", "ca.crt", "README.txt"])
+    mac, name = "aa:bb:cc:00:00:01", "aa-bb-cc-00-00-01"
+    assert sorted(zf.namelist()) == sorted([f"{name}.crt", f"{name}.key", "ca.crt", "README.txt"])
     readme = zf.read("README.txt").decode()
     assert "mqtts://mqtt.example.com:8883" in readme
     assert (
-        f"mosquitto_pub -h mqtt.example.com -p 8883 --cafile ca.crt --cert {mac}.crt --key {mac}.key"
+        f"mosquitto_pub -h mqtt.example.com -p 8883 --cafile ca.crt --cert {name}.crt --key {name}.key"
         in readme
     )
     assert f"-t tds_new/devices/{mac}/telemetry -q 1" in readme
     again = zipfile.ZipFile(io.BytesIO(services.bundle_zip(certificado=issued.certificado)))
-    assert f"{mac}.key" not in again.namelist()
+    assert f"{name}.key" not in again.namelist()
+    assert "Arquivos" in readme
+    assert "REVOGADO" not in readme
+    services.certificado_revoke(certificado=issued.certificado, reason="superseded")
+    issued.certificado.refresh_from_db()
+    revoked = zipfile.ZipFile(io.BytesIO(services.bundle_zip(certificado=issued.certificado)))
+    assert "foi REVOGADO em" in revoked.read("README.txt").decode()
 
 
 def test_expiry_job_flags_certificates_expiring_within_30_days_once(pki_dir, gateway_a, caplog):

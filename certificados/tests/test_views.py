@@ -28,11 +28,11 @@ def test_editor_issues_with_server_key_and_gets_zip_once(pki_dir, as_role, gatew
     assert response["Content-Type"] == "application/zip"
     assert response["Cache-Control"] == "no-store"
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert "aa:bb:cc:00:00:01.key" in names
+    assert "aa-bb-cc-00-00-01.key" in names
     cert = CertificadoDevice.objects.get()
     assert cert.issued_by.memberships.get().role == role
     again = client.get(reverse("certificados:download", args=[cert.pk]))
-    assert "aa:bb:cc:00:00:01.key" not in zipfile.ZipFile(io.BytesIO(again.content)).namelist()
+    assert "aa-bb-cc-00-00-01.key" not in zipfile.ZipFile(io.BytesIO(again.content)).namelist()
 
 
 def test_issue_from_uploaded_csr(pki_dir, as_role, gateway_a):
@@ -43,7 +43,7 @@ def test_issue_from_uploaded_csr(pki_dir, as_role, gateway_a):
     response = client.post(reverse("certificados:issue", args=[gateway_a.pk]), {"csr_file": upload})
     assert response["Content-Type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert sorted(names) == ["README.txt", "aa:bb:cc:00:00:01.crt", "ca.crt"]
+    assert sorted(names) == ["README.txt", "aa-bb-cc-00-00-01.crt", "ca.crt"]
 
 
 def test_csr_with_wrong_cn_shows_a_form_error_and_issues_nothing(pki_dir, as_role, gateway_a):
