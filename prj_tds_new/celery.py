@@ -34,3 +34,9 @@ app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "task": "telemetria.maintain_storage",
     "schedule": float(os.environ.get("TDS_PARTITION_SECONDS", "3600")),
 }
+
+# Dead letters (ingestao/tasks.py): older than TDS_DEAD_LETTER_RETENTION_DAYS are deleted.
+app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
+    "task": "ingestao.rejeitadas_purge",
+    "schedule": float(os.environ.get("TDS_DEAD_LETTER_PURGE_SECONDS", "3600")),
+}

@@ -105,6 +105,16 @@ TDS_INGEST_MAX_PAYLOAD_BYTES = env.int("TDS_INGEST_MAX_PAYLOAD_BYTES", default=6
 TDS_INGEST_MAX_READINGS = env.int("TDS_INGEST_MAX_READINGS", default=64)
 TDS_INGEST_MAX_FUTURE_SECONDS = env.int("TDS_INGEST_MAX_FUTURE_SECONDS", default=300)
 TDS_INGEST_METRICS_PORT = env.int("TDS_INGEST_METRICS_PORT", default=0)
+# The metrics endpoint has no authentication: loopback unless set otherwise.
+TDS_INGEST_METRICS_ADDR = env.str("TDS_INGEST_METRICS_ADDR", default="127.0.0.1")
+# A batch also ends at this many payload bytes (500 messages of 64 KiB would be 32 MiB).
+TDS_INGEST_BATCH_MAX_BYTES = env.int("TDS_INGEST_BATCH_MAX_BYTES", default=4 * 1024 * 1024)
+# Dead letters (ingestao/services.py): kept this many days, payload kept up to this many
+# bytes (with the original size), and at most this many rows per source (gateway or
+# topic MAC) and hour; past that, rejects are only counted.
+TDS_DEAD_LETTER_RETENTION_DAYS = env.int("TDS_DEAD_LETTER_RETENTION_DAYS", default=30)
+TDS_DEAD_LETTER_PAYLOAD_BYTES = env.int("TDS_DEAD_LETTER_PAYLOAD_BYTES", default=4096)
+TDS_DEAD_LETTER_MAX_PER_HOUR = env.int("TDS_DEAD_LETTER_MAX_PER_HOUR", default=100)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
 
