@@ -1,12 +1,14 @@
 """Reads of the dead letters, always for one account (rejects of unknown gateways belong
 to no account and are only visible in the admin)."""
 
-from django.db.models import Count, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 from django.http import Http404
 
 from contas.models import Conta
 
-from .models import MensagemRejeitada, Motivo
+from .models import ContagemRejeicoes, MensagemRejeitada, Motivo
 
 
 def rejeitada_list(*, conta: Conta, motivo: str = "") -> QuerySet:
@@ -38,3 +40,13 @@ def rejeitada_get(*, conta: Conta, pk) -> MensagemRejeitada:
 def rejeitada_count_since(*, conta: Conta, since) -> int:
     """The account's rejected messages received since `since` (the dashboard card)."""
     return MensagemRejeitada.objects.filter(conta=conta, recebida_em__gte=since).count()
+
+
+def rejeitada_only_counted(*, conta: Conta) -> int:
+    """The account's rejects that were counted but not stored (past
+    TDS_DEAD_LETTER_MAX_PER_HOUR per gateway and hour), over the retention period."""
+    limit = settings.TDS_DEAD_LETTER_MAX_PER_HOUR
+    total = ContagemRejeicoes.objects.filter(conta=conta).aggregate(
+        n=Sum(Greatest(F("quantidade") - Value(limit), Value(0)))
+    )["n"]
+    return total or 0

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from certificados.mosquitto import BrokerOptions, render_conf
 from ingestao import services, tasks
@@ -18,6 +19,7 @@ from ingestao.models import ContagemRejeicoes, MensagemRejeitada
 from ingestao.registry import load_gateways
 from ingestao.validation import parse_telemetry, topic_parts
 from ingestao.worker import IngestWorker, Received, WorkerOptions
+from tds_testing.factories import PASSWORD
 from telemetria.models import LeituraDispositivo
 
 from .helpers import ROOT, payload, telemetry_topic
@@ -258,3 +260,18 @@ def test_broker_packet_limit_follows_the_ingest_limit(settings, tmp_path):
     settings.TDS_INGEST_MAX_PAYLOAD_BYTES = 65536
     assert "max_packet_size 66560\n" in render_conf(BrokerOptions(out=tmp_path))
     assert "max_packet_size 66560\n" in (ROOT / "deploy" / "mosquitto-dev.conf").read_text()
+
+
+def test_the_rejects_page_says_how_many_were_only_counted(
+    client, worker, planta, admin_a, admin_b, settings
+):
+    settings.TDS_DEAD_LETTER_MAX_PER_HOUR = 5
+    gw = planta["gateway"]
+    worker.consume_batch([_reject(gw, i) for i in range(12)])
+    assert client.login(email=admin_a.email, password=PASSWORD)
+    page = client.get(reverse("ingestao:rejeitadas")).content.decode()
+    assert 'data-testid="only-counted"' in page
+    assert "Mais 7 rejeições repetidas foram apenas contadas" in page
+    assert client.login(email=admin_b.email, password=PASSWORD)
+    page = client.get(reverse("ingestao:rejeitadas")).content.decode()
+    assert 'data-testid="only-counted"' not in page
