@@ -117,6 +117,14 @@ TDS_INGEST_BATCH_MAX_BYTES = env.int("TDS_INGEST_BATCH_MAX_BYTES", default=4 * 1
 TDS_DEAD_LETTER_RETENTION_DAYS = env.int("TDS_DEAD_LETTER_RETENTION_DAYS", default=30)
 TDS_DEAD_LETTER_PAYLOAD_BYTES = env.int("TDS_DEAD_LETTER_PAYLOAD_BYTES", default=4096)
 TDS_DEAD_LETTER_MAX_PER_HOUR = env.int("TDS_DEAD_LETTER_MAX_PER_HOUR", default=100)
+# Live feed (telemetria/sse.py): open SSE streams per user (all processes), and how
+# long a stream lasts before the browser reconnects (with jitter, static/js/tds-live.js).
+TDS_SSE_MAX_STREAMS_PER_USER = env.int("TDS_SSE_MAX_STREAMS_PER_USER", default=10)
+# CSV export (telemetria/csv_export.py): concurrent downloads per account, rows per
+# chunk (each chunk its own short transaction), statement timeout per chunk.
+TDS_CSV_MAX_CONCURRENT_PER_CONTA = env.int("TDS_CSV_MAX_CONCURRENT_PER_CONTA", default=2)
+TDS_CSV_ROWS_PER_CHUNK = env.int("TDS_CSV_ROWS_PER_CHUNK", default=2000)
+TDS_CSV_STATEMENT_TIMEOUT_MS = env.int("TDS_CSV_STATEMENT_TIMEOUT_MS", default=30000)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
 
