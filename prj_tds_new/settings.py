@@ -76,8 +76,22 @@ WSGI_APPLICATION = "prj_tds_new.wsgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/tds_new"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection pool per process (Django 5.2 + psycopg_pool) when DJANGO_DB_POOL_MAX_SIZE
+# is set (production: deploy/tds.env.example): without one every concurrent request
+# opened its own connection and 200 dashboards opened at once got "sorry, too many
+# clients already". Requests wait up to DJANGO_DB_POOL_TIMEOUT seconds for a connection.
+# Size it so that web workers × max size + consumers + Celery stay under max_connections.
+DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

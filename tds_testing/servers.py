@@ -60,26 +60,29 @@ def private_redis(*, maxclients: int = 10000):
 
 
 @contextmanager
-def uvicorn(*, env: dict, workers: int = 1, port: int | None = None):
+def uvicorn(*, env: dict, workers: int = 1, port: int | None = None, log: Path | None = None):
     """The web app (`uvicorn prj_tds_new.asgi:application`) with `env` added to this
-    process's environment; yields (base URL, process)."""
+    process's environment; yields (base URL, process). Its output goes to `log` (a
+    temporary file when not given)."""
     port = port or free_port()
     args = [sys.executable, "-m", "uvicorn", "prj_tds_new.asgi:application", "--host",
             "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     if workers > 1:
         args += ["--workers", str(workers)]
-    proc = subprocess.Popen(
-        args,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_port(port, proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        stop(proc)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = log or Path(tmp) / "uvicorn.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            )
+            try:
+                try:
+                    wait_port(port, proc)
+                except RuntimeError as exc:
+                    raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from None
+                yield f"http://127.0.0.1:{port}", proc
+            finally:
+                stop(proc)
 
 
 async def sse_open(base: str, path: str, cookie: str, *, timeout: float = 30):

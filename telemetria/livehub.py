@@ -27,6 +27,7 @@ from django.conf import settings
 
 log = logging.getLogger(__name__)
 
+MAX_CONNECTIONS = 8  # per web process: the pub/sub and the slots' commands
 QUEUE_SIZE = 256  # events waiting for one stream before it is ended as too slow
 CLOSED = object()  # put in a stream's queue when it must end
 
@@ -91,11 +92,13 @@ class LiveHub:
     def __init__(self):
         # Commands (slots) and the pub/sub share one pool: one connection for the
         # pub/sub, a few for commands, whatever the number of streams.
-        self.client = aioredis.Redis.from_url(
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.REDIS_URL,
             client_name=f"tds-web-hub-{_pid()}",
-            max_connections=8,
+            max_connections=MAX_CONNECTIONS,
+            timeout=10,  # a command waits this long for a free connection
         )
+        self.client = aioredis.Redis(connection_pool=pool)
         self._pubsub = self.client.pubsub()
         self._queues: dict[str, set[asyncio.Queue]] = {}
         self._reader: asyncio.Task | None = None
