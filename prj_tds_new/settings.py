@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "prj_tds_new.health.HealthMiddleware",  # /saude/vivo/ and /saude/pronto/, before all
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -224,8 +225,6 @@ X_FRAME_OPTIONS = "DENY"
 # anyone could otherwise claim https. deploy/nginx sets it.
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The health endpoints are probed over plain HTTP on loopback by systemd and the proxy.
-SECURE_REDIRECT_EXEMPT = [r"^saude/"]
 # Content-Security-Policy (django-csp): scripts and styles only from our static files, no
 # inline code (templates carry JSON in json_script blocks, never executed).
 CONTENT_SECURITY_POLICY = {
