@@ -28,6 +28,12 @@ class MaintenanceResult(NamedTuple):
     dropped: list[date]
     moved: int  # rows moved out of the default partition
     purged: int  # rows past retention deleted from the default partition
+    chunks_dropped: list[str] = []  # TimescaleDB: chunks past retention
+    chunks_compressed: list[str] = []  # TimescaleDB: chunks compressed
+
+
+class StorageMaintenanceError(Exception):
+    """A maintenance step failed (the others ran); recorded on the admin's storage page."""
 
 
 def partition_name(day: date) -> str:
@@ -81,8 +87,15 @@ def maintain_partitions(*, today: date | None = None) -> MaintenanceResult:
     every day within retention that has rows in the default partition; drops day
     partitions older than the retention and purges such rows from the default one."""
     if is_timescale():
-        sync_timescale_retention()
-        return MaintenanceResult(False, [], [], 0, 0)
+        from . import timescale_jobs
+
+        with try_advisory_lock("maintain_partitions") as acquired:
+            if not acquired:
+                return MaintenanceResult(True, [], [], 0, 0)
+            done = timescale_jobs.maintain()
+        if done.failures:
+            raise StorageMaintenanceError("; ".join(done.failures))
+        return MaintenanceResult(False, [], [], 0, 0, done.dropped, done.compressed)
     with try_advisory_lock("maintain_partitions") as acquired:
         if not acquired:
             return MaintenanceResult(True, [], [], 0, 0)
@@ -109,21 +122,3 @@ def maintain_partitions(*, today: date | None = None) -> MaintenanceResult:
             cur.execute(f"DELETE FROM {DEFAULT_PARTITION} WHERE time < %s", [_start(cutoff)])
             purged = cur.rowcount
         return MaintenanceResult(False, created, dropped, moved, purged)
-
-
-def sync_timescale_retention() -> None:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT config->>'drop_after' FROM timescaledb_information.jobs"
-            " WHERE proc_name = 'policy_retention' AND hypertable_name = %s",
-            [READINGS],
-        )
-        row = cur.fetchone()
-        wanted = f"{settings.TDS_RETENTION_DAYS} days"
-        if row and row[0] == wanted:
-            return
-        cur.execute("SELECT remove_retention_policy(%s, if_exists => true)", [READINGS])
-        cur.execute(
-            "SELECT add_retention_policy(%s, make_interval(days => %s))",
-            [READINGS, settings.TDS_RETENTION_DAYS],
-        )

@@ -1,5 +1,6 @@
-"""TimescaleDB back end: a hypertable with 1-day chunks, compression after 7 days,
-retention (settings.TDS_RETENTION_DAYS), and continuous aggregates (daily, and monthly
+"""TimescaleDB back end: a hypertable with 1-day chunks, compression after 7 days and
+retention (settings.TDS_RETENTION_DAYS) by our beat job (timescale_jobs.py), and
+continuous aggregates (daily, and monthly
 on top of daily) named and shaped like the native rollup tables.
 
 The aggregates are `materialized_only`: the read queries add the not-yet-refreshed
@@ -15,8 +16,6 @@ from django.db import connection
 
 from .tables import DAILY, MONTHLY, READINGS
 
-COMPRESS_AFTER = "7 days"
-
 
 def create_schema(cur, readings_columns_ddl: str) -> None:
     tz = settings.TIME_ZONE
@@ -30,11 +29,8 @@ def create_schema(cur, readings_columns_ddl: str) -> None:
         " timescaledb.compress_segmentby = 'dispositivo_id',"
         " timescaledb.compress_orderby = 'time DESC')"
     )
-    cur.execute(f"SELECT add_compression_policy(%s, INTERVAL '{COMPRESS_AFTER}')", [READINGS])
-    cur.execute(
-        "SELECT add_retention_policy(%s, make_interval(days => %s))",
-        [READINGS, settings.TDS_RETENTION_DAYS],
-    )
+    # Compression and retention run from our beat job (timescale_jobs.maintain), not
+    # from TimescaleDB's job scheduler.
     cur.execute(
         f"""CREATE MATERIALIZED VIEW {DAILY}
         WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
