@@ -38,9 +38,9 @@ from django.db import connection  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
 from contas.models import Conta, ContaMembership, CustomUser, Role  # noqa: E402
+from tds_core.live import live_channel  # noqa: E402
 from tds_testing import factories  # noqa: E402
 from tds_testing.servers import private_redis, sse_open, uvicorn  # noqa: E402
-from telemetria.live import live_channel  # noqa: E402
 
 USERS_PER_CONTA = 100
 PAGE = "/telemetria/"

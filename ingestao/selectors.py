@@ -1,6 +1,8 @@
 """Reads of the dead letters, always for one account (rejects of unknown gateways belong
 to no account and are only visible in the admin)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db.models import Count, F, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
@@ -50,3 +52,8 @@ def rejeitada_only_counted(*, conta: Conta) -> int:
         n=Sum(Greatest(F("quantidade") - Value(limit), Value(0)))
     )["n"]
     return total or 0
+
+
+def rejeitadas_24h_count(*, conta: Conta, now: dt.datetime) -> int:
+    """The dashboard card (registered with telemetria.selectors.register_dashboard_count)."""
+    return rejeitada_count_since(conta=conta, since=now - dt.timedelta(hours=24))

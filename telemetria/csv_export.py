@@ -1,7 +1,9 @@
 """CSV export of a device's or a gateway's readings for a period, streamed.
 
-Rows come from a server-side cursor (`selectors.readings_for_export`) a chunk at a time
-and leave as soon as a chunk is written, so a year of readings is never held in memory.
+Rows come from `selectors.readings_for_export` a chunk at a time (keyset queries, each in
+its own short transaction) and leave as soon as a chunk is written, so a year of readings
+is never held in memory and a slow client holds no transaction. At most
+TDS_CSV_MAX_CONCURRENT_PER_CONTA downloads of an account run at once (429 beyond).
 Under ASGI the response is an async generator that pulls each chunk from the sync
 cursor with `sync_to_async` (thread-sensitive: the cursor's connection and transaction
 stay on one thread); a sync iterator would be read whole by Django before sending.

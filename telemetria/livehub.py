@@ -25,6 +25,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from tds_core.installation import redis_name
+
 log = logging.getLogger(__name__)
 
 MAX_CONNECTIONS = 8  # per web process: the pub/sub and the slots' commands
@@ -41,10 +43,8 @@ return 1
 
 
 def redis_key(*parts) -> str:
-    """A Redis key of this installation (keys of two installations sharing a Redis never
-    meet)."""
-    installation = getattr(settings, "TDS_INSTALLATION", "") or "default"
-    return ":".join(["tds", str(installation), *map(str, parts)])
+    """A Redis key of this installation (tds_core.installation.redis_name)."""
+    return redis_name(*parts)
 
 
 _sync_client: redis.Redis | None = None

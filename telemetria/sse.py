@@ -13,7 +13,6 @@ Heartbeat comments keep proxies and the browser from timing out an idle stream; 
 """
 
 import asyncio
-import json
 import logging
 import random
 import time
@@ -23,18 +22,11 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
+from tds_core.live import event_type, live_channel
+
 from . import livehub
-from .live import live_channel
 
 log = logging.getLogger(__name__)
-
-
-def _heartbeat_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_HEARTBEAT_SECONDS", 15))
-
-
-def _max_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_MAX_SECONDS", 300))
 
 
 RETRY_MS = 1000  # the browser's reconnect delay, plus up to RETRY_JITTER_MS at random
@@ -72,11 +64,8 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, on_
             if data is livehub.CLOSED:
                 return
             data = data.decode() if isinstance(data, bytes) else ""
-            try:
-                kind = json.loads(data).get("type")
-            except (ValueError, AttributeError):
-                kind = None
-            if kind not in ("readings", "gateway_status"):
+            kind = event_type(data) if data else None
+            if kind is None:
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
             yield sse_message(event=kind, data=data)
@@ -109,7 +98,8 @@ async def live_events(request):
         return HttpResponse(status=403)
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()
-    max_seconds = _max_seconds() * (1 - random.random() * LIFETIME_JITTER)  # noqa: S311
+    max_seconds = float(settings.TDS_SSE_MAX_SECONDS)
+    max_seconds *= 1 - random.random() * LIFETIME_JITTER  # noqa: S311 (not a secret)
     slots = livehub.Slots(
         livehub.redis_key("sse", "user", user.pk),
         limit=settings.TDS_SSE_MAX_STREAMS_PER_USER,
@@ -126,7 +116,7 @@ async def live_events(request):
     response = StreamingHttpResponse(
         live_stream(
             channel=channel,
-            heartbeat=_heartbeat_seconds(),
+            heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
             max_seconds=max_seconds,
             on_close=release,
         ),

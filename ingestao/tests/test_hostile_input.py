@@ -17,8 +17,9 @@ from certificados.mosquitto import BrokerOptions, render_conf
 from ingestao import services, tasks
 from ingestao.models import ContagemRejeicoes, MensagemRejeitada
 from ingestao.registry import load_gateways
-from ingestao.validation import parse_telemetry, topic_parts
+from ingestao.validation import parse_telemetry
 from ingestao.worker import IngestWorker, Received, WorkerOptions
+from tds_core.wire import topic_parts
 from tds_testing.factories import PASSWORD
 from telemetria.models import LeituraDispositivo
 
@@ -37,13 +38,14 @@ def worker(planta):
     w = IngestWorker(WorkerOptions(url="mqtt://127.0.0.1:1", client_id="t"))
     w.registry.reload()
     writes = []
-    write = w.write
+    pipeline = w.pipeline
+    write = pipeline.write
 
     def counting_write(prepared):
         writes.append(len(prepared.batch))
         return write(prepared)
 
-    w.write = counting_write
+    pipeline.write = counting_write
     w.writes = writes
     return w
 
@@ -80,7 +82,7 @@ def test_one_poisoned_message_among_301_is_dead_lettered_and_the_300_commit_at_o
     batch[150].payload = json.dumps(bad).encode().replace(b'"POISON"', poison)
 
     started = time.monotonic()
-    assert worker._process(batch)
+    assert worker.pipeline._process(batch)
     elapsed = time.monotonic() - started
 
     assert LeituraDispositivo.objects.filter(dispositivo__gateway=gw).count() == 300
@@ -130,7 +132,7 @@ def test_a_batch_the_database_refuses_is_bisected_to_its_culprit(worker, planta,
     batch = _batch(gw, 301, 200, {"dispositivo_codigo": "D01", "valor": 666})
 
     started = time.monotonic()
-    assert worker._process(batch)
+    assert worker.pipeline._process(batch)
     elapsed = time.monotonic() - started
 
     assert LeituraDispositivo.objects.filter(dispositivo__gateway=gw).count() == 300
@@ -252,8 +254,8 @@ def test_a_batch_ends_at_its_byte_limit(planta):
         WorkerOptions(url="mqtt://127.0.0.1:1", client_id="t", batch_max_bytes=4 * 2**20)
     )
     for i in range(10):
-        w.queue.put(received("tds_new/devices/x/telemetry", b"x" * 2**20, i))
-    assert [len(w._collect(wait=False)) for _ in range(3)] == [4, 4, 2]
+        w.pipeline.queue.put(received("tds_new/devices/x/telemetry", b"x" * 2**20, i))
+    assert [len(w.pipeline._collect(wait=False)) for _ in range(3)] == [4, 4, 2]
 
 
 def test_broker_packet_limit_follows_the_ingest_limit(settings, tmp_path):

@@ -14,10 +14,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from tds_core.live import live_channel
 from tds_testing import factories
 from tds_testing.servers import private_redis, sse_next_event, sse_open, uvicorn
-from telemetria import reads
-from telemetria.live import live_channel
+from telemetria import storage
 from telemetria.storage import ReadingRow, insert_readings
 
 EVENTS = "/telemetria/eventos/"
@@ -118,7 +118,7 @@ def readings(transactional_db, conta_a):
 
 def test_export_holds_no_transaction_between_chunks(readings, conta_a):
     d, start = readings
-    rows = reads.iter_readings(
+    rows = storage.iter_readings(
         conta_id=conta_a.pk,
         dispositivo_ids=[d.pk],
         start=start,
