@@ -39,5 +39,5 @@ app.conf.beat_schedule["telemetria-maintain-storage"] = {
 # Dead letters (ingestao/tasks.py): older than TDS_DEAD_LETTER_RETENTION_DAYS are deleted.
 app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
     "task": "ingestao.rejeitadas_purge",
-    "schedule": float(os.environ.get("TDS_DEAD_LETTER_PURGE_SECONDS", "3600")),
+    "schedule": settings.TDS_DEAD_LETTER_PURGE_SECONDS,
 }
