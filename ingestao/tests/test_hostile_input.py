@@ -277,3 +277,18 @@ def test_the_rejects_page_says_how_many_were_only_counted(
     assert client.login(email=admin_b.email, password=PASSWORD)
     page = client.get(reverse("ingestao:rejeitadas")).content.decode()
     assert 'data-testid="only-counted"' not in page
+
+
+def test_metrics_listen_on_loopback_only():
+    """The Prometheus endpoint has no authentication: 127.0.0.1 unless configured."""
+    from ingestao.metrics import IngestMetrics
+    from tds_testing.mosquitto import free_port
+
+    port = free_port()
+    IngestMetrics(log_interval=60).serve(port)
+    with open("/proc/net/tcp") as f:
+        listening = [
+            line.split()[1] for line in f.read().splitlines()[1:] if line.split()[3] == "0A"
+        ]
+    assert f"0100007F:{port:04X}" in listening  # 127.0.0.1:port
+    assert f"00000000:{port:04X}" not in listening  # not 0.0.0.0

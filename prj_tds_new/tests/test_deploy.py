@@ -6,6 +6,7 @@ import importlib
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import uuid
@@ -173,3 +174,29 @@ def test_backup_restores_into_a_new_database(conta_a, tmp_path):
         admin, _ = admin_connection(_url(target))
         with admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+def test_the_nginx_config_is_valid(tmp_path):
+    """`nginx -t` on deploy/nginx/tds.conf, with a throwaway certificate in place of the
+    ACME one."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=tds.example.com"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = (ROOT / "deploy" / "nginx" / "tds.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/tds.example.com/fullchain.pem", str(cert))
+    site = site.replace("/etc/letsencrypt/live/tds.example.com/privkey.pem", str(key))
+    (tmp_path / "site.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n include /etc/nginx/mime.types;\n access_log off;\n"
+        f" include {tmp_path}/site.conf;\n}}\n"
+    )
+    out = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr

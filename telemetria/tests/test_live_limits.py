@@ -153,3 +153,22 @@ def test_concurrent_exports_per_account_are_capped(readings, admin_a, settings):
     for response in (second, fourth):
         b"".join(response.streaming_content)
         response.close()
+
+
+def test_reconnect_delay_is_jittered():
+    """Streams opened together must not all come back together: each tells the browser a
+    reconnect delay of 1-5 s at random."""
+    from telemetria.sse import live_stream
+
+    async def first_frame():
+        stream = live_stream(channel="tds:test:jitter", heartbeat=5, max_seconds=5)
+        frame = await stream.__anext__()
+        await stream.aclose()
+        return int(frame.split("\n")[0].removeprefix("retry: "))
+
+    async def twenty():
+        return [await first_frame() for _ in range(20)]
+
+    delays = asyncio.run(twenty())
+    assert all(1000 <= d < 5000 for d in delays)
+    assert len(set(delays)) > 5
