@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from .models import BackendArmazenamento, ExecucaoManutencao
@@ -10,8 +11,8 @@ class BackendArmazenamentoAdmin(admin.ModelAdmin):
     """Read-only: which time-series back end the migrations built, and how its
     maintenance jobs (retention, compression, partitions) last went."""
 
-    list_display = ("nome", "versao_extensao", "modo", "criado_em", "manutencao")
-    readonly_fields = ("nome", "versao_extensao", "modo", "criado_em", "manutencao")
+    list_display = ("nome", "versao_extensao", "modo", "created_at", "manutencao")
+    readonly_fields = ("nome", "versao_extensao", "modo", "created_at", "manutencao")
 
     @admin.display(description=_("manutenção"))
     def manutencao(self, obj):
@@ -22,13 +23,14 @@ class BackendArmazenamentoAdmin(admin.ModelAdmin):
         if not last.ok:
             return format_html(
                 '<strong class="errornote">{}</strong> {}',
-                _("FALHOU em %(quando)s:") % {"quando": f"{last.iniciada_em:%d/%m/%Y %H:%M}"},
+                _("FALHOU em %(quando)s:")
+                % {"quando": f"{localtime(last.started_at):%d/%m/%Y %H:%M}"},
                 last.detalhe[:300],
             )
-        text = _("ok em %(quando)s") % {"quando": f"{last.iniciada_em:%d/%m/%Y %H:%M}"}
+        text = _("ok em %(quando)s") % {"quando": f"{localtime(last.started_at):%d/%m/%Y %H:%M}"}
         if failure is not None:
             text += " · " + _("última falha: %(quando)s") % {
-                "quando": f"{failure.iniciada_em:%d/%m/%Y %H:%M}"
+                "quando": f"{localtime(failure.started_at):%d/%m/%Y %H:%M}"
             }
         return text
 
@@ -44,9 +46,9 @@ class BackendArmazenamentoAdmin(admin.ModelAdmin):
 
 @admin.register(ExecucaoManutencao)
 class ExecucaoManutencaoAdmin(admin.ModelAdmin):
-    list_display = ("iniciada_em", "job", "ok", "duracao_s", "detalhe")
+    list_display = ("started_at", "job", "ok", "duration_s", "detalhe")
     list_filter = ("ok", "job")
-    readonly_fields = ("iniciada_em", "job", "ok", "duracao_s", "detalhe")
+    readonly_fields = ("started_at", "job", "ok", "duration_s", "detalhe")
 
     def has_add_permission(self, request):
         return False

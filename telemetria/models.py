@@ -72,7 +72,7 @@ class BackendArmazenamento(models.Model):
         _("TDS_TIMESCALE na migração"), max_length=8, help_text=_("auto, on ou off")
     )
     versao_extensao = models.CharField(_("versão do TimescaleDB"), max_length=32, blank=True)
-    criado_em = models.DateTimeField(_("escolhido em"), auto_now_add=True)
+    created_at = models.DateTimeField(_("escolhido em"), auto_now_add=True)
 
     class Meta:
         managed = False  # created by the storage migration, kept by test flushes
@@ -91,16 +91,16 @@ class ExecucaoManutencao(models.Model):
     are listed on the admin's storage page."""
 
     job = models.CharField(_("tarefa"), max_length=32)
-    iniciada_em = models.DateTimeField(_("iniciada em"), db_index=True)
-    duracao_s = models.FloatField(_("duração (s)"), default=0)
+    started_at = models.DateTimeField(_("iniciada em"), db_index=True)
+    duration_s = models.FloatField(_("duração (s)"), default=0)
     ok = models.BooleanField(_("sucesso"), default=True)
     detalhe = models.TextField(_("detalhe"), blank=True)
 
     class Meta:
         db_table = "tds_new_execucao_manutencao"
-        ordering = ["-iniciada_em", "-pk"]
+        ordering = ["-started_at", "-pk"]
         verbose_name = _("execução de manutenção do armazenamento")
         verbose_name_plural = _("execuções de manutenção do armazenamento")
 
     def __str__(self):
-        return f"{self.job} @ {self.iniciada_em:%Y-%m-%d %H:%M} ({'ok' if self.ok else 'falha'})"
+        return f"{self.job} @ {self.started_at:%Y-%m-%d %H:%M} ({'ok' if self.ok else 'falha'})"

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
-from tds_core.live import event_type, live_channel
+from tds_core.live import ACCESS_REVOKED, event_type, live_channel, revoked_user
 
 from . import livehub
 
@@ -41,10 +41,13 @@ def sse_message(*, event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, on_close=None):
-    """Yields SSE frames for one Redis channel until `max_seconds` or disconnect, from
-    the process's shared pub/sub (telemetria.livehub). `on_close`: an async callable
-    run when the stream ends (releases the user's stream slot)."""
+async def live_stream(
+    *, channel: str, heartbeat: float, max_seconds: float, user_id=None, on_close=None
+):
+    """Yields SSE frames for one Redis channel until `max_seconds`, disconnect, or an
+    `access_revoked` event for `user_id` (the member was removed from the account), from
+    the process's shared pub/sub (telemetria.livehub). `on_close`: an async callable run
+    when the stream ends (releases the user's stream slot)."""
     live = livehub.hub()
     queue = await live.subscribe(channel)
     try:
@@ -65,6 +68,11 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, on_
                 return
             data = data.decode() if isinstance(data, bytes) else ""
             kind = event_type(data) if data else None
+            if kind is None and data and (gone := revoked_user(data)) is not None:
+                if gone == user_id:
+                    yield sse_message(event=ACCESS_REVOKED, data="{}")
+                    return
+                continue  # another member's: not forwarded
             if kind is None:
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
@@ -118,6 +126,7 @@ async def live_events(request):
             channel=channel,
             heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
             max_seconds=max_seconds,
+            user_id=user.pk,
             on_close=release,
         ),
         content_type="text/event-stream; charset=utf-8",

@@ -28,8 +28,8 @@ def maintain_storage_task() -> dict:
     except Exception as exc:
         ExecucaoManutencao.objects.create(
             job="maintain_storage",
-            iniciada_em=started,
-            duracao_s=time.monotonic() - t0,
+            started_at=started,
+            duration_s=time.monotonic() - t0,
             ok=False,
             detalhe=f"{type(exc).__name__}: {exc}"[:4000],
         )
@@ -46,8 +46,8 @@ def maintain_storage_task() -> dict:
     if not result.skipped:
         ExecucaoManutencao.objects.create(
             job="maintain_storage",
-            iniciada_em=started,
-            duracao_s=time.monotonic() - t0,
+            started_at=started,
+            duration_s=time.monotonic() - t0,
             detalhe=json.dumps(summary)[:4000],
         )
     return summary

@@ -22,8 +22,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('job', models.CharField(max_length=32, verbose_name='tarefa')),
-                ('iniciada_em', models.DateTimeField(db_index=True, verbose_name='iniciada em')),
-                ('duracao_s', models.FloatField(default=0, verbose_name='duração (s)')),
+                ('started_at', models.DateTimeField(db_index=True, verbose_name='iniciada em')),
+                ('duration_s', models.FloatField(default=0, verbose_name='duração (s)')),
                 ('ok', models.BooleanField(default=True, verbose_name='sucesso')),
                 ('detalhe', models.TextField(blank=True, verbose_name='detalhe')),
             ],
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'execução de manutenção do armazenamento',
                 'verbose_name_plural': 'execuções de manutenção do armazenamento',
                 'db_table': 'tds_new_execucao_manutencao',
-                'ordering': ['-iniciada_em', '-pk'],
+                'ordering': ['-started_at', '-pk'],
             },
         ),
         # TimescaleDB: retention and compression by our beat job from now on.
