@@ -82,7 +82,7 @@ def build_users(n: int) -> tuple[list[int], list[str]]:
                     ContaMembership.objects.create(conta=conta, user=user, role=Role.LEITOR)
                 session = SessionStore()
                 session[SESSION_KEY] = str(user.pk)
-                session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+                session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
                 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
                 session.create()
                 cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
