@@ -52,6 +52,11 @@
       es = new EventSource(opts.url);
       es.addEventListener("readings", handler("readings"));
       es.addEventListener("gateway_status", handler("gateway_status"));
+      // This user was removed from the account: stop, and reload (the server decides
+      // what the user may still see).
+      es.addEventListener("access_revoked", function () {
+        es.close(); stopPolling(); window.location.reload();
+      });
       es.onopen = function () {
         failures = 0;
         stopPolling();
