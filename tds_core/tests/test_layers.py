@@ -53,3 +53,18 @@ def test_wire_contract_needs_no_django():
 def test_every_installed_app_has_a_layer(settings):
     ours = {a for a in settings.INSTALLED_APPS if (ROOT / a).is_dir()}
     assert ours <= set(LAYER_OF), ours - set(LAYER_OF)
+
+
+def test_tests_take_shared_helpers_from_tds_testing_not_conftest():
+    """conftest.py holds fixtures; helpers that tests import live in tds_testing/."""
+    wrong = []
+    for path in sorted(ROOT.rglob("test_*.py")):
+        if ".venv" in path.parts:
+            continue
+        for lineno, module in imported_modules(path):
+            if module.split(".")[-1] == "conftest":
+                wrong.append(f"{path.relative_to(ROOT)}:{lineno}")
+        text = path.read_text()
+        if "from .conftest import" in text or "from . import conftest" in text:
+            wrong.append(str(path.relative_to(ROOT)))
+    assert not wrong, wrong
