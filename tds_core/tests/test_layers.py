@@ -61,10 +61,12 @@ def test_tests_take_shared_helpers_from_tds_testing_not_conftest():
     for path in sorted(ROOT.rglob("test_*.py")):
         if ".venv" in path.parts:
             continue
-        for lineno, module in imported_modules(path):
-            if module.split(".")[-1] == "conftest":
-                wrong.append(f"{path.relative_to(ROOT)}:{lineno}")
-        text = path.read_text()
-        if "from .conftest import" in text or "from . import conftest" in text:
-            wrong.append(str(path.relative_to(ROOT)))
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names if not node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.split(".")[-1] == "conftest" for n in names):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not wrong, wrong
