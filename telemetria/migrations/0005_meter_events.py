@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contas', '0002_membership_invitation_acceptance'),
         ('dispositivos', '0002_registro_maximo'),
-        ('telemetria', '0003_backend_created_at'),
+        ('telemetria', '0004_merge_backend_created_at_storage_jobs'),
     ]
 
     operations = [
