@@ -1,7 +1,10 @@
 """Users, tenants (Conta) and memberships, plus the abstract base of every tenant-owned model."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +65,33 @@ class Conta(models.Model):
     is_active = models.BooleanField(_("ativa"), default=True)
     created_at = models.DateTimeField(_("criada em"), auto_now_add=True)
     updated_at = models.DateTimeField(_("atualizada em"), auto_now=True)
+    preco_agua = models.DecimalField(
+        _("preço da água"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("R$ por m³; em branco: o painel não mostra custo."),
+    )
+    preco_energia = models.DecimalField(
+        _("preço da energia"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("R$ por kWh; em branco: o painel não mostra custo."),
+    )
+    preco_gas = models.DecimalField(
+        _("preço do gás"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_("R$ por m³; em branco: o painel não mostra custo."),
+    )
 
     class Meta:
         db_table = "tds_new_conta"

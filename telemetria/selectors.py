@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
@@ -183,3 +184,83 @@ def dispositivo_overview(
             ]
         ),
     }
+
+
+# The manager's utilities: (tipo, label, unit summed, Conta price field). A device whose
+# unit differs (a water meter in litres) is left out of the sum, never mixed in.
+UTILITIES = (
+    ("AGUA", _lazy("Água"), "m³", "preco_agua"),
+    ("ENERGIA", _lazy("Energia"), "kWh", "preco_energia"),
+    ("GAS", _lazy("Gás"), "m³", "preco_gas"),
+)
+
+
+def _pct(now_value, before):
+    if not before:
+        return None
+    return (now_value - before) / before * 100
+
+
+def utility_summary(*, conta: Conta, now: dt.datetime | None = None) -> list[dict]:
+    """Per utility: consumption today and this month so far, against the same day and the
+    same days of last month (day 1 up to today's day number, capped at last month's
+    length), and the month's cost where the account has a price for the utility."""
+    from decimal import Decimal
+
+    from dispositivos.models import TipoMedidor
+
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    month_start = today.replace(day=1)
+    prev_start = (month_start - dt.timedelta(days=1)).replace(day=1)
+    prev_same_day = prev_start.replace(day=min(today.day, (month_start - prev_start).days))
+    devices = [
+        d
+        for d in dispositivo_list(conta=conta)
+        if d.tipo_medidor in (TipoMedidor.ACUMULADO, TipoMedidor.INTERVALO)
+    ]
+    rows = storage.consumption_by_day(
+        conta_id=conta.pk,
+        start=prev_start,
+        end=today + dt.timedelta(days=1),
+        dispositivo_ids=[d.pk for d in devices],
+    )
+    by_device: dict[int, list] = {}
+    for r in rows:
+        if r.consumo is not None:
+            by_device.setdefault(r.dispositivo_id, []).append(
+                (timezone.localtime(r.dia).date(), r.consumo)
+            )
+    summary = []
+    for tipo, label, unit, price_field in UTILITIES:
+        mine = [d for d in devices if d.tipo == tipo]
+        if not mine:
+            continue
+        counted = [d for d in mine if d.unidade == unit]
+        days = [x for d in counted for x in by_device.get(d.pk, [])]
+        hoje = sum((c for day, c in days if day == today), Decimal(0))
+        hoje_ant = sum((c for day, c in days if day == prev_same_day), Decimal(0))
+        mes = sum((c for day, c in days if day >= month_start), Decimal(0))
+        mes_ant = sum((c for day, c in days if prev_start <= day <= prev_same_day), Decimal(0))
+        price = getattr(conta, price_field, None)
+        summary.append(
+            {
+                "tipo": tipo,
+                "nome": label,
+                "unidade": unit,
+                "medidores": len(counted),
+                "fora_da_soma": len(mine) - len(counted),
+                "hoje": hoje,
+                "hoje_ant": hoje_ant,
+                "hoje_var": _pct(hoje, hoje_ant),
+                "mes": mes,
+                "mes_ant": mes_ant,
+                "mes_var": _pct(mes, mes_ant),
+                "preco": price,
+                "custo_mes": (mes * price).quantize(Decimal("0.01")) if price is not None else None,
+                "custo_mes_ant": (mes_ant * price).quantize(Decimal("0.01"))
+                if price is not None
+                else None,
+            }
+        )
+    return summary

@@ -67,6 +67,7 @@ def dashboard(request):
         "telemetria/dashboard.html",
         {
             "cards": selectors.dashboard_cards(conta=conta),
+            "utilities": selectors.utility_summary(conta=conta),
             "gateways": gateways,
             "dispositivos": dispositivos,
             "latest": selectors.latest_readings(conta=conta, limit=50),

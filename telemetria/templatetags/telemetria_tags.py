@@ -29,3 +29,13 @@ def format_config():
     """What tds-format.js needs from the server (the time zone of dates and times), as a
     json_script element; put it before the script."""
     return json_script({"time_zone": settings.TIME_ZONE}, "tds-format-config")
+
+
+@register.filter
+def reais(value):
+    """An amount of money in pt-BR with two decimals (1.234,50)."""
+    if value is None or value == "":
+        return "—"
+    return number_format(
+        Decimal(str(value)).quantize(Decimal("0.01")), 2, use_l10n=True, force_grouping=True
+    )
