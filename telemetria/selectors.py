@@ -67,6 +67,7 @@ def latest_readings(*, conta: Conta, limit: int = 50) -> list[dict]:
             "gateway_codigo": r.gateway_codigo,
             "dispositivo_id": r.dispositivo_id,
             "dispositivo_codigo": r.dispositivo_codigo,
+            "dispositivo_nome": r.dispositivo_nome,
             "valor": r.valor,
             "unidade": r.unidade,
         }

@@ -22,6 +22,13 @@ def _js_labels() -> dict:
         "soma": _("soma"),
         "registrador": _("leitura do registrador"),
         "consumo": _("Consumo"),
+        "consumo_intervalo": _("consumo por intervalo"),
+        "tipos": {
+            "AGUA": _("Água"),
+            "ENERGIA": _("Energia"),
+            "GAS": _("Gás"),
+            "TEMP": _("Temperatura"),
+        },
         "sem_consumo": _("Sem medidores de consumo."),
         "pontos": _("{n} pontos, intervalo de {bucket}"),
         "erro": _("Não foi possível carregar a série."),

@@ -14,6 +14,9 @@
 
   var getJSON = window.TDSLive.getJSON;
 
+  /* A meter is named by its nome; its code is secondary. */
+  function deviceName(d) { return d.nome ? d.nome + " (" + d.codigo + ")" : d.codigo; }
+
   /* ---------- cards ---------- */
   function setText(id, text) { var el = document.getElementById(id); if (el) el.textContent = text; }
 
@@ -38,6 +41,15 @@
   function todayKey() { return F.dateTime(new Date().toISOString()).slice(0, 10); }
 
   /* ---------- gateways ---------- */
+  function setLastSeen(cell, time) {
+    // "Última comunicação" only moves forward: a late reading is older than the last contact.
+    if (!cell || !time) return;
+    var shown = Date.parse(cell.dataset.time || "");
+    if (!isNaN(shown) && Date.parse(time) <= shown) return;
+    cell.dataset.time = time;
+    cell.textContent = F.dateTime(time).slice(0, 16);
+  }
+
   function renderGatewayStatus(id, isOnline, lastSeen) {
     var g = gateways[id];
     if (!g) return;
@@ -49,11 +61,7 @@
       dot.classList.toggle("status-online", isOnline);
       dot.classList.toggle("status-offline", !isOnline);
       row.querySelector(".gw-status-text").textContent = isOnline ? L.online : L.offline;
-      if (lastSeen) {
-        var cell = row.querySelector(".gw-last-seen");
-        cell.dataset.time = lastSeen;
-        cell.textContent = F.dateTime(lastSeen).slice(0, 16);
-      }
+      if (lastSeen) setLastSeen(row.querySelector(".gw-last-seen"), lastSeen);
     }
     recountGateways();
   }
@@ -68,17 +76,24 @@
     var gw = gateways[r.gateway_id] || {};
     var tr = rowTemplate.content.firstElementChild.cloneNode(true);
     tr.dataset.dispositivoId = r.dispositivo_id;
+    tr.dataset.time = r.time;
     tr.querySelector(".r-time").textContent = F.dateTime(r.time);
     tr.querySelector(".r-gateway").textContent = r.gateway_codigo || gw.codigo || "";
-    tr.querySelector(".r-dispositivo").textContent = r.dispositivo_codigo || dev.codigo || "";
+    tr.querySelector(".r-dispositivo").textContent = dev.codigo ? deviceName(dev) : (r.dispositivo_codigo || "");
     tr.querySelector(".r-valor").textContent = F.number(r.valor) + " " + (r.unidade || dev.unidade || "");
     return tr;
   }
 
   function prependReadings(readings) {
-    // Newest first: the event lists a batch; show its latest on top.
-    var sorted = readings.slice().sort(function (a, b) { return Date.parse(a.time) - Date.parse(b.time); });
-    sorted.forEach(function (r) { latestBody.insertBefore(readingRow(r), latestBody.firstChild); });
+    // Newest first, by reading time: a late reading replayed by a gateway goes where its
+    // time puts it (or nowhere, when older than the whole list), never on top.
+    readings.forEach(function (r) {
+      var t = Date.parse(r.time);
+      var rows = latestBody.children, i = 0;
+      while (i < rows.length && Date.parse(rows[i].dataset.time) >= t) i++;
+      if (i >= MAX_LATEST) return;
+      latestBody.insertBefore(readingRow(r), rows[i] || null);
+    });
     while (latestBody.children.length > MAX_LATEST) latestBody.removeChild(latestBody.lastChild);
   }
 
@@ -90,7 +105,7 @@
   var serieCanvas = document.getElementById("serie-chart");
   var serieSelect = document.getElementById("serie-dispositivo");
   var serieChart = null;
-  var serieState = { periodo: cfg.periodo, inicio: null, fim: null, device: null, requestSeq: 0 };
+  var serieState = { periodo: cfg.periodo, inicio: null, fim: null, device: null, requestSeq: 0, modo: "consumo" };
 
   function seriesUrl() {
     var url = cfg.urls.serie.replace("{id}", serieState.device) + "?periodo=" + encodeURIComponent(serieState.periodo);
@@ -125,7 +140,19 @@
     if (kind === "INTERVALO") {
       return [{ type: "bar", label: L.soma + " (" + unidade + ")", data: pts("sum") }];
     }
-    return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
+    if (serieState.modo === "contador") {
+      return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
+    }
+    // Consumption per interval: the increase of the register from the previous bucket's
+    // last value (a step back counts zero here; billing figures come from the server).
+    var prev = null;
+    var data = pontos.map(function (p) {
+      var last = Number(p.last), first = Number(p.first);
+      var base = prev === null ? first : prev;
+      prev = last;
+      return { x: Date.parse(p.t), y: Math.max(0, last - base) };
+    });
+    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: data }];
   }
 
   function drawSeries(data) {
@@ -180,6 +207,8 @@
   }
 
   function appendLiveToSeries(readings) {
+    var dev = devices[serieState.device] || {};
+    if (dev.tipo_medidor === "ACUMULADO" && serieState.modo === "consumo") return;  // bars: refreshed on resync
     if (!serieChart || !(serieState.periodo in RELATIVE_MS)) return;
     var now = Date.now();
     var changed = false;
@@ -203,6 +232,8 @@
   if (serieCanvas) {
     serieState.device = serieSelect.value;
     serieSelect.addEventListener("change", function () { serieState.device = serieSelect.value; loadSeries(); });
+    var modo = document.getElementById("serie-modo");
+    if (modo) modo.addEventListener("change", function () { serieState.modo = modo.value; serieChart && serieChart.destroy(); serieChart = null; loadSeries(); });
     document.querySelectorAll("#serie-periodos [data-periodo]").forEach(function (btn) {
       btn.addEventListener("click", function () {
         document.querySelectorAll("#serie-periodos [data-periodo]").forEach(function (b) { b.classList.toggle("active", b === btn); });
@@ -239,10 +270,13 @@
     consumoCharts.forEach(function (c) { c.destroy(); });
     consumoCharts = [];
     box.replaceChildren();
+    // One chart per utility and unit (água m³, energia kWh, gás m³): never mixed, so a
+    // spike of one utility does not flatten the others.
     var byUnit = {};
     data.dispositivos.forEach(function (d) {
       if (d.tipo_medidor === "INSTANTANEO") return;  // temperature: no consumption
-      (byUnit[d.unidade] = byUnit[d.unidade] || []).push(d);
+      var key = (L.tipos[d.tipo] || d.tipo) + " (" + d.unidade + ")";
+      (byUnit[key] = byUnit[key] || []).push(d);
     });
     var units = Object.keys(byUnit);
     if (!units.length) {
@@ -255,11 +289,13 @@
     units.forEach(function (unit) {
       var title = document.createElement("div");
       title.className = "small fw-semibold mt-2";
-      title.textContent = L.consumo + " (" + unit + ")";
+      title.textContent = L.consumo + " · " + unit;
+      var unitOnly = byUnit[unit][0].unidade;
       var wrap = document.createElement("div");
       wrap.className = "tds-chart tds-chart-sm";
       var canvas = document.createElement("canvas");
-      canvas.dataset.unidade = unit;
+      canvas.dataset.unidade = unitOnly;
+      canvas.dataset.tipo = byUnit[unit][0].tipo;
       canvas.className = "consumo-chart";
       wrap.appendChild(canvas);
       box.appendChild(title);
@@ -269,13 +305,13 @@
         data: {
           labels: data.meses.map(F.month),
           datasets: byUnit[unit].map(function (d) {
-            return { label: d.gateway_codigo + " · " + d.codigo, data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
+            return { label: deviceName(d), data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
           })
         },
         options: {
           animation: false, responsive: true, maintainAspectRatio: false,
-          scales: { y: { beginAtZero: true, title: { display: true, text: unit } } },
-          plugins: { tooltip: { callbacks: { label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y) + " " + unit; } } } }
+          scales: { y: { beginAtZero: true, title: { display: true, text: unitOnly } } },
+          plugins: { tooltip: { callbacks: { label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y) + " " + unitOnly; } } } }
         }
       });
       consumoCharts.push(chart);
@@ -306,10 +342,11 @@
       var add = readings.filter(function (r) { return F.dateTime(r.time).slice(0, 10) === today; }).length;
       if (add) { el.dataset.value = Number(el.dataset.value || 0) + add; el.textContent = F.number(el.dataset.value); }
       var seen = {};
-      readings.forEach(function (r) { seen[r.gateway_id] = r.time; });
+      readings.forEach(function (r) {
+        if (!seen[r.gateway_id] || Date.parse(r.time) > Date.parse(seen[r.gateway_id])) seen[r.gateway_id] = r.time;
+      });
       Object.keys(seen).forEach(function (gid) {
-        var row = document.querySelector('#gateways-body tr[data-gateway-id="' + gid + '"] .gw-last-seen');
-        if (row) { row.dataset.time = seen[gid]; row.textContent = F.dateTime(seen[gid]).slice(0, 16); }
+        setLastSeen(document.querySelector('#gateways-body tr[data-gateway-id="' + gid + '"] .gw-last-seen'), seen[gid]);
       });
       appendLiveToSeries(readings);
     } else if (type === "gateway_status") {

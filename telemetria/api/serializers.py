@@ -53,6 +53,7 @@ def reading_dict(r: dict) -> dict:
         "gateway_codigo": r.get("gateway_codigo", ""),
         "dispositivo_id": r["dispositivo_id"],
         "dispositivo_codigo": r.get("dispositivo_codigo", ""),
+        "dispositivo_nome": r.get("dispositivo_nome", ""),
         "valor": dec(r["valor"]),
         "unidade": r.get("unidade", ""),
     }

@@ -26,6 +26,7 @@ class LatestReading(NamedTuple):
     dispositivo_codigo: str
     gateway_id: int
     gateway_codigo: str
+    dispositivo_nome: str = ""
 
 
 class DeviceLatest(NamedTuple):
@@ -42,7 +43,8 @@ def latest_readings_for_conta(
     """The account's most recent readings (by reading time), newest first; readings of
     the same instant in device id order, so a page and the next agree."""
     sql = f"""
-        SELECT l.time, l.valor, l.unidade, l.dispositivo_id, d.codigo, l.gateway_id, g.codigo
+        SELECT l.time, l.valor, l.unidade, l.dispositivo_id, d.codigo, l.gateway_id, g.codigo,
+               d.nome
         FROM {READINGS} AS l
         JOIN {DEVICES} AS d ON d.id = l.dispositivo_id
         JOIN {GATEWAYS} AS g ON g.id = l.gateway_id

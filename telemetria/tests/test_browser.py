@@ -307,3 +307,98 @@ def test_pages_work_under_the_content_security_policy(uvicorn_server, admin_a, p
     page.wait_for_selector("canvas")
     assert [u for u in failed if not u.endswith("/favicon.ico")] == []
     assert [p for p in problems if not p.startswith("Failed to load resource")] == []
+
+
+WIDER_THAN_VIEWPORT = """[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+
+
+@pytest.fixture
+def long_names(planta_a):
+    """Meters with names as long as a real building's, the demo's case that widened the page."""
+    gw = planta_a["gateway"]
+    for disp in (planta_a["energia"], planta_a["temp"]):
+        disp.nome = "Medidor do bloco C, torre norte, área comum da garagem"
+        disp.save()
+    agua = factories.make_dispositivo(
+        gateway=gw, codigo="D09", tipo="AGUA", nome="Hidrômetro geral da entrada de serviço"
+    )
+    store(agua, [(timezone.now() - dt.timedelta(minutes=5), 12345.678)])
+    return planta_a
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_every_page_fits_a_phone_and_latest_rows_stack(
+    uvicorn_server, admin_a, long_names, browser, width
+):
+    gw, energia = long_names["gateway"], long_names["energia"]
+    page = browser.new_page(
+        viewport={"width": width, "height": 800}, locale="pt-BR", is_mobile=True, has_touch=True
+    )
+    _login(page, uvicorn_server, admin_a.email)
+    page.wait_for_function(f"{CHART_POINTS} > 0")
+    page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
+    wide = page.evaluate(WIDER_THAN_VIEWPORT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
+    # A stacked row: gateway, device (by name), value and unit all visible within the screen.
+    row = page.locator("#latest-body tr").first
+    for cell in (".r-gateway", ".r-dispositivo", ".r-valor"):
+        box = row.locator(cell).bounding_box()
+        assert box["width"] > 0
+        assert box["x"] + box["width"] <= width
+    assert "GW-A1" in row.inner_text()
+    assert "kWh" in row.inner_text() or "°C" in row.inner_text()
+    if width == 390:
+        page.screenshot(path=str(SHOTS / "dashboard-phone.png"), full_page=True)
+    for url in (
+        reverse("telemetria:gateway", args=[gw.pk]),
+        reverse("dispositivos:dispositivo_detail", args=[energia.pk]),
+        reverse("dispositivos:gateway_detail", args=[gw.pk]),
+        reverse("dispositivos:dispositivo_list"),
+        reverse("dispositivos:gateway_list"),
+    ):
+        page.goto(uvicorn_server + url)
+        page.wait_for_load_state()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (
+            url,
+            page.evaluate(WIDER_THAN_VIEWPORT),
+        )
+
+
+def test_meters_by_name_one_chart_per_utility_and_late_readings_in_place(
+    uvicorn_server, admin_a, conta_a, long_names, browser
+):
+    energia = long_names["energia"]
+    gw = long_names["gateway"]
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
+    _login(page, uvicorn_server, admin_a.email)
+    page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
+    # Energia (kWh) and Água (m³) each get their own chart; meters are named by nome.
+    tipos = page.eval_on_selector_all("#consumo-charts canvas", "cs => cs.map(c => c.dataset.tipo)")
+    assert sorted(tipos) == ["AGUA", "ENERGIA"]
+    labels = page.evaluate(
+        "Chart.getChart(document.querySelector('#consumo-charts canvas[data-tipo=ENERGIA]'))"
+        ".data.datasets.map(d => d.label)"
+    )
+    assert labels == ["Medidor do bloco C, torre norte, área comum da garagem (D01)"]
+    assert "Medidor do bloco C" in page.inner_text("#serie-dispositivo")
+    _wait_live(page)
+    last_seen = page.get_attribute(
+        f'#gateways-body tr[data-gateway-id="{gw.pk}"] .gw-last-seen', "data-time"
+    )
+    # A late reading (minutes old) replayed by the gateway: placed by its time, not on top,
+    # and "Última comunicação" does not move backwards.
+    late = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5, seconds=30)
+    publish_live_event(conta_id=conta_a.pk, event=_reading_event(energia, "777.7000", late))
+    page.locator("#latest-body tr", has_text="777,7").wait_for(timeout=3000)
+    times = page.eval_on_selector_all(
+        "#latest-body tr", "rows => rows.map(r => Date.parse(r.dataset.time))"
+    )
+    assert times == sorted(times, reverse=True)
+    assert "777,7" not in page.locator("#latest-body tr").first.inner_text()
+    after = page.get_attribute(
+        f'#gateways-body tr[data-gateway-id="{gw.pk}"] .gw-last-seen', "data-time"
+    )
+    if last_seen:
+        assert dt.datetime.fromisoformat(after) >= dt.datetime.fromisoformat(last_seen)
