@@ -32,6 +32,14 @@ class Gateway(ContaOwnedModel):
     descricao = models.TextField(_("descrição"), blank=True)
     is_active = models.BooleanField(_("ativo"), default=True)
     is_online = models.BooleanField(_("online"), default=False)
+    simulado = models.BooleanField(
+        _("simulado"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Gateway da conta de demonstração: seus dados vêm do simulador, não de um medidor real."
+        ),
+    )
     last_seen = models.DateTimeField(_("última comunicação"), null=True, blank=True)
     latitude = models.DecimalField(
         _("latitude"),

@@ -1,4 +1,5 @@
-"""Gateway simulator: publishes the wire format for registered gateways.
+"""Gateway simulator: publishes the wire format for the demo's simulated gateways
+(Gateway.simulado, set by seed_demo; never a user's own gateway).
 
 Each device keeps a rising cumulative register (water, energy, gas) or a wandering
 temperature; devices with a fator_conversao other than 1 send the integer `raw` register
@@ -66,24 +67,45 @@ RATES = {"ENERGIA": 0.02, "AGUA": 0.0005, "GAS": 0.0002}
 START = {"ENERGIA": 1000.0, "AGUA": 100.0, "GAS": 50.0, "TEMP": 22.0}
 
 
+def simulated_gateway_macs() -> set[str]:
+    """MACs of the gateways the simulator may drive now: flagged `simulado` (the demo's
+    own, set by seed_demo) and active. A user's gateway is never simulated."""
+    with scopes_disabled():
+        return set(
+            Gateway.objects.filter(simulado=True, is_active=True).values_list("mac", flat=True)
+        )
+
+
 def load_gateways(*, conta_slug: str | None = None, limit: int | None = None, seed: int = 1):
+    """The simulated gateways (simulated_gateway_macs) with their active devices; each
+    cumulative meter continues from its last stored value, so restarting the simulator
+    never makes a counter step back (which would be recorded as a meter event)."""
+    from telemetria.storage import latest_per_device
+
     rng = random.Random(seed)  # noqa: S311 - simulated meter values
     with scopes_disabled():
-        qs = Gateway.objects.filter(is_active=True).prefetch_related("dispositivos").order_by("pk")
+        qs = (
+            Gateway.objects.filter(simulado=True, is_active=True)
+            .prefetch_related("dispositivos")
+            .order_by("pk")
+        )
         if conta_slug:
             qs = qs.filter(conta__slug=conta_slug)
         gateways = []
         for gw in qs[:limit] if limit else qs:
+            active = [d for d in gw.dispositivos.all() if d.is_active]
+            last = latest_per_device(conta_id=gw.conta_id, dispositivo_ids=[d.pk for d in active])
             devices = [
                 SimDevice(
                     d.codigo,
                     d.tipo,
                     d.fator_conversao,
-                    START.get(d.tipo, 0.0) * rng.uniform(0.5, 2),
+                    float(last[d.pk].valor)
+                    if d.pk in last
+                    else START.get(d.tipo, 0.0) * rng.uniform(0.5, 2),
                     RATES.get(d.tipo, 0.0),
                 )
-                for d in gw.dispositivos.all()
-                if d.is_active
+                for d in active
             ]
             if devices:
                 gateways.append(SimGateway(gw.mac, devices))
@@ -114,6 +136,18 @@ class Simulator:
         self.rng = random.Random(42)  # noqa: S311 - simulated meter values
         self.clients: list[mqtt.Client] = []
         self.published = 0
+        self.recheck_every = 0.0  # seconds between checks that each gateway is still simulated
+
+    def _drop_gone(self, owners: dict, last: dict) -> bool:
+        """Stops publishing for gateways deleted, deactivated or no longer flagged
+        simulated (announcing them offline); False when none is left."""
+        keep = simulated_gateway_macs()
+        for gw in [g for g in self.gateways if g.mac not in keep]:
+            log.info("gateway %s is no longer simulated (deleted or inactive): stopping", gw.mac)
+            owners[gw.mac].publish(gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True)
+            self.gateways.remove(gw)
+            last.pop(gw.mac, None)
+        return bool(self.gateways)
 
     def _client(self, client_id: str, will: SimGateway | None) -> mqtt.Client:
         client, addr = make_client(url=self.url, client_id=client_id, **self.tls)
@@ -145,7 +179,12 @@ class Simulator:
             else 0
         )
         i = 0
+        checked = started
         while time.monotonic() - started < duration and not (stop and stop()):
+            if self.recheck_every and time.monotonic() - checked >= self.recheck_every:
+                checked = time.monotonic()
+                if not self._drop_gone(owners, last):
+                    break
             if rate:
                 gw = self.gateways[i % len(self.gateways)]
                 target = started + (i + 1) / msgs_per_second

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             gateway = Gateway.objects.filter(mac=mac).first() or registry.gateway_create(
                 conta=conta, codigo=f"GW-DEMO-{n:02d}", nome=f"Bloco {n}", mac=mac
             )
+            if gateway.conta_id == conta.pk and not gateway.simulado:
+                # Only the demo's own gateways are driven by the simulator.
+                Gateway.objects.filter(pk=gateway.pk).update(simulado=True)
             for slave, (codigo, tipo, nome, fator) in enumerate(DEMO_DEVICES, start=1):
                 if not Dispositivo.objects.filter(gateway=gateway, codigo=codigo).exists():
                     registry.dispositivo_create(

@@ -28,6 +28,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--conta", default=None, help="only this account's gateways (slug)")
         parser.add_argument("--create-demo", action="store_true", help="run seed_demo first")
+        parser.add_argument(
+            "--recheck",
+            type=float,
+            default=5.0,
+            help="seconds between checks that each gateway still exists, is active and simulated",
+        )
         parser.add_argument("--url", default=None, help="MQTT URL (default settings.MQTT_URL)")
         parser.add_argument("--ca-file", default="")
         parser.add_argument("--cert-file", default="")
@@ -39,7 +45,10 @@ class Command(BaseCommand):
             o["conta"] = o["conta"] or "demo"
         gateways = load_gateways(conta_slug=o["conta"], limit=o["gateways"])
         if not gateways:
-            raise CommandError("No active gateway with devices to simulate (try --create-demo).")
+            raise CommandError(
+                "No active simulated gateway with devices (only the demo's gateways are"
+                " simulated: try --create-demo)."
+            )
         stopping = []
         signal.signal(signal.SIGTERM, lambda *a: stopping.append(1))
         signal.signal(signal.SIGINT, lambda *a: stopping.append(1))
@@ -50,6 +59,7 @@ class Command(BaseCommand):
             cert_file=o["cert_file"],
             key_file=o["key_file"],
         )
+        sim.recheck_every = o["recheck"]
         self.stdout.write(
             f"Simulating {len(gateways)} gateway(s) on {o['url'] or settings.MQTT_URL}"
         )
