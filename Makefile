@@ -33,6 +33,7 @@ run: setup
 	@mkdir -p var/mosquitto-dev
 	@$(PY) manage.py pki_init --if-missing
 	@$(PY) manage.py seed_demo
+	@$(PY) manage.py seed_demo_history
 	@echo "TDS New: open http://127.0.0.1:$${TDS_WEB_PORT:-8000}/  (Ctrl-C stops everything)"
 	@$(VENV)/bin/honcho start -f Procfile
 

@@ -1,0 +1,58 @@
+"""The demo's six months of history: every month has consumption, one leak night, one
+meter swap recorded as a meter event, idempotent, and quick."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from contas.models import Conta
+from dispositivos.models import Dispositivo
+from telemetria.demo_history import LEAK_DAYS_AGO, seed_demo_history
+from telemetria.models import EventoMedidor
+from telemetria.selectors import monthly_consumption
+from telemetria.storage import consumption_by_day
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
+
+
+def test_six_months_with_patterns_a_leak_and_a_swap():
+    call_command("seed_demo", gateways=2)
+    now = timezone.now()
+    started = time.monotonic()
+    done = seed_demo_history(now=now)
+    elapsed = time.monotonic() - started
+    assert done.meters == 8
+    assert done.readings == 8 * 182 * 24
+    assert elapsed < 120, elapsed
+    with scopes_disabled():
+        conta = Conta.objects.get(slug="demo")
+        agua1 = Dispositivo.objects.get(gateway__codigo="GW-DEMO-01", codigo="D02")
+        energia2 = Dispositivo.objects.get(gateway__codigo="GW-DEMO-02", codigo="D01")
+        events = list(EventoMedidor.objects.filter(conta=conta))
+    # Every one of the 6 months shown has consumption for every cumulative meter.
+    months = monthly_consumption(conta=conta, meses=6, now=now)
+    for d, values in months["linhas"]:
+        if d.tipo != "TEMP":
+            assert all(v is not None and v > 0 for v in values), (d, values)
+    # The meter swap: one step back, counted zero, on the energy meter of GW-DEMO-02.
+    assert [(e.dispositivo_id, e.tipo) for e in events] == [(energia2.pk, "RECUO")]
+    # The leak night: that day's water is well above the days around it.
+    today = timezone.localtime(now).date()
+    days = {
+        timezone.localtime(c.dia).date(): c.consumo
+        for c in consumption_by_day(
+            conta_id=conta.pk,
+            start=today - dt.timedelta(days=LEAK_DAYS_AGO + 8),
+            end=today - dt.timedelta(days=LEAK_DAYS_AGO - 8),
+            dispositivo_ids=[agua1.pk],
+        )
+    }
+    leak_day = max(days, key=days.get)
+    others = sorted(v for k, v in days.items() if k != leak_day)
+    assert days[leak_day] > others[len(others) // 2] + 5  # 1.5 m³/h for 5 h on top
+    # Again: nothing added.
+    assert seed_demo_history(now=now).readings == 0
