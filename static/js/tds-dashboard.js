@@ -305,7 +305,7 @@
         data: {
           labels: data.meses.map(F.month),
           datasets: byUnit[unit].map(function (d) {
-            return { label: deviceName(d), data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
+            return { label: deviceName(d) + " · " + d.gateway_codigo, data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
           })
         },
         options: {

@@ -381,7 +381,7 @@ def test_meters_by_name_one_chart_per_utility_and_late_readings_in_place(
         "Chart.getChart(document.querySelector('#consumo-charts canvas[data-tipo=ENERGIA]'))"
         ".data.datasets.map(d => d.label)"
     )
-    assert labels == ["Medidor do bloco C, torre norte, área comum da garagem (D01)"]
+    assert labels == ["Medidor do bloco C, torre norte, área comum da garagem (D01) · GW-A1"]
     assert "Medidor do bloco C" in page.inner_text("#serie-dispositivo")
     _wait_live(page)
     last_seen = page.get_attribute(
