@@ -8,7 +8,7 @@ redirect: 401 without valid credentials, 403 for a user without an account.
 
 from functools import wraps
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_scopes import scope
@@ -25,11 +25,18 @@ def _error(status: int, message: str) -> JsonResponse:
 
 
 def api_view(view):
-    """GET only; resolves `request.conta` from a bearer token or the session."""
+    """GET only; resolves `request.conta` from a bearer token or the session; a missing
+    (or another account's) object answers 404 in JSON, in Portuguese."""
 
     @require_GET
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        try:
+            return _authenticated(request, *args, **kwargs)
+        except Http404:
+            return _error(404, _("Não encontrado."))
+
+    def _authenticated(request, *args, **kwargs):
         header = request.headers.get("Authorization", "")
         if header:
             kind, _sep, raw = header.partition(" ")

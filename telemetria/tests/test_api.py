@@ -58,6 +58,8 @@ def test_gateway_detail_and_cross_account_404(client, admin_a, planta_a, planta_
     assert len(ok.json()["dispositivos"]) == 2
     other = client.get(reverse("telemetria:api_gateway", args=[planta_b["gateway"].pk]))
     assert other.status_code == 404
+    assert other["Content-Type"] == "application/json"
+    assert other.json() == {"erro": "Não encontrado."}
     for name in ("api_serie", "api_dispositivo_consumo", "csv_dispositivo"):
         url = reverse(f"telemetria:{name}", args=[planta_b["energia"].pk])
         assert client.get(url).status_code == 404, name
@@ -144,3 +146,12 @@ def test_rejected_card_counts_the_accounts_last_24h(client, admin_a, conta_a, co
         )
     client.force_login(admin_a)
     assert client.get(reverse("telemetria:api_resumo")).json()["rejeitadas_24h"] == 2
+
+
+def test_pages_carry_a_favicon(client, admin_a):
+    from django.contrib.staticfiles import finders
+
+    client.force_login(admin_a)
+    html = client.get(reverse("telemetria:dashboard")).content.decode()
+    assert 'rel="icon"' in html
+    assert finders.find("img/favicon.svg")
