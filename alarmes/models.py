@@ -343,3 +343,6 @@ class EstadoRegra(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["regra", "dispositivo"], name="uniq_estado_regra_disp")
         ]
+
+    def __str__(self):
+        return f"{self.regra_id}/{self.dispositivo_id}"

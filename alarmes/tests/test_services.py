@@ -53,7 +53,8 @@ def test_second_fire_while_open_makes_no_twin_and_signal_runs_inside_the_transac
         assert seen == [("disparo", first.pk, True)]
         services.alarm_clear(alarme=first, valor=Decimal("-12"))
         second = _fire(regra)
-        assert second is not None and second.pk != first.pk
+        assert second is not None
+        assert second.pk != first.pk
         assert [s[0] for s in seen] == ["disparo", "encerramento", "disparo"]
     finally:
         alarm_transitioned.disconnect(receiver)
@@ -69,7 +70,8 @@ def test_ack_clear_comment_are_recorded_with_who(regra, admin_a):
     with pytest.raises(ValidationError):
         services.alarm_clear(alarme=alarme, usuario=admin_a)
     alarme.refresh_from_db()
-    assert alarme.estado == EstadoAlarme.ENCERRADO and alarme.fim is not None
+    assert alarme.estado == EstadoAlarme.ENCERRADO
+    assert alarme.fim is not None
     rows = list(
         TransicaoAlarme.objects.filter(alarme=alarme).values_list(
             "tipo", "estado_novo", "usuario", "comentario"
@@ -97,5 +99,6 @@ def test_delete_rule_closes_its_open_alarm_and_keeps_history(regra, admin_a):
     alarme = _fire(regra)
     services.regra_delete(regra=regra, usuario=admin_a)
     alarme.refresh_from_db()
-    assert alarme.estado == "encerrado" and alarme.regra_id is None
+    assert alarme.estado == "encerrado"
+    assert alarme.regra_id is None
     assert alarme.regra_nome == "Freezer"
