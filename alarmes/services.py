@@ -81,9 +81,11 @@ def alarm_fire(
     inicio: datetime,
     valor: Decimal | None = None,
     mensagem: str = "",
+    em: datetime | None = None,
 ) -> Alarme | None:
     """Open an alarm of `regra` on the device (or the gateway when `dispositivo_id` is
-    None). None when one is already open: the partial unique index decides, so
+    None); `em` is when it fired (default `inicio`, since when the condition held).
+    None when one is already open: the partial unique index decides, so
     concurrent evaluators (two consumers, a redelivered batch, a job) never make twins."""
     target = _TARGET_GATEWAY if dispositivo_id is None else _TARGET_DEVICE
     with transaction.atomic():
@@ -112,7 +114,7 @@ def alarm_fire(
             tipo=TipoTransicao.DISPARO,
             anterior="",
             usuario=None,
-            em=inicio,
+            em=em or inicio,
             comentario=mensagem[:2000],
             valor=valor,
         )
