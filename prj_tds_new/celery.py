@@ -34,3 +34,10 @@ app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "task": "telemetria.maintain_storage",
     "schedule": float(os.environ.get("TDS_PARTITION_SECONDS", "3600")),
 }
+
+# Alarms (alarmes/tasks.py): window rules (leak nights, day consumption, median spikes, no
+# data, gateway offline); each window is judged once, so the period only bounds the delay.
+app.conf.beat_schedule["alarmes-evaluate-windows"] = {
+    "task": "alarmes.evaluate_windows",
+    "schedule": float(os.environ.get("TDS_ALARM_WINDOW_SECONDS", "60")),
+}
