@@ -154,14 +154,16 @@ def alarm_clear(
     em: datetime | None = None,
     comentario: str = "",
     valor: Decimal | None = None,
+    manual: bool | None = None,
 ) -> Alarme | None:
-    """Open -> encerrado, by hand (`usuario`) or by the engine (no user). By hand, an
-    alarm already closed is a ValidationError; for the engine it is None (a race with a
-    person who closed it first)."""
+    """Open -> encerrado, by hand (`usuario`, or `manual` for an API token) or by the
+    engine (neither). By hand, an alarm already closed is a ValidationError; for the
+    engine it is None (a race with a person who closed it first)."""
+    manual = usuario is not None if manual is None else manual
     with transaction.atomic():
         alarme = _locked(alarme)
         if alarme.estado not in OPEN_STATES:
-            if usuario is None:
+            if not manual:
                 return None
             raise ValidationError({"estado": _("Este alarme já está encerrado.")})
         anterior = alarme.estado
