@@ -7,9 +7,28 @@ class AlarmesConfig(AppConfig):
     verbose_name = _("Alarmes")
 
     def ready(self):
+        from dispositivos.panels import register_gateway_panel
         from ingestao.hooks import register_post_commit
 
         from . import receivers  # noqa: F401  (rule-cache invalidation)
         from .engine import evaluate_committed_readings
+        from .selectors import open_alarms
 
+        # Reading-driven rules run on each batch the consumer committed.
         register_post_commit(evaluate_committed_readings)
+
+        # Open alarms on the dashboard and on the gateway pages (updated live by
+        # static/js/tds-alarms.js).
+        register_gateway_panel(
+            slot="dashboard",
+            template_name="alarmes/partials/open_alarms_panel.html",
+            context=lambda request, _obj: {"alarmes": open_alarms(conta=request.conta)},
+        )
+        register_gateway_panel(
+            slot="alerts",
+            template_name="alarmes/partials/open_alarms_gateway.html",
+            context=lambda request, gateway: {
+                "alarmes": open_alarms(conta=request.conta, gateway_id=gateway.pk),
+                "gateway_id": gateway.pk,
+            },
+        )
