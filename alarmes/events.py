@@ -57,10 +57,15 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
+def _version_key(conta_id: int) -> str:
+    ns = f"{settings.TDS_INSTALLATION}:" if settings.TDS_INSTALLATION else ""
+    return f"{ns}{RULES_VERSION_KEY}{conta_id}"
+
+
 def rules_changed(*, conta_id: int) -> None:
     """Bump the account's rule-set version (after commit): consumers reload its rules."""
     try:
-        _redis().incr(f"{RULES_VERSION_KEY}{conta_id}")
+        _redis().incr(_version_key(conta_id))
     except redis.RedisError:
         # The engine also reloads on its own every few seconds; a lost bump only delays.
         log.warning("alarm rule version for conta %s not bumped (Redis unavailable)", conta_id)
@@ -69,5 +74,5 @@ def rules_changed(*, conta_id: int) -> None:
 def rules_versions(conta_ids: list[int]) -> dict[int, bytes | None]:
     """Current versions of the accounts' rule sets, one round trip."""
     client = _redis()
-    values = client.mget([f"{RULES_VERSION_KEY}{c}" for c in conta_ids])
+    values = client.mget([_version_key(c) for c in conta_ids])
     return dict(zip(conta_ids, values, strict=True))

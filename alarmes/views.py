@@ -63,6 +63,8 @@ def _chart(request, alarme) -> dict | None:
     pontos = device_series(conta=request.conta, dispositivo=alarme.dispositivo, periodo=periodo)
     return {
         "unidade": alarme.dispositivo.unidade,
+        "de": iso(periodo.inicio),
+        "ate": iso(periodo.fim),
         "inicio": iso(alarme.inicio),
         "fim": iso(alarme.fim),
         "pontos": [

@@ -81,6 +81,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Namespace of this installation's Redis keys and pub/sub channels (several
+# installations may share one Redis, e.g. parallel test runs).
+TDS_INSTALLATION = env.str("TDS_INSTALLATION", default="")
 MQTT_URL = env.str("MQTT_URL", default="mqtt://127.0.0.1:1883")
 # mTLS client material for the consumer when MQTT_URL is mqtts://
 MQTT_CA_FILE = env.str("MQTT_CA_FILE", default="")

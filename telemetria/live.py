@@ -27,7 +27,9 @@ _encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def live_channel(conta_id: int) -> str:
-    return f"{CHANNEL_PREFIX}{conta_id}"
+    """The account's channel, within this installation's namespace (settings.TDS_INSTALLATION)."""
+    ns = f"{settings.TDS_INSTALLATION}:" if settings.TDS_INSTALLATION else ""
+    return f"{ns}{CHANNEL_PREFIX}{conta_id}"
 
 
 def _redis() -> redis.Redis:

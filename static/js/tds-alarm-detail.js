@@ -20,11 +20,11 @@
     }
   };
   var datasets = [
-    { label: "média", data: pts.map(function (p) { return { x: p.x, y: p.avg }; }), borderColor: "#0d6efd", pointRadius: 0, tension: 0.2 },
+    { label: "média", data: pts.map(function (p) { return { x: p.x, y: p.avg }; }), borderColor: "#0d6efd", backgroundColor: "#0d6efd", pointRadius: pts.length < 60 ? 3 : 0, tension: 0.2 },
     { label: "máx", data: pts.map(function (p) { return { x: p.x, y: p.max }; }), borderColor: "rgba(13,110,253,0.3)", pointRadius: 0 },
     { label: "mín", data: pts.map(function (p) { return { x: p.x, y: p.min }; }), borderColor: "rgba(13,110,253,0.3)", pointRadius: 0 }
   ];
-  var x0 = pts.length ? pts[0].x : start, x1 = pts.length ? pts[pts.length - 1].x : end;
+  var x0 = Date.parse(d.de), x1 = Date.parse(d.ate);
   d.limites.forEach(function (v) {
     datasets.push({ label: "limite", data: [{ x: x0, y: +v }, { x: x1, y: +v }], borderColor: "#dc3545", borderDash: [6, 4], pointRadius: 0 });
   });
@@ -34,7 +34,7 @@
     options: {
       animation: false, maintainAspectRatio: false, parsing: true,
       scales: {
-        x: { type: "linear", ticks: { maxTicksLimit: 6, callback: function (v) { return F.shortDateTime(v); } } },
+        x: { type: "linear", min: x0, max: x1, ticks: { maxTicksLimit: 6, callback: function (v) { return F.shortDateTime(v); } } },
         y: { title: { display: true, text: d.unidade } }
       },
       plugins: { legend: { display: false } }
