@@ -38,6 +38,29 @@ class Step(NamedTuple):
     consumo: Decimal | None  # by meter kind; None for the first or an instantaneous one
 
 
+def _with_previous() -> str:
+    """SQL: the readings of %(devs)s in [%(start)s, %(end)s) with the previous reading's
+    time and value. The reading before %(start)s is one index probe per device (looked
+    for back to %(lo)s, so partitions are pruned at plan time), not a scan of the
+    look-back: the consumer runs this for every batch."""
+    return f"""
+        SELECT dispositivo_id, time, valor,
+               lag(time) OVER w AS anterior_em, lag(valor) OVER w AS anterior
+        FROM (
+            SELECT dispositivo_id, time, valor FROM {READINGS}
+            WHERE dispositivo_id = ANY(%(devs)s) AND time >= %(start)s AND time < %(end)s
+            UNION ALL
+            SELECT dv.id, p.time, p.valor
+            FROM unnest(%(devs)s::bigint[]) AS dv(id)
+            CROSS JOIN LATERAL (
+                SELECT time, valor FROM {READINGS}
+                WHERE dispositivo_id = dv.id AND time < %(start)s AND time >= %(lo)s
+                ORDER BY time DESC LIMIT 1
+            ) AS p
+        ) AS r
+        WINDOW w AS (PARTITION BY dispositivo_id ORDER BY time)"""
+
+
 def consumption_steps(
     *,
     conta_id: int,
@@ -54,17 +77,16 @@ def consumption_steps(
     sql = f"""
         SELECT x.dispositivo_id, x.time, x.valor, x.anterior_em, x.anterior,
                {step_sql("d.tipo_medidor", "x.valor", "x.anterior")}
-        FROM (
-            SELECT dispositivo_id, time, valor,
-                   lag(time) OVER w AS anterior_em, lag(valor) OVER w AS anterior
-            FROM {READINGS}
-            WHERE dispositivo_id = ANY(%(devs)s) AND time >= %(lo)s AND time <= %(end)s
-            WINDOW w AS (PARTITION BY dispositivo_id ORDER BY time)
-        ) AS x
+        FROM ({_with_previous()}) AS x
         JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
         WHERE x.time >= %(start)s
         ORDER BY x.dispositivo_id, x.time"""
-    params = {"devs": list(kinds), "lo": start - lookback, "start": start, "end": end}
+    params = {
+        "devs": list(kinds),
+        "lo": start - lookback,
+        "start": start,
+        "end": end + timedelta(microseconds=1),
+    }
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return [Step(*row) for row in cur.fetchall()]
@@ -93,12 +115,7 @@ def consumption_by_period(
         sql = f"""
             SELECT x.dispositivo_id, date_trunc('hour', x.time, {tz}) AS bucket,
                    sum({step_sql("d.tipo_medidor", "x.valor", "x.anterior")}), count(*)
-            FROM (
-                SELECT dispositivo_id, time, valor, lag(valor) OVER w AS anterior
-                FROM {READINGS}
-                WHERE dispositivo_id = ANY(%(devs)s) AND time >= %(lo)s AND time < %(end)s
-                WINDOW w AS (PARTITION BY dispositivo_id ORDER BY time)
-            ) AS x
+            FROM ({_with_previous()}) AS x
             JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
             WHERE x.time >= %(start)s
             GROUP BY 1, 2 ORDER BY 1, 2"""
