@@ -8,14 +8,14 @@ class AlarmesConfig(AppConfig):
 
     def ready(self):
         from dispositivos.panels import register_gateway_panel
-        from ingestao.hooks import register_post_commit
+        from ingestao.pipeline import register_committed_hook
 
         from . import receivers  # noqa: F401  (rule-cache invalidation)
-        from .engine import evaluate_committed_readings
+        from .engine import on_committed_batch
         from .selectors import open_alarms
 
-        # Reading-driven rules run on each batch the consumer committed.
-        register_post_commit(evaluate_committed_readings)
+        # Reading-driven rules run on each batch the consumer committed (before its ack).
+        register_committed_hook(on_committed_batch)
 
         # Open alarms on the dashboard and on the gateway pages (updated live by
         # static/js/tds-alarms.js).

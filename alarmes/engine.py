@@ -242,6 +242,12 @@ def _open_alarm(regra, dispositivo_id):
 # --- reading-driven ----------------------------------------------------------------
 
 
+def on_committed_batch(committed) -> None:
+    """The consumer's post-commit hook (ingestao.pipeline.register_committed_hook)."""
+    rows = [row for rows in committed.rows_by_conta().values() for row in rows]
+    evaluate_committed_readings(rows)
+
+
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     """Evaluate the reading-driven rules on committed ReadingRows; returns the number of
     alarm transitions. Never raises for a rule problem (logged): ingest is not judged by

@@ -1,7 +1,7 @@
 """Live alarm events (over the account's existing live channel) and the rule-set
 version that tells running consumers to drop their cached rules.
 
-Event shape (JSON), built only by `alarm_event`:
+Event shape (JSON), built by tds_core.live.alarm_event with `alarm_payload` here:
   {"type": "alarm", "abertos": <open alarms of the account>,
    "alarme": {"id", "estado", "severidade", "regra", "regra_nome", "tipo",
               "gateway_id", "dispositivo_id", "alvo", "inicio", "fim", "valor",
@@ -14,15 +14,14 @@ import redis
 from django.conf import settings
 from django.urls import reverse
 
-from telemetria.live import publish_live_event
+from tds_core import live
+from tds_core.installation import redis_name
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION_KEY = "tds:alarmes:regras:versao:"
-
 
 def iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return live.timestamp(value)
 
 
 def alarm_payload(alarme) -> dict:
@@ -45,12 +44,11 @@ def alarm_payload(alarme) -> dict:
     }
 
 
-def alarm_event(*, alarme, abertos: int) -> dict:
-    return {"type": "alarm", "abertos": abertos, "alarme": alarm_payload(alarme)}
-
-
 def publish_alarm_event(*, alarme, abertos: int) -> None:
-    publish_live_event(conta_id=alarme.conta_id, event=alarm_event(alarme=alarme, abertos=abertos))
+    live.publish_live_event(
+        conta_id=alarme.conta_id,
+        event=live.alarm_event(abertos=abertos, alarme=alarm_payload(alarme)),
+    )
 
 
 def _redis() -> redis.Redis:
@@ -58,8 +56,7 @@ def _redis() -> redis.Redis:
 
 
 def _version_key(conta_id: int) -> str:
-    ns = f"{settings.TDS_INSTALLATION}:" if settings.TDS_INSTALLATION else ""
-    return f"{ns}{RULES_VERSION_KEY}{conta_id}"
+    return redis_name("alarmes", "regras", "versao", conta_id)
 
 
 def rules_changed(*, conta_id: int) -> None:

@@ -17,6 +17,9 @@ bench/ingest.py: 8 readings a message).
    limit are published one at a time (each followed by one under it, which clears);
    latency = publish -> the "alarm" event the engine publishes after commit on the
    account's live channel, which the SSE view forwards to open pages as is.
+3. Prévia: an account "bench-previa" with 100 devices (50 energy, 50 water; cumulative),
+   a reading every 5 minutes for 31 days (built once, kept); the time of the 30-day
+   preview of a template rule over all devices of a type, for each kind.
 Prints a table and writes bench/results/alarms[-full].json.
 """
 
@@ -49,8 +52,8 @@ from alarmes.models import Alarme, RegraAlarme  # noqa: E402
 from contas.models import Conta  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
+from tds_core.live import live_channel  # noqa: E402
 from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto, free_port  # noqa: E402
-from telemetria.live import live_channel  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PER_MSG = 8
@@ -318,6 +321,87 @@ def latency(port, conta, gateways, n_alarms: int, rate: int, logdir) -> dict:
     }
 
 
+@scopes_disabled()
+def setup_preview_account():
+    from telemetria.storage import ReadingRow, insert_readings
+
+    conta, _ = Conta.objects.get_or_create(slug="bench-previa", defaults={"nome": "Bench previa"})
+    devices = []
+    for g in range(13):
+        mac = f"02:bb:00:00:00:{g:02x}"
+        gw = Gateway.objects.filter(mac=mac).first() or registry.gateway_create(
+            conta=conta, codigo=f"BP-{g:02d}", nome=f"Previa {g}", mac=mac,
+            intervalo_envio_segundos=300,
+        )  # fmt: skip
+        for d in range(1, 9):
+            if g * 8 + d > 100:
+                break
+            tipo = "ENERGIA" if (g * 8 + d) % 2 else "AGUA"
+            dev = Dispositivo.objects.filter(gateway=gw, codigo=f"D{d:02d}").first()
+            devices.append(
+                dev
+                or registry.dispositivo_create(
+                    gateway=gw, codigo=f"D{d:02d}", tipo=tipo, slave_id=d, register_modbus=d
+                )
+            )
+    now = dt.datetime.now(tz=dt.UTC).replace(second=0, microsecond=0)
+    start = now - dt.timedelta(days=31)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM tds_new_leitura_dispositivo WHERE conta_id = %s AND time >= %s",
+                    [conta.pk, start])  # fmt: skip
+        have = cur.fetchone()[0]
+    if have < 100 * 31 * 288 * 0.9:
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM tds_new_leitura_dispositivo WHERE conta_id = %s", [conta.pk])
+        steps = 31 * 288
+        for dev in devices:
+            rows, v = [], 1000.0
+            for i in range(steps):
+                t = start + dt.timedelta(minutes=5 * i)
+                local_h = (t - dt.timedelta(hours=3)).hour
+                v += 0.02 if local_h < 6 else 0.1 + (i % 7) * 0.01  # night flow: leaks
+                rows.append(ReadingRow(t, conta.pk, dev.gateway_id, dev.pk, Decimal(f"{v:.4f}"),
+                                       dev.unidade, None))  # fmt: skip
+            from django.db import transaction
+
+            with transaction.atomic():
+                insert_readings(rows)
+        from telemetria.storage import refresh_rollups
+
+        refresh_rollups()
+    return conta
+
+
+@scopes_disabled()
+def preview_times(conta) -> dict:
+    from alarmes.models import RegraAlarme
+    from alarmes.preview import regra_preview
+
+    kinds = {
+        "limite (valor)": {"tipo": "limite", "tipo_dispositivo": "ENERGIA",
+                           "limite_superior": Decimal(3000), "duracao_minutos": 10},
+        "limite (taxa)": {"tipo": "limite", "grandeza": "taxa", "tipo_dispositivo": "ENERGIA",
+                          "limite_superior": Decimal("1.5"), "histerese": Decimal("0.2")},
+        "consumo (hora)": {"tipo": "consumo", "periodo": "hora", "tipo_dispositivo": "ENERGIA",
+                           "limite_superior": Decimal("1.6")},
+        "consumo (dia)": {"tipo": "consumo", "periodo": "dia", "tipo_dispositivo": "ENERGIA",
+                          "limite_superior": Decimal(30)},
+        "vazamento": {"tipo": "vazamento", "tipo_dispositivo": "AGUA",
+                      "vazao_minima": Decimal("0.1")},
+        "sem dados": {"tipo": "sem_dados", "tipo_dispositivo": "AGUA", "intervalos": 3},
+        "anomalia (contador)": {"tipo": "anomalia", "tipo_dispositivo": "ENERGIA"},
+        "anomalia (mediana)": {"tipo": "anomalia", "modo_anomalia": "mediana",
+                               "tipo_dispositivo": "ENERGIA"},
+    }  # fmt: skip
+    out = {}
+    for name, data in kinds.items():
+        regra = RegraAlarme(conta=conta, nome=name, **data)
+        regra_preview(regra=regra)  # warm
+        p = regra_preview(regra=regra)
+        out[name] = {"seconds": p.seconds, "devices": p.devices, "alarms": p.total}
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--full", action="store_true")
@@ -326,7 +410,15 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--alarms", type=int, default=None)
     ap.add_argument("--rate", type=int, default=100)
+    ap.add_argument("--only-preview", action="store_true", help="phase 3 only")
     a = ap.parse_args()
+    if a.only_preview:
+        times = preview_times(setup_preview_account())
+        for name, r in times.items():
+            print(
+                f"  Prévia {name:<22}{r['seconds'] * 1000:>8.0f} ms  ({r['devices']} devices, {r['alarms']} alarms)"
+            )
+        return 0
     gateways_n = a.gateways or (125 if a.full else 25)
     messages = a.messages or (50_000 if a.full else 5_000)
     rounds = a.rounds or (3 if a.full else 1)
@@ -355,6 +447,7 @@ def main() -> int:
         result["latency"] = latency(broker.port, conta, gateways, alarms, a.rate, logdir)
     set_rules(conta, 0)
     clear_readings(conta)
+    result["previa"] = preview_times(setup_preview_account())
 
     t, lat = result["throughput"], result["latency"]
     print(f"devices: {result['devices']}, active rules: {result['active_rules']}")
@@ -367,6 +460,11 @@ def main() -> int:
         f"max {lat['max_ms']:.0f} ms ({lat['alarms_seen']}/{lat['alarms_published']} alarms, "
         f"background {lat['background_msgs_per_s']} msg/s)"
     )
+    print("Prévia over 30 days, 100 devices (50 of the rule's type), a reading every 5 min:")
+    for name, r in result["previa"].items():
+        print(
+            f"  {name:<24}{r['seconds'] * 1000:>8.0f} ms  ({r['devices']} devices, {r['alarms']} alarms)"
+        )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / ("alarms-full.json" if a.full else "alarms.json")
     out.write_text(json.dumps(result, indent=2, default=str))
