@@ -57,14 +57,15 @@ def limit_samples(regra, samples, state: LimitState) -> list:
     return events
 
 
-def rate_samples(steps) -> list[tuple[datetime, Decimal]]:
-    """Hourly rates from consumption steps (storage Step rows of one device)."""
+def rate_samples(steps) -> list[tuple[datetime, float]]:
+    """Hourly rates from consumption steps (storage Step rows of one device). Floats:
+    Decimal division was most of the engine's time on a large batch; a rate that fires
+    is stored rounded to 4 places (the readings' own precision)."""
     out = []
     for s in steps:
         if s.consumo is None or s.anterior_em is None or s.time <= s.anterior_em:
             continue
-        hours = Decimal((s.time - s.anterior_em).total_seconds()) / Decimal(3600)
-        out.append((s.time, (s.consumo / hours).quantize(Decimal("0.0001"))))
+        out.append((s.time, float(s.consumo) * 3600.0 / (s.time - s.anterior_em).total_seconds()))
     return out
 
 

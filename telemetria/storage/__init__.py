@@ -36,6 +36,7 @@ from .steps import (
     consumption_by_period,
     consumption_steps,
     last_reading_times,
+    steps_for_rows,
 )
 
 __all__ = [
@@ -64,4 +65,5 @@ __all__ = [
     "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
+    "steps_for_rows",
 ]

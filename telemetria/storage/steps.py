@@ -5,7 +5,8 @@ The same semantics as consumption_by_month: a cumulative register (ACUMULADO) co
 the increase from the previous reading, and a reading lower than the previous one is a
 counter reset that counts its own value from zero; an interval meter (INTERVALO)
 consumes its value; an instantaneous meter (INSTANTANEO) consumes nothing (None).
-`STEP_SQL` is that rule, written once for these queries.
+`step_sql` is that rule for the queries, `step` its Python twin for readings already in
+memory (the consumer's committed batch); a test holds them equal.
 """
 
 from datetime import datetime, timedelta
@@ -29,6 +30,15 @@ def step_sql(kind: str, valor: str, anterior: str) -> str:
                                    WHEN {valor} >= {anterior} THEN {valor} - {anterior}
                                    ELSE {valor} END
         END"""
+
+
+def step(kind: str, valor: Decimal, anterior: Decimal | None) -> Decimal | None:
+    """The consumption of one reading given the previous one's value (as step_sql)."""
+    if kind == "INTERVALO":
+        return valor
+    if kind != "ACUMULADO" or anterior is None:
+        return None
+    return valor - anterior if valor >= anterior else valor
 
 
 class Step(NamedTuple):
@@ -92,6 +102,52 @@ def consumption_steps(
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return [Step(*row) for row in cur.fetchall()]
+
+
+def steps_for_rows(
+    *, conta_id: int, rows, lookback: timedelta = timedelta(hours=6)
+) -> dict[int, list[Step]]:
+    """Steps of readings just committed (ReadingRows of one account), by device in time
+    order, without reading them back: the reading before each device's first one is one
+    index probe per device (looked for up to `lookback` earlier). What consumption_steps
+    would answer for the same readings when nothing else arrived in between."""
+    per_dev: dict[int, list] = {}
+    for r in rows:
+        per_dev.setdefault(r.dispositivo_id, []).append((r.time, r.valor))
+    kinds = device_kinds(conta_id, list(per_dev))
+    firsts = {}
+    for dev, items in per_dev.items():
+        items.sort()
+        firsts[dev] = items[0][0]
+    prev: dict[int, tuple] = {}
+    if firsts:
+        lo = min(firsts.values()) - lookback
+        with connection.cursor() as cur:
+            cur.execute(
+                f"""SELECT f.dev, p.time, p.valor
+                    FROM unnest(%s::bigint[], %s::timestamptz[]) AS f(dev, first)
+                    CROSS JOIN LATERAL (
+                        SELECT time, valor FROM {READINGS}
+                        WHERE dispositivo_id = f.dev AND time < f.first AND time >= %s
+                        ORDER BY time DESC LIMIT 1
+                    ) AS p""",
+                [list(firsts), list(firsts.values()), lo],
+            )
+            prev = {dev: (t, v) for dev, t, v in cur.fetchall()}
+    out: dict[int, list[Step]] = {}
+    for dev, items in per_dev.items():
+        kind = kinds.get(dev)
+        if kind is None:
+            continue  # not this account's device
+        before_t, before_v = prev.get(dev, (None, None))
+        steps = []
+        for t, v in items:
+            if t == before_t:
+                continue  # the same reading twice in the batch
+            steps.append(Step(dev, t, v, before_t, before_v, step(kind, v, before_v)))
+            before_t, before_v = t, v
+        out[dev] = steps
+    return out
 
 
 class PeriodConsumption(NamedTuple):
