@@ -177,17 +177,12 @@ def median_spikes(regra, daily: dict, days, *, aberto: bool) -> list:
     return events
 
 
-def gaps(regra, times, *, interval_s: int, start: datetime, now: datetime) -> list:
-    """sem_dados over history: a gap between readings (or since the last one) longer
-    than N × the gateway's interval fires at its deadline and clears at the next reading."""
-    limit = timedelta(seconds=interval_s * regra.intervalos)
+def gap_events(gaps, *, last: datetime | None, now: datetime, limit: timedelta) -> list:
+    """sem_dados over history: each silence (before, after) longer than `limit` fires at
+    before + limit and clears at the next reading; a silence still running at `now` too."""
     events = []
-    last = start
-    for t in [*times, None]:
-        nxt = t or now
-        if nxt - last > limit:
-            events.append(Fire(last, last + limit, None))
-            if t is not None:
-                events.append(Clear(t, None))
-        last = t or last
+    for before, after in gaps:
+        events += [Fire(before, before + limit, None), Clear(after, None)]
+    if last is not None and now - last > limit:
+        events.append(Fire(last, last + limit, None))
     return events

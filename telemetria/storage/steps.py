@@ -214,3 +214,148 @@ def last_reading_times(*, conta_id: int, dispositivo_ids, since: datetime) -> di
             [devs, since],
         )
         return dict(cur.fetchall())
+
+
+# -- the Prévia's reads: only the readings that can change a rule's state ---------------
+
+
+def _fetch_by_device(sql: str, params: dict) -> dict[int, list[tuple]]:
+    out: dict[int, list[tuple]] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for dev, *rest in cur.fetchall():
+            out.setdefault(dev, []).append(tuple(rest))
+    return out
+
+
+def threshold_samples(
+    *,
+    conta_id: int,
+    dispositivo_ids,
+    start: datetime,
+    end: datetime,
+    upper: Decimal | None,
+    lower: Decimal | None,
+    band: Decimal,
+    duration: timedelta,
+    rate: bool = False,
+) -> dict[int, list[tuple[datetime, Decimal]]]:
+    """{device: [(time, x)]}: x is a reading's value or, with `rate`, its hourly rate
+    from the previous reading (the step rule). Readings are classed beyond a limit (A),
+    back past the limit by `band` (C) or in between (B); kept are the first of each run
+    of one class and, in an A run, the first at or after the run's start + `duration`.
+    A limit's state (alarmes.logic.limit_samples) changes only at those, so they give the
+    same alarms as every reading, from a fraction of the rows."""
+    kinds = device_kinds(conta_id, dispositivo_ids)
+    if not kinds:
+        return {}
+    x = (
+        f"""({step_sql("d.tipo_medidor", "w.valor", "w.anterior")}) * 3600
+            / nullif(extract(epoch FROM w.time - w.anterior_em), 0)"""
+        if rate
+        else "w.valor"
+    )
+    sql = f"""
+    WITH x AS (
+        SELECT w.dispositivo_id, w.time, {x} AS x
+        FROM ({_with_previous()}) AS w
+        JOIN tds_new_dispositivo AS d ON d.id = w.dispositivo_id
+        WHERE w.time >= %(start)s
+    ), c AS (
+        SELECT dispositivo_id, time, x,
+               CASE WHEN x > %(up)s::numeric OR x < %(low)s::numeric THEN 'A'
+                    WHEN (%(up)s::numeric IS NULL OR x < %(up)s::numeric - %(band)s::numeric)
+                     AND (%(low)s::numeric IS NULL OR x > %(low)s::numeric + %(band)s::numeric)
+                    THEN 'C' ELSE 'B' END AS cls
+        FROM x WHERE x IS NOT NULL
+    ), g AS (
+        SELECT *, row_number() OVER (PARTITION BY dispositivo_id ORDER BY time)
+                - row_number() OVER (PARTITION BY dispositivo_id, cls ORDER BY time) AS grp
+        FROM c
+    ), r AS (
+        SELECT *, min(time) OVER (PARTITION BY dispositivo_id, cls, grp) AS run_start FROM g
+    ), k AS (
+        SELECT *, row_number() OVER (
+                   PARTITION BY dispositivo_id, cls, grp, time >= run_start + %(dur)s
+                   ORDER BY time) AS n
+        FROM r
+    )
+    SELECT dispositivo_id, time, x FROM k
+    WHERE time = run_start OR (cls = 'A' AND time >= run_start + %(dur)s AND n = 1)
+    ORDER BY dispositivo_id, time"""
+    params = {
+        "devs": list(kinds),
+        "lo": start - timedelta(hours=6),
+        "start": start,
+        "end": end,
+        "up": upper,
+        "low": lower,
+        "band": band or Decimal(0),
+        "dur": duration,
+    }
+    return _fetch_by_device(sql, params)
+
+
+def backward_steps(
+    *, conta_id: int, dispositivo_ids, start: datetime, end: datetime, above: Decimal
+) -> dict[int, list[Step]]:
+    """{device: [Step]} of the cumulative registers' readings lower than the previous one
+    and above `above` (a reset to about zero is not listed)."""
+    kinds = device_kinds(conta_id, dispositivo_ids)
+    if not kinds:
+        return {}
+    sql = f"""
+        SELECT w.dispositivo_id, w.dispositivo_id, w.time, w.valor, w.anterior_em, w.anterior,
+               {step_sql("d.tipo_medidor", "w.valor", "w.anterior")}
+        FROM ({_with_previous()}) AS w
+        JOIN tds_new_dispositivo AS d ON d.id = w.dispositivo_id
+        WHERE w.time >= %(start)s AND d.tipo_medidor = 'ACUMULADO'
+          AND w.valor < w.anterior AND w.valor > %(above)s
+        ORDER BY 1, 3"""
+    params = {
+        "devs": list(kinds),
+        "lo": start - timedelta(hours=6),
+        "start": start,
+        "end": end,
+        "above": above,
+    }
+    return {
+        dev: [Step(*row) for row in rows] for dev, rows in _fetch_by_device(sql, params).items()
+    }
+
+
+def reading_gaps(
+    *, conta_id: int, dispositivo_ids, start: datetime, end: datetime, longer_than: dict
+) -> dict[int, dict]:
+    """{device: {"last": time, "gaps": [(before, after)]}}: each device's last reading in
+    [start, end) and the silences between consecutive readings longer than
+    `longer_than[device]` (a timedelta)."""
+    kinds = device_kinds(conta_id, dispositivo_ids)
+    if not kinds:
+        return {}
+    devs = list(kinds)
+    sql = f"""
+        SELECT dispositivo_id, anterior_em, time, l FROM (
+            SELECT w.dispositivo_id, w.anterior_em, w.time,
+                   max(w.time) OVER (PARTITION BY w.dispositivo_id) AS l,
+                   row_number() OVER (PARTITION BY w.dispositivo_id ORDER BY w.time) AS n,
+                   w.time - w.anterior_em > lim.gap AS silent
+            FROM ({_with_previous()}) AS w
+            JOIN unnest(%(devs)s::bigint[], %(limits)s::interval[]) AS lim(dev, gap)
+              ON lim.dev = w.dispositivo_id
+            WHERE w.time >= %(start)s
+        ) AS z
+        WHERE n = 1 OR silent
+        ORDER BY 1, 3"""
+    params = {
+        "devs": devs,
+        "limits": [longer_than[d] for d in devs],
+        "lo": start - timedelta(hours=6),
+        "start": start,
+        "end": end,
+    }
+    out: dict[int, dict] = {}
+    for dev, rows in _fetch_by_device(sql, params).items():
+        gaps = [(a, b) for a, b, _l in rows if a is not None and b - a > longer_than[dev]]
+        out[dev] = {"last": rows[0][2], "gaps": gaps}
+    return out
