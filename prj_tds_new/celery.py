@@ -42,3 +42,9 @@ app.conf.beat_schedule["alarmes-evaluate-windows"] = {
     "task": "alarmes.evaluate_windows",
     "schedule": settings.TDS_ALARM_WINDOW_SECONDS,
 }
+
+# Dead letters (ingestao/tasks.py): older than TDS_DEAD_LETTER_RETENTION_DAYS are deleted.
+app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
+    "task": "ingestao.rejeitadas_purge",
+    "schedule": settings.TDS_DEAD_LETTER_PURGE_SECONDS,
+}
