@@ -72,7 +72,9 @@ def test_consumption_per_local_hour_and_day(energia, store):
         period=DAY,
     )
     assert [(p.bucket, p.consumo) for p in days] == [
-        (local(2026, 3, 10), Decimal(35)),
+        # Days follow the billing rule (storage.sql.step_adjustment): 110 -> 3 is not a
+        # rollover of a 32-bit register, so it counts zero: 10 + 0 + 7 + 15 + 0.
+        (local(2026, 3, 10), Decimal(32)),
         (local(2026, 3, 11), Decimal(15)),
     ]
 
