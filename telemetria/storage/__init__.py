@@ -4,6 +4,7 @@ No caller knows which back end (native PostgreSQL or TimescaleDB) is in use.
 """
 
 from .backend import backend_name, is_timescale
+from .days import ConsumoDia, ConsumoPeriodo, consumption_by_day, consumption_by_period
 from .insert import InsertResult, ReadingRow, insert_readings
 from .queries import (
     DAY,
@@ -20,14 +21,18 @@ from .rollups import RefreshResult, refresh_rollups
 __all__ = [
     "DAY",
     "MONTH",
+    "ConsumoDia",
     "ConsumoMes",
+    "ConsumoPeriodo",
     "InsertResult",
     "LatestReading",
     "ReadingRow",
     "RefreshResult",
     "SeriesPoint",
     "backend_name",
+    "consumption_by_day",
     "consumption_by_month",
+    "consumption_by_period",
     "insert_readings",
     "is_timescale",
     "latest_readings_for_conta",
