@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "unidades",
+    "faturamento",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,10 @@ TDS_INGEST_MAX_FUTURE_SECONDS = env.int("TDS_INGEST_MAX_FUTURE_SECONDS", default
 TDS_INGEST_METRICS_PORT = env.int("TDS_INGEST_METRICS_PORT", default=0)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
+# Zip files of generated statements (faturamento), kept TDS_DEMONSTRATIVOS_KEEP_DAYS days.
+TDS_DEMONSTRATIVOS_DIR = Path(
+    env.str("TDS_DEMONSTRATIVOS_DIR", default=str(BASE_DIR / "var" / "demonstrativos"))
+)
 
 CACHES = {
     "default": {

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
+from contas.permissions import READ
+
 from .live import live_channel
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ async def live_events(request):
     if not user.is_authenticated:
         return HttpResponse(status=401)
     conta = getattr(request, "conta", None)
-    if conta is None:
+    if conta is None or request.membership.role not in READ:  # a morador: own unit only
         return HttpResponse(status=403)
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()
