@@ -234,7 +234,7 @@ def calcular_rateio(
                     c.individual = reduzido
             valor_comum = ZERO
         pesos, denominador, como = _pesos(unidades, metodo, alertas)
-        for c, un, peso in zip(cobrancas, unidades, pesos, strict=True):
+        for c, peso in zip(cobrancas, pesos, strict=True):
             c.linhas.append(_("Parte individual: %(v)s") % {"v": brl(c.individual, 4)})
             c.comum = valor_comum * peso / denominador
             if como == "fracao":

@@ -65,7 +65,7 @@ def _rows_from_csv(data: bytes) -> list[list]:
     except UnicodeDecodeError:
         text = data.decode("cp1252")  # Excel's "CSV" on Windows in pt-BR
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,\t") if text.strip() else csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+    return list(csv.reader(io.StringIO(text), dialect))
 
 
 def _rows_from_xlsx(data: bytes) -> list[list]:

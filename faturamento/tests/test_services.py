@@ -20,10 +20,10 @@ FAIXAS = [["10", "4.00"], ["20", "6.00"], [None, "10.00"]]
 
 def abrir_com_conta(conta, valor="1000.01", **extra):
     periodo = services.periodo_abrir(conta=conta, referencia=date(2026, 10, 1))
-    data = dict(
-        valor_total=D(valor), modo="FAIXAS", faixas=FAIXAS, valor_minimo=D(50),
-        esgoto_pct=D(100), metodo_comum="FRACAO_IDEAL",
-    )  # fmt: skip
+    data = {
+        "valor_total": D(valor), "modo": "FAIXAS", "faixas": FAIXAS, "valor_minimo": D(50),
+        "esgoto_pct": D(100), "metodo_comum": "FRACAO_IDEAL",
+    }  # fmt: skip
     data.update(extra)
     services.fatura_salvar(periodo=periodo, tipo="AGUA", **data)
     return periodo
@@ -64,7 +64,8 @@ def test_close_computes_every_charge_adding_up_to_the_bill(conta_a, admin_a, con
         D(80), D(66), D(14)
     )  # fmt: skip
     c201 = Cobranca.objects.get(periodo=periodo, unidade=condominio["u201"])
-    assert c201.estimado and c201.situacao == "SEM_DADOS"
+    assert c201.estimado
+    assert c201.situacao == "SEM_DADOS"
     assert any("estimado" in line for line in c201.linhas)
     assert any("Unidades com dados faltando: Bloco B · 201" in a for a in fatura.alertas)
     c101 = Cobranca.objects.get(periodo=periodo, unidade=condominio["u101"])
