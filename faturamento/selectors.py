@@ -16,7 +16,7 @@ from telemetria.storage.queries import local_midnight
 from unidades.models import Papel, Unidade
 from unidades.selectors import medicoes_for_conta
 
-from .calendario import add_months, limites
+from .calendario import limites
 from .models import (
     Cobranca,
     ConfigFaturamento,
@@ -229,12 +229,19 @@ def _local_date(moment: datetime) -> date:
 # ---- history for statements and the balance ---------------------------------------------
 
 
-def historico_unidades(*, conta: Conta, inicio: date, periodos: int = 12) -> dict:
+def historico_unidades(
+    *, conta: Conta, inicio: date, periodos: int = 12, unidade: Unidade | None = None
+) -> dict:
     """{(unidade_id, tipo): {period start: consumption}} for the `periodos` periods ending
-    with the one starting at `inicio` (measured, through the storage API)."""
-    medicoes = [m for m in medicoes_for_conta(conta_id=conta.pk) if m[2] == Papel.UNIDADE]
+    with the one starting at `inicio` (measured, through the storage API); one unit's only
+    when `unidade` is given."""
+    medicoes = [
+        m
+        for m in medicoes_for_conta(conta_id=conta.pk)
+        if m[2] == Papel.UNIDADE and (unidade is None or m[3] == unidade.pk)
+    ]
     owner = {disp: (unidade_id, tipo) for disp, tipo, _p, unidade_id in medicoes}
-    bounds = limites(inicio=add_months(inicio, 0), antes=periodos - 1)
+    bounds = limites(inicio=inicio, antes=periodos - 1)
     result: dict = defaultdict(dict)
     if not owner:
         return result

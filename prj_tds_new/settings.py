@@ -109,10 +109,12 @@ TDS_INGEST_MAX_FUTURE_SECONDS = env.int("TDS_INGEST_MAX_FUTURE_SECONDS", default
 TDS_INGEST_METRICS_PORT = env.int("TDS_INGEST_METRICS_PORT", default=0)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
-# Zip files of generated statements (faturamento), kept TDS_DEMONSTRATIVOS_KEEP_DAYS days.
+# Zip files of generated statements (faturamento jobs), one per job.
 TDS_DEMONSTRATIVOS_DIR = Path(
     env.str("TDS_DEMONSTRATIVOS_DIR", default=str(BASE_DIR / "var" / "demonstrativos"))
 )
+# Celery queue of the statement-generation jobs (tests point it at a private worker's queue).
+TDS_FATURAMENTO_QUEUE = env.str("TDS_FATURAMENTO_QUEUE", default="celery")
 
 CACHES = {
     "default": {
