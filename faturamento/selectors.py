@@ -3,16 +3,16 @@ utility ("apuração") through the storage API's meter semantics."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from contas.models import Conta
 from dispositivos.models import TIPO_DEFAULTS
 from telemetria.storage import consumption_by_day, consumption_by_period
-from telemetria.storage.queries import local_midnight
 from unidades.models import Papel, Unidade
 from unidades.selectors import medicoes_for_conta
 
@@ -161,7 +161,7 @@ def apuracao(*, conta: Conta, inicio: date, fim: date) -> Apuracao:
         else:
             history[r.dispositivo_id].append(r)
     dias = (fim - inicio).days
-    ultimo_dia = local_midnight(fim - timedelta(days=1))
+    ultimo_dia = _local_midnight(fim - timedelta(days=1))
     tipos = sorted({t for _d, t, _p, _u in medicoes}, key=Utilidade.values.index)
     result = Apuracao(inicio, fim, unidades, tipos)
     devices_of = defaultdict(list)
@@ -221,9 +221,11 @@ def apuracao(*, conta: Conta, inicio: date, fim: date) -> Apuracao:
 
 
 def _local_date(moment: datetime) -> date:
-    from django.utils import timezone
-
     return timezone.localtime(moment).date()
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time()))
 
 
 # ---- history for statements and the balance ---------------------------------------------

@@ -17,7 +17,7 @@ def home(request):
 
 urlpatterns = [
     path("", home, name="home"),
-    path(getattr(settings, "ADMIN_URL", "admin/"), admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("conta/", include("contas.urls")),
     path("entrar/", auth_views.LoginView.as_view(), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),

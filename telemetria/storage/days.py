@@ -9,20 +9,15 @@ period that runs from the 10th to the 9th.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from .aggregates import pending_buckets, raw_daily
-from .queries import (
-    _device_kinds,
-    _fetch,
-    _pending_span,
-    _realtime_daily,
-    _zone,
-    local_midnight,
-)
-from .tables import DAILY, PENDING
+from dispositivos.models import TipoMedidor
+
+from .aggregates import realtime_daily_between
+from .consumption import _EPOCH, _previous_values
+from .sql import device_kinds, fetch, local_midnight, zone
 
 
 class ConsumoDia(NamedTuple):
@@ -49,33 +44,11 @@ class ConsumoPeriodo(NamedTuple):
 
 def _daily_steps_sql(params: dict) -> str:
     """Per device and local day in [%(lo)s, %(hi)s): the within-day increase plus the step
-    from the previous reading (the previous day with readings, or the last day before lo)."""
-    daily = _realtime_daily(params, "lo", "hi", "span")
-    before = _pending_span(params["devs"], params["origin"], params["lo"])
-    pending_before = ""
-    if before:
-        params["before_lo"], params["before_hi"] = before
-        raw = raw_daily(
-            pending_buckets("%(devs)s", "%(origin)s", "%(lo)s"),
-            ("%(before_lo)s", "%(before_hi)s"),
-        )
-        pending_before = f"UNION ALL SELECT dispositivo_id, bucket, ultimo FROM ({raw}) AS r"
+    from the previous reading (the previous day with readings, or the last day before lo,
+    as consumption_by_month takes it)."""
+    daily = realtime_daily_between(params, "lo", "hi", "span")
     return f"""
-    WITH prev AS (
-        SELECT DISTINCT ON (dispositivo_id) dispositivo_id, bucket, ultimo FROM (
-            SELECT x.dispositivo_id, x.bucket, x.ultimo
-            FROM unnest(%(devs)s::bigint[]) AS dv(id)
-            CROSS JOIN LATERAL (
-                SELECT d.dispositivo_id, d.bucket, d.ultimo FROM {DAILY} AS d
-                WHERE d.dispositivo_id = dv.id AND d.bucket < %(lo)s
-                  AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
-                                  WHERE p.dispositivo_id = d.dispositivo_id
-                                    AND p.bucket = d.bucket)
-                ORDER BY d.bucket DESC LIMIT 1
-            ) AS x
-            {pending_before}
-        ) AS candidates
-        ORDER BY dispositivo_id, bucket DESC
+    WITH prev AS ({_previous_values(params)}
     ), days AS (
         SELECT dispositivo_id, bucket, n, soma, primeiro, ultimo, ajuste, ultimo_em,
                lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant
@@ -99,30 +72,30 @@ def _params(kinds: dict, start: date, end: date) -> dict:
         "devs": list(kinds),
         "lo": local_midnight(start),
         "hi": local_midnight(end),
-        "origin": datetime(1, 1, 2, tzinfo=UTC),
+        "origin": _EPOCH,
     }
 
 
 def _consumo(kind: str, acumulado, soma):
-    return {"ACUMULADO": acumulado, "INTERVALO": soma}.get(kind)
+    return {TipoMedidor.ACUMULADO: acumulado, TipoMedidor.INTERVALO: soma}.get(kind)
 
 
 def consumption_by_day(
     *, conta_id: int, start: date, end: date, dispositivo_ids=None
 ) -> list[ConsumoDia]:
     """Per device and local day in [start, end), days with readings, by device then day."""
-    kinds = _device_kinds(conta_id, dispositivo_ids)
+    kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds or start >= end:
         return []
     params = _params(kinds, start, end)
-    rows = _fetch(
+    rows = fetch(
         f"SELECT dispositivo_id, bucket, n, soma, ultimo_em, acumulado"
         f" FROM ({_daily_steps_sql(params)}) AS s ORDER BY 1, 2",
         params,
     )
-    zone = _zone()
+    tz = zone()
     return [
-        ConsumoDia(disp, bucket.astimezone(zone).date(), _consumo(kinds[disp], acum, soma), n, em)
+        ConsumoDia(disp, bucket.astimezone(tz).date(), _consumo(kinds[disp], acum, soma), n, em)
         for disp, bucket, n, soma, em, acum in rows
     ]
 
@@ -133,12 +106,12 @@ def consumption_by_period(
     """Per device and period, for the consecutive periods [b0, b1), [b1, b2), ... given by
     the ascending local dates `boundaries`; only (device, period) pairs with readings."""
     bounds = sorted(set(boundaries))
-    kinds = _device_kinds(conta_id, dispositivo_ids)
+    kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds or len(bounds) < 2:
         return []
     params = _params(kinds, bounds[0], bounds[-1])
     params["bounds"] = [local_midnight(b) for b in bounds]
-    rows = _fetch(
+    rows = fetch(
         f"""SELECT dispositivo_id, width_bucket(bucket, %(bounds)s::timestamptz[]) AS k,
                    sum(n)::bigint, sum(soma), sum(acumulado), count(*), max(ultimo_em)
             FROM ({_daily_steps_sql(params)}) AS s GROUP BY 1, 2 ORDER BY 1, 2""",
