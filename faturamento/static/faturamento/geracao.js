@@ -14,8 +14,8 @@
       bar.style.width = s.percentual + "%";
       bar.textContent = s.percentual + "%";
       bar.parentElement.setAttribute("aria-valuenow", s.percentual);
-      text.textContent = s.status === "ERRO" ? "Erro: " + s.erro : `${s.feitos}/${s.total}`;
-      if (s.status === "PRONTO") { link.classList.remove("d-none"); text.textContent = `Pronto: ${s.total}`; return; }
+      text.textContent = s.status === "ERRO" ? `${box.dataset.txtErro} ${s.erro}` : `${s.feitos}/${s.total}`;
+      if (s.status === "PRONTO") { link.classList.remove("d-none"); text.textContent = `${box.dataset.txtPronto}: ${s.total}`; return; }
       if (s.status === "ERRO") return;
     } catch (e) { delay = Math.min(delay * 2, 10000); }
     setTimeout(poll, delay);
