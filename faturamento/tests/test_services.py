@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from faturamento import selectors, services
 from faturamento.models import Cobranca, Periodo, StatusPeriodo
+from tds_testing import factories
 
 from .conftest import local, store
 
@@ -136,3 +137,32 @@ def test_water_balance_per_day(conta_a, condominio):
     assert [(d.principal, d.unidades, d.comum, d.perda_pct, d.acima_limite) for d in days] == [
         (D(80), D(18), D(62), D("77.5"), True)
     ]
+
+
+def test_incomplete_meter_and_meter_without_any_history(conta_a, condominio):
+    gw = condominio["gateway"]
+    u301 = factories.make_unidade(conta=conta_a, bloco="C", numero="301", fracao_ideal="0.1")
+    u302 = factories.make_unidade(conta=conta_a, bloco="C", numero="302", fracao_ideal="0.1")
+    m301 = factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u301)
+    factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u302)  # never read
+    # 1 m³/day of history, then 21 m³ in the period up to Oct 30 and silence afterwards.
+    store(m301, [(local(2026, 8, 10, 0, 30), 2000), (local(2026, 9, 9, 12), 2031),
+                 (local(2026, 10, 9, 12), 2061), (local(2026, 10, 30, 12), 2082)])  # fmt: skip
+    ap = selectors.apuracao(conta=conta_a, inicio=date(2026, 10, 10), fim=date(2026, 11, 10))
+    by_unit = {c.unidade.numero: c for c in ap.por_tipo["AGUA"]}
+    # Oct 31 → Nov 9 missing: 10 days × 1 m³/day on top of the 21 measured.
+    assert (by_unit["301"].situacao, by_unit["301"].medido, by_unit["301"].estimativa) == (
+        "INCOMPLETO", D(21), D(31)
+    )  # fmt: skip
+    assert (by_unit["302"].situacao, by_unit["302"].estimativa, by_unit["302"].nota) == (
+        "SEM_DADOS", None, "sem_historico"
+    )  # fmt: skip
+
+    periodo = abrir_com_conta(conta_a, valor="2000.00")
+    services.periodo_fechar(periodo=periodo, hoje=date(2026, 11, 10))
+    c302 = Cobranca.objects.get(periodo=periodo, unidade=u302)
+    # No estimate: charged on 0 m³ (the minimum 50 + sewage 50), not marked as estimated.
+    assert (c302.estimado, c302.consumo, c302.valor_individual) == (False, D(0), D(100))
+    assert any("dados incompletos, sem estimativa" in line for line in c302.linhas)
+    assert Cobranca.objects.get(periodo=periodo, unidade=u301).estimado
+    assert sum(c.valor for c in Cobranca.objects.filter(periodo=periodo)) == D("2000.00")
