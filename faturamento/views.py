@@ -24,7 +24,7 @@ from contas.permissions import EDIT_REGISTRY, conta_required
 from unidades.selectors import morador_unidade, unidade_get
 
 from . import jobs, selectors, services
-from .calendario import add_months, referencia_de
+from .calendario import add_months, periodo_datas, referencia_de
 from .demonstrativos import demonstrativos_do_periodo, pdf_demonstrativo, xlsx_periodo
 from .forms import AbrirPeriodoForm, ConfigForm, CorrecaoForm, FaturaForm
 from .models import Utilidade
@@ -130,9 +130,11 @@ def fatura_form(request, pk, fatura_pk=None):
         try:
             services.fatura_salvar(periodo=periodo, tipo=tipo, **data)
         except ValidationError as exc:
-            apply_validation_error(form, exc)
             if hasattr(exc, "error_dict") and "faixas" in exc.error_dict:
-                form.add_error("faixas_texto", exc.error_dict["faixas"])
+                exc = ValidationError(
+                    {("faixas_texto" if k == "faixas" else k): v for k, v in exc.error_dict.items()}
+                )
+            apply_validation_error(form, exc)
         else:
             messages.success(request, _("Conta da concessionária salva."))
             return redirect("faturamento:periodo_detail", pk=periodo.pk)
@@ -302,8 +304,6 @@ def minha_unidade(request):
     unidade = _minha(request)
     config = selectors.config_get(conta=request.conta)
     atual = referencia_de(dia=timezone.localdate(), dia_fechamento=config.dia_fechamento)
-    from .calendario import periodo_datas
-
     inicio, _fim = periodo_datas(referencia=atual, dia_fechamento=config.dia_fechamento)
     hist = selectors.historico_unidades(
         conta=request.conta, inicio=inicio, periodos=12, unidade=unidade

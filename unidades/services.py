@@ -3,6 +3,7 @@ and is atomic; errors are keyed by the form field they belong to."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from contas.models import Conta, ContaMembership, Role
@@ -62,7 +63,12 @@ def unidade_delete(*, unidade: Unidade) -> None:
         raise ValidationError(
             _("A unidade tem medidores vinculados; desvincule-os antes de excluí-la.")
         )
-    unidade.delete()
+    try:
+        unidade.delete()
+    except ProtectedError:  # charges of closed periods keep their unit
+        raise ValidationError(
+            _("A unidade tem cobranças em períodos fechados e não pode ser excluída.")
+        ) from None
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from dispositivos.selectors import dispositivo_get
 
 from . import selectors, services
 from .forms import ImportForm, MedicaoForm, MoradorLinkForm, UnidadeForm
-from .importacao import unidades_import
+from .importacao import MAX_BYTES, unidades_import
 from .models import MoradorUnidade
 
 
@@ -105,7 +105,8 @@ def unidade_import(request):
     result = None
     if request.method == "POST" and form.is_valid():
         arquivo = form.cleaned_data["arquivo"]
-        result = unidades_import(conta=request.conta, filename=arquivo.name, data=arquivo.read())
+        data = arquivo.read(MAX_BYTES + 1)  # unidades_import refuses more than MAX_BYTES
+        result = unidades_import(conta=request.conta, filename=arquivo.name, data=data)
         if not result.errors:
             messages.success(
                 request,

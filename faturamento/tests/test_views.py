@@ -212,3 +212,12 @@ def test_balance_page(client, admin_a, condominio):
     r = client.get(reverse("faturamento:balanco"), {"tipo": "AGUA", "dias": "31"})
     assert r.status_code == 200
     assert b"balanco-chart" in r.content
+
+
+def test_a_unit_with_charges_cannot_be_deleted(client, admin_a, fechado, condominio):
+    unidade = condominio["u201"]
+    unidades.medicao_set(dispositivo=condominio["m201"], papel="")  # unlink its meter first
+    client.force_login(admin_a)
+    r = client.post(reverse("unidades:unidade_delete", args=[unidade.pk]), follow=True)
+    assert "cobranças em períodos fechados" in r.content.decode()
+    unidade.refresh_from_db()
