@@ -139,27 +139,28 @@ def _calculo(hist: dict[date, Decimal], periodo: Periodo, unidade_medida: str, l
 
 
 def pdf_demonstrativo(d: Demonstrativo) -> bytes:
-    """The unit's A4 statement in pt-BR."""
-    from reportlab.lib import colors
+    """The unit's A4 statement in pt-BR: header, summary table, one block per utility
+    (12-month bars and the computation lines), footer."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import SimpleDocTemplate
 
     global _STYLES
     st = _STYLES = _STYLES or _styles()
-    p = d.periodo
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm, topMargin=14 * mm,
         bottomMargin=14 * mm, title=_("Demonstrativo %(u)s") % {"u": d.unidade.rotulo},
         author="TDS New",
     )  # fmt: skip
+    doc.build([*_cabecalho(d, st), *_resumo(d, st), *_blocos(d, st), *_rodape(st)])
+    return buf.getvalue()
+
+
+def _cabecalho(d: Demonstrativo, st) -> list:
+    from reportlab.platypus import Paragraph
+
+    p = d.periodo
     story = [
         Paragraph(_("Demonstrativo de consumo e rateio"), st["h1"]),
         Paragraph(
@@ -185,27 +186,29 @@ def pdf_demonstrativo(d: Demonstrativo) -> bytes:
     ]
     if p.versao > 1 and p.motivo:
         story.append(Paragraph(_("Correção: %(m)s") % {"m": _esc(p.motivo)}, st["small"]))
-    resumo = [
-        [
-            _("Utilidade"),
-            _("Consumo"),
-            _("Mês anterior"),
-            _("Mesmo mês do ano anterior"),
-            _("Valor"),
-        ]
-    ]
+    return story
+
+
+def _resumo(d: Demonstrativo, st) -> list:
+    """Consumption, comparisons and charge per utility, and the total."""
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+
+    rows = [[_("Utilidade"), _("Consumo"), _("Mês anterior"), _("Mesmo mês do ano anterior"),
+             _("Valor")]]  # fmt: skip
     for c in d.cobrancas:
         um = selectors.unidade_medida(c.tipo)
         prev, year = d.comparacao(c.tipo, c.consumo)
         consumo = "—" if c.consumo is None else qty(c.consumo, um) + (" *" if c.estimado else "")
-        resumo.append([
+        rows.append([
             c.get_tipo_display(), consumo,
             "—" if prev is None else f"{qty(prev, um)} ({_pct(c.consumo, prev)})",
             "—" if year is None else f"{qty(year, um)} ({_pct(c.consumo, year)})",
             brl(c.valor),
         ])  # fmt: skip
-    resumo.append([_("Total a pagar"), "", "", "", brl(d.total)])
-    table = Table(resumo, colWidths=[28 * mm, 32 * mm, 40 * mm, 45 * mm, 28 * mm])
+    rows.append([_("Total a pagar"), "", "", "", brl(d.total)])
+    table = Table(rows, colWidths=[28 * mm, 32 * mm, 40 * mm, 45 * mm, 28 * mm])
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
@@ -214,35 +217,36 @@ def pdf_demonstrativo(d: Demonstrativo) -> bytes:
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#adb5bd")),
         ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
     ]))  # fmt: skip
-    story += [Spacer(1, 4), table]
+    story = [Spacer(1, 4), table]
     if any(c.estimado for c in d.cobrancas):
-        story.append(
-            Paragraph(
-                _("* consumo estimado pela média da própria unidade (dados faltando)."), st["small"]
-            )
-        )
+        note = _("* consumo estimado pela média da própria unidade (dados faltando).")
+        story.append(Paragraph(note, st["small"]))
+    return story
+
+
+def _blocos(d: Demonstrativo, st) -> list:
+    from reportlab.platypus import Paragraph
+
+    story = []
     for c in d.cobrancas:
         um = selectors.unidade_medida(c.tipo)
         situacao = "" if c.situacao == Situacao.MEDIDO else f" — {c.get_situacao_display()}"
-        block = [
-            Paragraph(f"{c.get_tipo_display()}: {brl(c.valor)}{situacao}", st["h2"]),
-            _calculo(d.historico.get(c.tipo, {}), p, um, c.linhas),
-        ]
-        alertas = (d.faturas.get(c.tipo).alertas if d.faturas.get(c.tipo) else []) or []
-        for a in alertas[:3]:
-            block.append(Paragraph("! " + _esc(a), st["small"]))
-        story += block
-    story += [
-        Spacer(1, 8),
-        Paragraph(
-            _("Gerado em %(quando)s pelo TDS New. Consumo medido pelos medidores da unidade; o "
-              "período fechado não muda: correções geram nova versão.")
-            % {"quando": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")},
-            st["small"],
-        ),
-    ]  # fmt: skip
-    doc.build(story)
-    return buf.getvalue()
+        story.append(Paragraph(f"{c.get_tipo_display()}: {brl(c.valor)}{situacao}", st["h2"]))
+        story.append(_calculo(d.historico.get(c.tipo, {}), d.periodo, um, c.linhas))
+        fatura = d.faturas.get(c.tipo)
+        for alerta in (fatura.alertas if fatura else [])[:3]:
+            story.append(Paragraph("! " + _esc(alerta), st["small"]))
+    return story
+
+
+def _rodape(st) -> list:
+    from reportlab.platypus import Paragraph, Spacer
+
+    text = _(
+        "Gerado em %(quando)s pelo TDS New. Consumo medido pelos medidores da unidade; o "
+        "período fechado não muda: correções geram nova versão."
+    ) % {"quando": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")}
+    return [Spacer(1, 8), Paragraph(text, st["small"])]
 
 
 def _esc(text: str) -> str:

@@ -160,8 +160,6 @@ def apuracao(*, conta: Conta, inicio: date, fim: date) -> Apuracao:
             current[r.dispositivo_id] = r
         else:
             history[r.dispositivo_id].append(r)
-    dias = (fim - inicio).days
-    ultimo_dia = _local_midnight(fim - timedelta(days=1))
     tipos = sorted({t for _d, t, _p, _u in medicoes}, key=Utilidade.values.index)
     result = Apuracao(inicio, fim, unidades, tipos)
     devices_of = defaultdict(list)
@@ -176,48 +174,56 @@ def apuracao(*, conta: Conta, inicio: date, fim: date) -> Apuracao:
             result.area_comum[tipo] = result.area_comum.get(tipo, ZERO) + (r.consumo if r else ZERO)
     for tipo in tipos:
         result.principal.setdefault(tipo, None)
-        linhas = []
-        for unidade in unidades:
-            devs = devices_of.get((unidade.pk, tipo), [])
-            if not devs:
-                linhas.append(ConsumoUnidade(unidade, tipo, None, Situacao.SEM_MEDIDOR))
-                continue
-            medido = estimativa = ZERO
-            sem_dados = incompletos = 0
-            sem_historico = False
-            for disp in devs:
-                r = current.get(disp)
-                faltam = 0
-                if r is None:
-                    sem_dados += 1
-                    faltam = dias
-                else:
-                    medido += r.consumo or ZERO
-                    estimativa += r.consumo or ZERO
-                    if r.ultima_leitura < ultimo_dia:
-                        incompletos += 1
-                        faltam = (fim - _local_date(r.ultima_leitura)).days - 1
-                if faltam:
-                    rate = _rate(history.get(disp, []))
-                    if rate is None:
-                        sem_historico = True
-                    else:
-                        estimativa += rate * faltam
-            if sem_dados == len(devs):
-                situacao = Situacao.SEM_DADOS
-            elif sem_dados or incompletos:
-                situacao = Situacao.INCOMPLETO
-            else:
-                situacao = Situacao.MEDIDO
-            item = ConsumoUnidade(unidade, tipo, medido, situacao)
-            if situacao != Situacao.MEDIDO:
-                if sem_historico:
-                    item.nota = "sem_historico"
-                else:
-                    item.estimativa = estimativa.quantize(Decimal("0.0001"))
-            linhas.append(item)
-        result.por_tipo[tipo] = linhas
+        result.por_tipo[tipo] = [
+            _consumo_unidade(
+                unidade, tipo, devices_of.get((unidade.pk, tipo), []), current, history,
+                inicio=inicio, fim=fim,
+            )
+            for unidade in unidades
+        ]  # fmt: skip
     return result
+
+
+def _consumo_unidade(unidade, tipo, devs, current, history, *, inicio, fim) -> ConsumoUnidade:
+    """One unit's consumption of one utility: the sum of its meters' periods, the worst of
+    their states, and the estimate (each meter's measured part plus its own daily rate
+    for the days it is missing)."""
+    if not devs:
+        return ConsumoUnidade(unidade, tipo, None, Situacao.SEM_MEDIDOR)
+    ultimo_dia = _local_midnight(fim - timedelta(days=1))
+    medido = estimativa = ZERO
+    sem_dados = incompletos = 0
+    sem_historico = False
+    for disp in devs:
+        r = current.get(disp)
+        faltam = 0
+        if r is None:
+            sem_dados += 1
+            faltam = (fim - inicio).days
+        else:
+            medido += r.consumo or ZERO
+            estimativa += r.consumo or ZERO
+            if r.ultima_leitura < ultimo_dia:  # no reading on the period's last day
+                incompletos += 1
+                faltam = (fim - _local_date(r.ultima_leitura)).days - 1
+        if faltam:
+            rate = _rate(history.get(disp, []))
+            if rate is None:
+                sem_historico = True
+            else:
+                estimativa += rate * faltam
+    if sem_dados == len(devs):
+        situacao = Situacao.SEM_DADOS
+    elif sem_dados or incompletos:
+        situacao = Situacao.INCOMPLETO
+    else:
+        return ConsumoUnidade(unidade, tipo, medido, Situacao.MEDIDO)
+    item = ConsumoUnidade(unidade, tipo, medido, situacao)
+    if sem_historico:
+        item.nota = "sem_historico"
+    else:
+        item.estimativa = estimativa.quantize(Decimal("0.0001"))
+    return item
 
 
 def _local_date(moment: datetime) -> date:
