@@ -1,29 +1,14 @@
 """A small condominium with water meters and known readings (see `condominio`)."""
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from tds_testing import factories
-from telemetria.storage import ReadingRow, insert_readings
+from tds_testing.readings import local
+from tds_testing.readings import store_points as store
 
-SP = ZoneInfo("America/Sao_Paulo")
-
-
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=SP)
-
-
-def store(dispositivo, points) -> None:
-    insert_readings(
-        [
-            ReadingRow(t, dispositivo.conta_id, dispositivo.gateway_id, dispositivo.pk,
-                       Decimal(str(v)), dispositivo.unidade, None)
-            for t, v in points
-        ]
-    )  # fmt: skip
+__all__ = ["local", "store"]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from tds_testing.readings import local, utc
 from telemetria.storage import (
     consumption_by_day,
     consumption_by_month,
@@ -13,7 +14,6 @@ from telemetria.storage import (
     refresh_rollups,
 )
 
-from .conftest import local, utc
 from .test_storage_queries import MONTH_BOUNDARY, both_ways
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
