@@ -313,13 +313,17 @@ def minha_unidade(request):
         str(Utilidade(t).label): [float(hist.get((unidade.pk, t), {}).get(s, 0)) for s in starts]
         for t in Utilidade.values if (unidade.pk, t) in hist
     }  # fmt: skip
+    atual_por_tipo = [
+        (Utilidade(t).label, hist[(unidade.pk, t)].get(inicio, 0), selectors.unidade_medida(t))
+        for t in Utilidade.values if (unidade.pk, t) in hist
+    ]  # fmt: skip
     periodos = list(
         selectors.periodos_fechados(conta=request.conta)
         .filter(cobrancas__unidade=unidade)
         .distinct()[:24]
     )
     return render(request, "faturamento/minha_unidade.html", {
-        "unidade": unidade, "periodos": periodos,
+        "unidade": unidade, "periodos": periodos, "inicio": inicio, "atual": atual_por_tipo,
         "chart": {"labels": [s.strftime("%m/%y") for s in starts], "series": series},
     })  # fmt: skip
 
