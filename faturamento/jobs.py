@@ -4,6 +4,7 @@ goes (the page polls it)."""
 
 import logging
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -40,10 +41,18 @@ def geracao_iniciar(*, periodo: Periodo, user=None) -> GeracaoDemonstrativos:
     periodo = Periodo.objects.select_for_update().get(pk=periodo.pk, conta_id=periodo.conta_id)
     if periodo.status == StatusPeriodo.ABERTO:
         raise ValidationError(_("Feche o período antes de gerar os demonstrativos."))
-    running = GeracaoDemonstrativos.objects.filter(
+    active = GeracaoDemonstrativos.objects.filter(
         conta_id=periodo.conta_id, periodo=periodo,
         status__in=[StatusGeracao.NA_FILA, StatusGeracao.GERANDO],
-    ).first()  # fmt: skip
+    )  # fmt: skip
+    # A job older than twice the task time limit died with its worker (or never reached
+    # one): say so, and let a new one start.
+    stale = timezone.now() - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT)
+    active.filter(created_at__lt=stale).update(
+        status=StatusGeracao.ERRO, erro=_("Tempo esgotado: o job não terminou."),
+        concluido_em=timezone.now(),
+    )  # fmt: skip
+    running = active.first()
     if running:
         return running
     geracao = GeracaoDemonstrativos.objects.create(
@@ -57,6 +66,16 @@ def geracao_iniciar(*, periodo: Periodo, user=None) -> GeracaoDemonstrativos:
         )
     )
     return geracao
+
+
+def _drop_older_zips(geracao: GeracaoDemonstrativos) -> None:
+    """Only the period's newest zip is kept on disk."""
+    older = GeracaoDemonstrativos.objects.filter(
+        conta_id=geracao.conta_id, periodo_id=geracao.periodo_id, status=StatusGeracao.PRONTO
+    ).exclude(pk=geracao.pk)
+    for old in older:
+        Path(old.arquivo).unlink(missing_ok=True)
+    older.update(arquivo="", erro=_("Substituído por uma geração mais nova."))
 
 
 def geracao_executar(*, geracao_id: int) -> GeracaoDemonstrativos:
@@ -83,6 +102,7 @@ def geracao_executar(*, geracao_id: int) -> GeracaoDemonstrativos:
             status=StatusGeracao.PRONTO, feitos=len(demonstrativos), arquivo=str(path),
             concluido_em=timezone.now(),
         )  # fmt: skip
+        _drop_older_zips(geracao)
     except Exception as exc:
         log.exception("statement generation %s failed", geracao_id)
         qs.update(status=StatusGeracao.ERRO, erro=str(exc)[:500], concluido_em=timezone.now())

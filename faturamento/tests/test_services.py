@@ -166,3 +166,32 @@ def test_incomplete_meter_and_meter_without_any_history(conta_a, condominio):
     assert any("dados incompletos, sem estimativa" in line for line in c302.linhas)
     assert Cobranca.objects.get(periodo=periodo, unidade=u301).estimado
     assert sum(c.valor for c in Cobranca.objects.filter(periodo=periodo)) == D("2000.00")
+
+
+def test_a_stale_statement_job_does_not_block_a_new_one(conta_a, condominio, settings, tmp_path):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from faturamento import jobs
+    from faturamento.models import GeracaoDemonstrativos
+
+    settings.TDS_DEMONSTRATIVOS_DIR = tmp_path
+    periodo = abrir_com_conta(conta_a)
+    services.periodo_fechar(periodo=periodo, hoje=date(2026, 11, 10))
+    first = jobs.geracao_iniciar(periodo=periodo)  # no worker runs it in this test
+    assert jobs.geracao_iniciar(periodo=periodo) == first  # still queued: the same job
+    GeracaoDemonstrativos.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - timedelta(seconds=2 * settings.CELERY_TASK_TIME_LIMIT + 1)
+    )
+    second = jobs.geracao_iniciar(periodo=periodo)
+    first.refresh_from_db()
+    assert second != first
+    assert (first.status, first.erro) == ("ERRO", "Tempo esgotado: o job não terminou.")
+    # Run both by hand: only the newest zip stays on disk.
+    done = jobs.geracao_executar(geracao_id=first.pk)
+    newest = jobs.geracao_executar(geracao_id=second.pk)
+    done.refresh_from_db()
+    assert newest.status == "PRONTO"
+    assert done.arquivo == ""
+    assert [p.name for p in tmp_path.rglob("*.zip")] == [f"{second.pk}.zip"]
