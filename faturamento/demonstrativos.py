@@ -285,6 +285,9 @@ def xlsx_periodo(*, periodo: Periodo) -> bytes:
                 c.consumo_medido, c.consumo, _("sim") if c.estimado else _("não"),
                 c.get_situacao_display(), round(c.valor_individual, 2), round(c.valor_comum, 2), c.valor,
             ])  # fmt: skip
+            for cell in ws[ws.max_row][:4]:  # typed by people: never a formula
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         n = ws.max_row
         ws.append([_("Total"), "", "", "", f"=SUM(E2:E{n})", f"=SUM(F2:F{n})", "", "",
                    f"=SUM(I2:I{n})", f"=SUM(J2:J{n})", f"=SUM(K2:K{n})"])  # fmt: skip

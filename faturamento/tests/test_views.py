@@ -92,7 +92,10 @@ def test_statement_pdf_text(client, admin_a, fechado, condominio):
     assert "Esgoto 100,00% de R$ 210,0000 = R$ 210,0000" in text
 
 
-def test_workbook_read_back(client, admin_a, fechado):
+def test_workbook_read_back(client, admin_a, fechado, condominio):
+    condominio["u101"].__class__.objects.filter(pk=condominio["u101"].pk).update(
+        responsavel='=HYPERLINK("http://x")'
+    )
     client.force_login(admin_a)
     r = client.get(reverse("faturamento:planilha_xlsx", args=[fechado.pk]))
     wb = load_workbook(io.BytesIO(r.content))
@@ -105,6 +108,9 @@ def test_workbook_read_back(client, admin_a, fechado):
         ("B", "201", "sim", 468.0),
     ]
     assert rows[4][10] == "=SUM(K2:K4)"
+    # A name typed as a formula stays text (no formula injection into the manager's Excel).
+    assert wb["Água"]["D2"].data_type == "s"
+    assert wb["Água"]["K5"].data_type == "f"
 
 
 def test_closed_period_rejects_edits_through_the_pages(client, admin_a, fechado):
