@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from contas.models import Conta, ContaOwnedModel
+from dispositivos.models import TIPO_DEFAULTS
 from unidades.models import Unidade
 
 from . import rateio
@@ -199,6 +200,10 @@ class Fatura(ContaOwnedModel):
 
     def __str__(self):
         return f"{self.periodo} {self.get_tipo_display()}"
+
+    @property
+    def unidade_medida(self) -> str:
+        return TIPO_DEFAULTS.get(self.tipo, ("",))[0]
 
     def tarifa(self, unidade: str) -> rateio.Tarifa:
         return rateio.Tarifa(
