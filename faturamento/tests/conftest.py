@@ -8,8 +8,6 @@ from tds_testing import factories
 from tds_testing.readings import local
 from tds_testing.readings import store_points as store
 
-__all__ = ["local", "store"]
-
 
 @pytest.fixture
 def condominio(conta_a):

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from faturamento import selectors, services
 from faturamento.models import Cobranca, Periodo, StatusPeriodo
 from tds_testing import factories
-
-from .conftest import local, store
+from tds_testing.readings import local
+from tds_testing.readings import store_points as store
 
 pytestmark = pytest.mark.django_db
 
