@@ -281,6 +281,11 @@ def balanco(request):
         "principal": [None if r.principal is None else float(r.principal) for r in rows],
         "unidades": [float(r.unidades) for r in rows],
         "comum": [None if r.comum is None else float(r.comum) for r in rows],
+        "rotulos": {
+            "principal": _("Principal (%(u)s)") % {"u": selectors.unidade_medida(tipo)},
+            "unidades": _("Σ unidades"),
+            "comum": _("Comum"),
+        },
     }
     return render(request, "faturamento/balanco.html", {
         "rows": rows, "chart": chart, "tipo": tipo, "dias": dias, "tipos": Utilidade.choices,

@@ -38,6 +38,9 @@ def test_close_a_period_and_download_a_statement(live_server, conta_a, condomini
         try:
             desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="pt-BR",
                                           accept_downloads=True).new_page()  # fmt: skip
+            problems = []  # chromium reports each CSP violation as a console error
+            desktop.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            desktop.on("pageerror", lambda e: problems.append(str(e)))
             login(desktop, base, email)
             desktop.goto(base + reverse("faturamento:index"))
             desktop.fill("#id_referencia", "2026-10")
@@ -65,6 +68,12 @@ def test_close_a_period_and_download_a_statement(live_server, conta_a, condomini
                 ).click()
             desktop_pdf = tmp_path / "desktop.pdf"
             info.value.save_as(desktop_pdf)
+            # The water balance chart draws under the Content-Security-Policy.
+            desktop.goto(base + reverse("faturamento:balanco") + "?tipo=AGUA&dias=92")
+            desktop.wait_for_function(
+                "Chart.getChart(document.getElementById('balanco-chart')) !== undefined"
+            )
+            assert [p for p in problems if "Failed to load resource" not in p] == []
 
             phone = browser.new_context(viewport={"width": 375, "height": 812}, locale="pt-BR",
                                         accept_downloads=True).new_page()  # fmt: skip

@@ -1,8 +1,10 @@
 // Progress of the statement-generation job: polls its JSON status until done.
 (function () {
   const box = document.getElementById("geracao");
-  if (!box || ["PRONTO", "ERRO"].includes(box.dataset.status)) return;
+  if (!box) return;
   const bar = document.getElementById("geracao-barra");
+  bar.style.width = bar.dataset.percentual + "%";  // CSSOM, allowed by the CSP (no style attribute)
+  if (["PRONTO", "ERRO"].includes(box.dataset.status)) return;
   const text = document.getElementById("geracao-texto");
   const link = document.getElementById("geracao-download");
   let delay = 700;
