@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "unidades",
+    "faturamento",
     "alarmes",
     "ninja",  # the alarm API's docs served from our static files (no CDN; CSP allows 'self' only)
     "axes",  # login brute-force lockout (after our apps: our templates win)
@@ -166,6 +168,12 @@ TDS_ROLLUP_SECONDS = env.float("TDS_ROLLUP_SECONDS", default=60.0)
 TDS_PARTITION_SECONDS = env.float("TDS_PARTITION_SECONDS", default=3600.0)
 TDS_ALARM_WINDOW_SECONDS = env.float("TDS_ALARM_WINDOW_SECONDS", default=60.0)
 TDS_DEAD_LETTER_PURGE_SECONDS = env.float("TDS_DEAD_LETTER_PURGE_SECONDS", default=3600.0)
+# Zip files of generated statements (faturamento jobs), one per job.
+TDS_DEMONSTRATIVOS_DIR = Path(
+    env.str("TDS_DEMONSTRATIVOS_DIR", default=str(BASE_DIR / "var" / "demonstrativos"))
+)
+# Celery queue of the statement-generation jobs (a worker of its own may serve it).
+TDS_FATURAMENTO_QUEUE = env.str("TDS_FATURAMENTO_QUEUE", default="celery")
 
 CACHES = {
     "default": {
