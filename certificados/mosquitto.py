@@ -32,12 +32,17 @@ def render_acl(*, consumer_cn: str = CONSUMER_CN) -> str:
 # Gateways (CN = normalized MAC): each may write only its own topics.
 pattern write {TOPIC_ROOT}/%u/telemetry
 pattern write {TOPIC_ROOT}/%u/status
+pattern write {TOPIC_ROOT}/%u/diagnostics
+# Its configuration (retained, published by the platform): only that gateway reads it.
+pattern read {TOPIC_ROOT}/%u/config
 
 # The ingest consumer: reads every gateway's telemetry and status, directly or through
 # the shared subscription; it cannot publish on a gateway's topic.
 user {consumer_cn}
 topic read {TOPIC_ROOT}/+/telemetry
 topic read {TOPIC_ROOT}/+/status
+topic read {TOPIC_ROOT}/+/diagnostics
+topic write {TOPIC_ROOT}/+/config
 topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/telemetry
 topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/status
 """

@@ -61,6 +61,12 @@ class Gateway(ContaOwnedModel):
         validators=[MinValueValidator(1), MaxValueValidator(86400)],
         help_text=_("De quanto em quanto tempo o gateway publica; usado para detectar queda."),
     )
+    # Bumped in the transaction of every registry change that alters what the gateway's
+    # agent polls; the retained config message carries it and the agent reports it back.
+    config_versao = models.PositiveIntegerField(_("versão da configuração"), default=1)
+    config_publicada_versao = models.PositiveIntegerField(
+        _("versão da configuração publicada"), default=0
+    )
 
     class Meta:
         db_table = "tds_new_gateway"
@@ -106,6 +112,28 @@ TIPO_DEFAULTS = {
 }
 
 
+class FuncaoModbus(models.TextChoices):
+    HOLDING = "HOLDING", _("Holding registers (função 3)")
+    INPUT = "INPUT", _("Input registers (função 4)")
+
+
+class TipoDado(models.TextChoices):
+    """How the register(s) are decoded: 16-bit types read one register, 32-bit two."""
+
+    UINT16 = "uint16", _("Inteiro sem sinal 16 bits")
+    INT16 = "int16", _("Inteiro com sinal 16 bits")
+    UINT32 = "uint32", _("Inteiro sem sinal 32 bits")
+    INT32 = "int32", _("Inteiro com sinal 32 bits")
+    FLOAT32 = "float32", _("Ponto flutuante 32 bits (IEEE 754)")
+
+
+class OrdemPalavras(models.TextChoices):
+    """Order of the two 16-bit words of a 32-bit value (bytes are big-endian in each)."""
+
+    BIG = "BIG", _("Palavra alta primeiro (ABCD)")
+    LITTLE = "LITTLE", _("Palavra baixa primeiro (CDAB)")
+
+
 class Dispositivo(ContaOwnedModel):
     """A Modbus meter polled by a gateway. `conta` repeats the gateway's so that
     constraints and indexes can start with the account."""
@@ -124,6 +152,30 @@ class Dispositivo(ContaOwnedModel):
     )
     register_modbus = models.PositiveIntegerField(
         _("registrador Modbus"), validators=[MinValueValidator(0), MaxValueValidator(65535)]
+    )
+    funcao_modbus = models.CharField(
+        _("função Modbus"), max_length=8, choices=FuncaoModbus.choices, default=FuncaoModbus.HOLDING
+    )
+    tipo_dado = models.CharField(
+        _("tipo de dado"), max_length=8, choices=TipoDado.choices, default=TipoDado.UINT16
+    )
+    ordem_palavras = models.CharField(
+        _("ordem das palavras"),
+        max_length=8,
+        choices=OrdemPalavras.choices,
+        default=OrdemPalavras.BIG,
+        help_text=_("Só para tipos de 32 bits."),
+    )
+    modbus_host = models.CharField(
+        _("host Modbus TCP"),
+        max_length=253,
+        blank=True,
+        help_text=_("Vazio: medidor no barramento serial (RS-485) do gateway."),
+    )
+    modbus_porta = models.PositiveIntegerField(
+        _("porta Modbus TCP"),
+        default=502,
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
     )
     fator_conversao = models.DecimalField(
         _("fator de conversão"),
@@ -169,3 +221,13 @@ class Dispositivo(ContaOwnedModel):
             self.tipo_medidor = default_kind
         if self.gateway_id and not self.conta_id:
             self.conta_id = self.gateway.conta_id
+        wide = self.tipo_dado in (TipoDado.UINT32, TipoDado.INT32, TipoDado.FLOAT32)
+        if wide and self.register_modbus is not None and self.register_modbus >= 65535:
+            raise ValidationError(
+                {
+                    "register_modbus": _(
+                        "Um valor de 32 bits ocupa dois registradores: use no máximo 65534."
+                    )
+                }
+            )
+        self.modbus_host = (self.modbus_host or "").strip()

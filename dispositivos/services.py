@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 from contas.models import Conta
 
 from .events import publish_registry_changed
+from .gateway_config import gateway_config_bump
 from .mac import normalize_mac
 from .models import TIPO_DEFAULTS, Dispositivo, Gateway
 
@@ -144,6 +145,7 @@ def gateway_update(*, gateway: Gateway, **data) -> Gateway:
         )
     _validate(gateway, extra=extra)
     _save(gateway)
+    gateway_config_bump(gateway_ids=[gateway.pk])
     _notify(gateway.conta_id)
     return gateway
 
@@ -180,6 +182,7 @@ def dispositivo_create(*, gateway: Gateway, **data) -> Dispositivo:
     dispositivo = Dispositivo(gateway=gateway, conta_id=gateway.conta_id, **data)
     _validate(dispositivo, extra=_check_capacity(gateway))
     _save(dispositivo)
+    gateway_config_bump(gateway_ids=[gateway.pk])
     _notify(gateway.conta_id)
     return dispositivo
 
@@ -201,6 +204,7 @@ def _follow_tipo_defaults(dispositivo: Dispositivo, data: dict) -> None:
 def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     new_gateway = data.pop("gateway", None)
     data.pop("conta", None)
+    old_gateway_id = dispositivo.gateway_id
     _follow_tipo_defaults(dispositivo, data)
     extra: dict = {}
     if new_gateway is not None and new_gateway.pk != dispositivo.gateway_id:
@@ -212,6 +216,7 @@ def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     _apply(dispositivo, data)
     _validate(dispositivo, extra=extra)
     _save(dispositivo)
+    gateway_config_bump(gateway_ids={old_gateway_id, dispositivo.gateway_id})
     _notify(dispositivo.conta_id)
     return dispositivo
 
@@ -219,5 +224,7 @@ def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
 @transaction.atomic
 def dispositivo_delete(*, dispositivo: Dispositivo) -> None:
     conta_id = dispositivo.conta_id
+    gateway_id = dispositivo.gateway_id
     dispositivo.delete()
+    gateway_config_bump(gateway_ids=[gateway_id])
     _notify(conta_id)
