@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class IngestaoConfig(AppConfig):
     name = "ingestao"
     verbose_name = _("Ingestão MQTT")
+
+    def ready(self):
+        from dispositivos.panels import register_gateway_panel
+
+        from .views import gateway_agent_panel_context
+
+        # The agent's configuration version and latest diagnostics on the gateway page.
+        register_gateway_panel(
+            slot="telemetry",
+            template_name="ingestao/partials/gateway_agent.html",
+            context=gateway_agent_panel_context,
+            order=200,
+        )

@@ -38,3 +38,32 @@ def rejeitada_get(*, conta: Conta, pk) -> MensagemRejeitada:
 def rejeitada_count_since(*, conta: Conta, since) -> int:
     """The account's rejected messages received since `since` (the dashboard card)."""
     return MensagemRejeitada.objects.filter(conta=conta, recebida_em__gte=since).count()
+
+
+def gateway_agent_status(*, gateway) -> dict:
+    """What the gateway page shows about the gateway's agent: its latest diagnostics and
+    whether it runs the current configuration (the version the registry holds)."""
+    from .models import DiagnosticoGateway
+
+    diag = DiagnosticoGateway.objects.filter(
+        gateway_id=gateway.pk, conta_id=gateway.conta_id
+    ).first()
+    running = diag.config_versao if diag else None
+    devices = []
+    if diag:
+        for d in diag.payload.get("dispositivos") or []:
+            if isinstance(d, dict):
+                errors = sum(
+                    v
+                    for k in ("timeouts", "crc", "excecoes", "invalidos")
+                    if isinstance(v := d.get(k), int)
+                )
+                devices.append({**d, "erros": errors})
+    return {
+        "diagnostico": diag,
+        "config_atual": gateway.config_versao,
+        "config_publicada": gateway.config_publicada_versao >= gateway.config_versao,
+        "config_em_uso": running,
+        "config_em_dia": running is not None and running == gateway.config_versao,
+        "dispositivos": devices,
+    }

@@ -28,6 +28,7 @@ from telemetria.live import publish_live_event
 from telemetria.storage import InsertResult, insert_readings
 
 from . import services
+from .diagnostics import diagnosticos_store, diagnostics_collect
 from .metrics import IngestMetrics
 from .models import Motivo
 from .mqtt import connect_properties, make_client
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TELEMETRY_FILTER = "tds_new/devices/+/telemetry"
 STATUS_FILTER = "tds_new/devices/+/status"
+DIAGNOSTICS_FILTER = "tds_new/devices/+/diagnostics"
 SHARE_GROUP = "tds-ingest"
 DB_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
 LIVE_MAX_READINGS = 1000  # per account per batch; the newest are kept
@@ -67,6 +69,7 @@ class Prepared:
     states: dict = field(default_factory=dict)  # gateway id -> (last seen, online)
     live: dict = field(default_factory=lambda: defaultdict(list))  # conta id -> readings
     n_status: int = 0
+    diagnostics: dict = field(default_factory=dict)  # gateway id -> latest (ingestao/diagnostics)
 
 
 @dataclass
@@ -217,9 +220,15 @@ class IngestWorker:
             status_opts = SubscribeOptions(
                 qos=1, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB
             )
-            client.subscribe([(telemetry, SubscribeOptions(qos=1)), (STATUS_FILTER, status_opts)])
+            client.subscribe(
+                [
+                    (telemetry, SubscribeOptions(qos=1)),
+                    (STATUS_FILTER, status_opts),
+                    (DIAGNOSTICS_FILTER, SubscribeOptions(qos=1)),
+                ]
+            )
         else:
-            client.subscribe([(telemetry, 1), (STATUS_FILTER, 1)])
+            client.subscribe([(telemetry, 1), (STATUS_FILTER, 1), (DIAGNOSTICS_FILTER, 1)])
         self._connected.set()
         log.info(
             "event=mqtt_connected session_present=%s generation=%d",
@@ -394,6 +403,10 @@ class IngestWorker:
                 p.n_status += 1
                 self._status(item, gateway, states, dead, rejects)
                 continue
+            if kind == "diagnostics":
+                p.n_status += 1
+                diagnostics_collect(item, mac, gateway, p, self._dead_letter)
+                continue
             out = parse_telemetry(topic_mac=mac, payload=item.payload, gateway=gateway, now=now)
             if out.reason:
                 rejects[out.reason] += 1
@@ -418,6 +431,8 @@ class IngestWorker:
             result = insert_readings(p.rows) if p.rows else InsertResult(0, 0)
             if p.dead:
                 services.rejeitadas_store(items=p.dead)
+            if p.diagnostics:
+                diagnosticos_store(items=p.diagnostics)
             changed = services.gateways_touch(
                 states=p.states, resolution=self.opts.last_seen_resolution
             )

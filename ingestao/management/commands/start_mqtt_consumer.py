@@ -6,6 +6,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from ingestao.agent_config import ConfigPublisher
 from ingestao.mqtt import default_client_id
 from ingestao.worker import IngestWorker, options_from_settings
 
@@ -50,6 +51,11 @@ class Command(BaseCommand):
         parser.add_argument("--ca-file", default="")
         parser.add_argument("--cert-file", default="")
         parser.add_argument("--key-file", default="")
+        parser.add_argument(
+            "--no-config-publisher",
+            action="store_true",
+            help="do not publish gateway configs (ingestao/agent_config.py) from this process",
+        )
 
     def handle(self, *args, **o):
         v5 = o["protocol"] == "v5"
@@ -78,4 +84,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         worker.setup()
-        worker.start()
+        publisher = None
+        if not o["no_config_publisher"]:
+            wo = worker.opts
+            publisher = ConfigPublisher(
+                url=wo.url,
+                client_id=f"{wo.client_id}-config",
+                ca_file=wo.ca_file,
+                cert_file=wo.cert_file,
+                key_file=wo.key_file,
+            ).start()
+        try:
+            worker.start()
+        finally:
+            if publisher is not None:
+                publisher.stop()
