@@ -3,6 +3,7 @@ pseudo-terminal pair), the agent as a process with a certificate from our CA, th
 generated Mosquitto (mTLS + ACL), the consumer process and the database."""
 
 import datetime as dt
+import json
 import time
 from decimal import Decimal
 
@@ -162,3 +163,33 @@ def test_registry_change_is_polled_within_one_interval_and_a_dead_meter_shows_in
         assert 'data-codigo="D02" class="table-warning"' in page
     finally:
         agent.stop()
+
+
+def test_config_is_published_retained_and_only_its_gateway_reads_it(platform):
+    conta = factories.make_conta()
+    gw_a = factories.make_gateway(conta=conta, intervalo_envio_segundos=30)
+    gw_b = factories.make_gateway(conta=conta)
+    factories.make_dispositivo(gateway=gw_a, codigo="D01", slave_id=4, register_modbus=9)
+    crt_a, key_a = platform.gateway_identity(gw_a)
+    crt_b, key_b = platform.gateway_identity(gw_b)
+    platform.start_consumer()
+    gw_a.refresh_from_db()
+    wait_for(
+        lambda: type(gw_a).objects.get(pk=gw_a.pk).config_publicada_versao == gw_a.config_versao,
+        timeout=30,
+        what="the config published",
+    )
+    topic = f"tds_new/devices/{gw_a.mac}/config"
+    other = platform.broker.subscriber(topic, cert=crt_b, key=key_b)
+    own = platform.broker.subscriber(topic, cert=crt_a, key=key_a)
+    try:
+        got = own.get(timeout=10)
+        assert got is not None, "the gateway did not receive its retained config"
+        body = json.loads(got[1])
+        assert body["versao"] == gw_a.config_versao
+        assert body["intervalo_segundos"] == 30
+        assert body["dispositivos"][0]["registrador"] == 9
+        assert other.get(timeout=2) is None, "another gateway read this gateway's config"
+    finally:
+        other.close()
+        own.close()
