@@ -195,7 +195,12 @@ class Dispositivo(ContaOwnedModel):
         verbose_name_plural = _("dispositivos")
         constraints = [
             models.UniqueConstraint(fields=["gateway", "codigo"], name="uniq_disp_gateway_codigo"),
-            models.UniqueConstraint(fields=["gateway", "slave_id"], name="uniq_disp_gateway_slave"),
+            # One unit id per bus: the gateway's RS-485 bus (empty host) or a TCP endpoint,
+            # where meters commonly all answer as unit 1.
+            models.UniqueConstraint(
+                fields=["gateway", "modbus_host", "modbus_porta", "slave_id"],
+                name="uniq_disp_gateway_bus_slave",
+            ),
             models.CheckConstraint(
                 condition=models.Q(slave_id__gte=1, slave_id__lte=247), name="disp_slave_id_range"
             ),

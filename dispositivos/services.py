@@ -36,9 +36,12 @@ _UNIQUE_FIELD_ERRORS = {
         "codigo",
         lambda: _("Já existe um dispositivo com este código neste gateway."),
     ),
-    (Dispositivo, ("gateway", "slave_id")): (
+    (Dispositivo, ("gateway", "modbus_host", "modbus_porta", "slave_id")): (
         "slave_id",
-        lambda: _("Este endereço Modbus (slave id) já é usado por outro dispositivo do gateway."),
+        lambda: _(
+            "Este endereço Modbus (slave id) já é usado por outro dispositivo do mesmo "
+            "barramento deste gateway."
+        ),
     ),
 }
 
@@ -46,7 +49,9 @@ _UNIQUE_FIELD_ERRORS = {
 _CONSTRAINT_FIELD_ERRORS = {
     "uniq_gateway_conta_codigo": _UNIQUE_FIELD_ERRORS[(Gateway, ("conta", "codigo"))],
     "uniq_disp_gateway_codigo": _UNIQUE_FIELD_ERRORS[(Dispositivo, ("gateway", "codigo"))],
-    "uniq_disp_gateway_slave": _UNIQUE_FIELD_ERRORS[(Dispositivo, ("gateway", "slave_id"))],
+    "uniq_disp_gateway_bus_slave": _UNIQUE_FIELD_ERRORS[
+        (Dispositivo, ("gateway", "modbus_host", "modbus_porta", "slave_id"))
+    ],
 }
 
 

@@ -46,4 +46,12 @@ class Migration(migrations.Migration):
             name='config_versao',
             field=models.PositiveIntegerField(default=1, verbose_name='versão da configuração'),
         ),
+        migrations.RemoveConstraint(
+            model_name='dispositivo',
+            name='uniq_disp_gateway_slave',
+        ),
+        migrations.AddConstraint(
+            model_name='dispositivo',
+            constraint=models.UniqueConstraint(fields=('gateway', 'modbus_host', 'modbus_porta', 'slave_id'), name='uniq_disp_gateway_bus_slave'),
+        ),
     ]
