@@ -12,7 +12,6 @@ from django.urls import reverse
 from tds_gateway.decode import encode
 
 from contas.models import Role
-from dispositivos import services as registry
 from ingestao.models import DiagnosticoGateway
 from tds_testing import factories
 from tds_testing.meters import MeterServer, PtyPair
@@ -131,9 +130,18 @@ def test_registry_change_is_polled_within_one_interval_and_a_dead_meter_shows_in
         wait_for(lambda: _latest(d1) and _latest(d2), timeout=40, what=agent.tail())
         assert _latest(d1).valor == Decimal(11)
 
-        # A registry change: the agent polls the new register within one interval (2 s)
-        # of the next tick after the config reaches it.
-        registry.dispositivo_update(dispositivo=d1, register_modbus=5)
+        # A registry change in the UI (the device's edit form, as an operator): the agent
+        # polls the new register within one interval (2 s) of the next tick.
+        client.force_login(factories.make_member(conta=conta, role=Role.OPERADOR).user)
+        form = {
+            "gateway": gw.pk, "codigo": "D01", "nome": "", "tipo": "ENERGIA",
+            "tipo_medidor": "", "slave_id": 1, "register_modbus": 5,
+            "funcao_modbus": "HOLDING", "tipo_dado": "uint16", "ordem_palavras": "BIG",
+            "modbus_host": "127.0.0.1", "modbus_porta": m1.port, "fator_conversao": "1",
+            "unidade": "", "is_active": "on",
+        }  # fmt: skip
+        response = client.post(reverse("dispositivos:dispositivo_update", args=[d1.pk]), form)
+        assert response.status_code == 302, response.content.decode()[:2000]
         changed = time.monotonic()
         wait_for(lambda: _latest(d1).valor == Decimal(55), timeout=15, what="the new register")
         elapsed = time.monotonic() - changed
@@ -158,7 +166,6 @@ def test_registry_change_is_polled_within_one_interval_and_a_dead_meter_shows_in
         m1.set(1, 5, [56])
         wait_for(lambda: _latest(d1).valor == Decimal(56), timeout=10, what="D01 still reporting")
         assert _latest(d1).time > stopped
-        client.force_login(factories.make_member(conta=conta, role=Role.LEITOR).user)
         page = client.get(reverse("dispositivos:gateway_detail", args=[gw.pk])).content.decode()
         assert 'data-codigo="D02" class="table-warning"' in page
     finally:

@@ -101,6 +101,16 @@ def test_kill_9_while_draining_loses_and_duplicates_nothing(rig):
     backlog = agent.outbox_depth()
     platform.broker.start()
     wait_for(lambda: 0 < agent.outbox_depth() <= backlog - 4, timeout=30, what="draining under way")
+    # Live readings are not held back by the backlog: the newest stored reading is at
+    # most one interval (1 s) old, plus transit, while the backlog is still draining.
+    newest = (
+        LeituraDispositivo.objects.filter(dispositivo_id=device.pk)
+        .order_by("-time")
+        .values_list("time", flat=True)
+        .first()
+    )
+    age = time.time() - newest.timestamp()
+    assert age < 2.0, f"newest reading {age:.1f} s old during the drain"
     agent.kill9()
     left = agent.outbox_depth()
     assert left > 5, "the kill should land while a backlog is left"
