@@ -81,6 +81,20 @@ class Gateway(ContaOwnedModel):
     def __str__(self):
         return f"{self.codigo} ({self.mac})"
 
+    # Changed only by atomic UPDATEs (gateway_config_bump, the config publisher): a save()
+    # of a gateway loaded earlier must not write back a stale version, which could
+    # re-issue a version number the agent already runs with other content.
+    CONFIG_FIELDS = ("config_versao", "config_publicada_versao")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and self.pk and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.CONFIG_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         normalized = normalize_mac(self.mac or "")
