@@ -21,17 +21,14 @@ from django.db import connection
 from django.db.models import F
 from django_scopes import scopes_disabled
 
-from dispositivos.events import REGISTRY_CHANNEL
+from dispositivos.events import registry_channel
 from dispositivos.gateway_config import gateway_config_payload
 from dispositivos.models import Gateway
+from tds_core import wire
 
 from .mqtt import make_client
 
 log = logging.getLogger(__name__)
-
-
-def config_topic(mac: str) -> str:
-    return f"tds_new/devices/{mac}/config"
 
 
 def gateways_config_pending(*, limit: int = 500) -> list[Gateway]:
@@ -128,7 +125,9 @@ class ConfigPublisher:
             with scopes_disabled():
                 body = gateway_config_payload(gateway=gateway)
             payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-            info = self.client.publish(config_topic(gateway.mac), payload, qos=1, retain=True)
+            info = self.client.publish(
+                wire.config_topic(gateway.mac), payload, qos=wire.QOS, retain=True
+            )
             self._inflight[info.mid] = (gateway.pk, body["versao"])
             n += 1
         return n
@@ -156,7 +155,7 @@ class ConfigPublisher:
             try:
                 client = redis.Redis.from_url(self.redis_url)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(REGISTRY_CHANNEL)
+                pubsub.subscribe(registry_channel())
                 while not self._stop.is_set():
                     if pubsub.get_message(timeout=1.0):
                         self._wake.set()

@@ -8,8 +8,12 @@ class IngestaoConfig(AppConfig):
 
     def ready(self):
         from dispositivos.panels import register_gateway_panel
+        from telemetria.selectors import register_dashboard_count
 
+        from .selectors import rejeitadas_24h_count
         from .views import gateway_agent_panel_context
+
+        register_dashboard_count(name="rejeitadas_24h", count=rejeitadas_24h_count)
 
         # The agent's configuration version and latest diagnostics on the gateway page.
         register_gateway_panel(

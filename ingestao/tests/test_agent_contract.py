@@ -182,3 +182,18 @@ def test_saving_a_stale_gateway_never_reissues_a_config_version(planta):
     registry.gateway_update(gateway=stale, intervalo_envio_segundos=30)
     after = type(gw).objects.get(pk=gw.pk)
     assert after.config_versao == fresh.config_versao + 1
+
+
+def test_agent_wire_agrees_with_the_platforms_wire_module():
+    """tds_gateway.wire cannot import tds_core (it installs alone on the gateway); the
+    two must spell the contract the same way."""
+    from tds_core import wire as platform
+
+    mac = "aa:bb:cc:dd:ee:ff"
+    assert wire.topic(mac, "telemetry") == platform.telemetry_topic(mac)
+    assert wire.topic(mac, "status") == platform.status_topic(mac)
+    assert wire.topic(mac, "diagnostics") == platform.diagnostics_topic(mac)
+    assert wire.topic(mac, "config") == platform.config_topic(mac)
+    assert platform.parse_status(wire.STATUS_ONLINE.encode()) is True
+    assert platform.parse_status(wire.STATUS_OFFLINE.encode()) is False
+    assert platform.topic_parts(wire.topic(mac, "diagnostics")) == (mac, platform.DIAGNOSTICS)
