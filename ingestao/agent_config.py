@@ -5,8 +5,8 @@ alters what a gateway polls (dispositivos/gateway_config.py). This publisher, ru
 beside the consumer with the consumer's certificate (the ACL lets only it write
 `tds_new/devices/+/config`, and only the gateway itself read its own), publishes the
 config retained with QoS 1 whenever the published version lags behind: at once on a
-registry change notice (Redis, after commit), and by a sweep every few seconds for what
-a lost notice or a broker outage left behind. A version counts as published once the
+registry change notice (Redis, after commit), on (re)connecting to the broker, and by a
+sweep every 15 s for what a lost notice left behind. A version counts as published once the
 broker acknowledged it.
 """
 
@@ -56,7 +56,7 @@ class ConfigPublisher:
         ca_file: str = "",
         cert_file: str = "",
         key_file: str = "",
-        sweep_seconds: float = 5.0,
+        sweep_seconds: float = 15.0,
         redis_url: str | None = None,
     ):
         self.client, self.addr = make_client(
