@@ -16,7 +16,6 @@ the platform's unique (dispositivo, time) absorbs it.
 
 import contextlib
 import ctypes
-import json
 import logging
 import math
 import queue
@@ -337,41 +336,50 @@ class Agent:
 
     # -- sending ---------------------------------------------------------------------------
     def _send_loop(self) -> None:
-        b = self.boot
         tokens, last = 0.0, time.monotonic()
         while not self._stop.is_set():
             self._wake_sender.wait(0.05)
             self._wake_sender.clear()
-            self._handle_acks()
-            if not self.connected.is_set():
-                while True:  # still in the outbox: they will leave as backlog
-                    try:
-                        self._live.get_nowait()
-                    except queue.Empty:
-                        break
-                continue
-            live = []
-            while True:
-                try:
-                    live.append(self._live.get_nowait())
-                except queue.Empty:
-                    break
-            live = [i for i in live if i not in self._inflight_rows]
-            for row in self.outbox.get(live):
-                self._publish(row, backlog=False)
-            now = time.monotonic()
-            tokens = min(float(b.max_inflight), tokens + (now - last) * b.drain_rate)
-            last = now
-            room = min(int(tokens), b.max_inflight - self._backlog_inflight)
-            waiting = len(self._inflight_rows) + len(self._retry_at)
-            if room > 0 and len(self.outbox) > waiting:
-                due = [r for r, at in self._retry_at.items() if at <= time.time()]
-                for r in due:
-                    del self._retry_at[r]
-                exclude = self._inflight_rows | set(self._retry_at)
-                for row in self.outbox.oldest(room, exclude=exclude):
-                    self._publish(row, backlog=True)
-                    tokens -= 1
+            try:
+                now = time.monotonic()
+                # The backlog's token bucket: drain_rate per second, at most a window's worth.
+                tokens = min(
+                    float(self.boot.max_inflight), tokens + (now - last) * self.boot.drain_rate
+                )
+                last = now
+                tokens -= self._send_step(int(tokens))
+            except Exception:
+                # Never die silently: the readings stay in the outbox, the next step retries.
+                log.exception("event=sender_error")
+                self._stop.wait(1.0)
+
+    def _send_step(self, budget: int) -> int:
+        """Acks in, live messages out, then up to `budget` backlog messages oldest first;
+        returns how many backlog messages it published."""
+        self._handle_acks()
+        live = []
+        while True:
+            try:
+                live.append(self._live.get_nowait())
+            except queue.Empty:
+                break
+        if not self.connected.is_set():
+            return 0  # still in the outbox: they will leave as backlog
+        live = [i for i in live if i not in self._inflight_rows]
+        for row in self.outbox.get(live):
+            self._publish(row, backlog=False)
+        room = min(budget, self.boot.max_inflight - self._backlog_inflight)
+        waiting = len(self._inflight_rows) + len(self._retry_at)
+        if room <= 0 or len(self.outbox) <= waiting:
+            return 0
+        now = time.time()
+        for r in [r for r, at in self._retry_at.items() if at <= now]:
+            del self._retry_at[r]
+        exclude = self._inflight_rows | set(self._retry_at)
+        rows = self.outbox.oldest(room, exclude=exclude)
+        for row in rows:
+            self._publish(row, backlog=True)
+        return len(rows)
 
     def _publish(self, row: tuple[int, str, bytes], *, backlog: bool) -> None:
         row_id, topic, payload = row
@@ -408,7 +416,3 @@ class Agent:
         if delivered:
             self.outbox.delete(delivered)
             self.delivered += len(delivered)
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)

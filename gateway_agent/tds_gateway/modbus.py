@@ -82,6 +82,8 @@ class Bus:
             return Result(dev["codigo"], error=kind, detail=str(exc)[:200])
         except OSError as exc:
             return Result(dev["codigo"], error="timeouts", detail=str(exc)[:200])
+        except Exception as exc:  # a bug or a frame pymodbus could not handle: report it
+            return Result(dev["codigo"], error="excecoes", detail=repr(exc)[:200])
         if rr.isError():
             code = getattr(rr, "exception_code", None)
             return Result(dev["codigo"], error="excecoes", detail=f"exception code {code}")

@@ -8,7 +8,6 @@ validation, so the two cannot drift apart silently.
 
 import datetime as dt
 import json
-import math
 from decimal import Decimal
 
 TOPIC_ROOT = "tds_new/devices"
@@ -102,7 +101,3 @@ def parse_config(payload: bytes, *, mac: str) -> dict:
             raise ConfigError(f"bad device {d!r}: slave_id/registrador")
         out.append(dev)
     return {"versao": versao, "intervalo": float(intervalo), "dispositivos": out}
-
-
-def is_finite(v) -> bool:
-    return not (isinstance(v, float) and (math.isnan(v) or math.isinf(v)))
