@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from .form_mixins import MODBUS_DEFAULTED
+from .gateway_config import gateway_config_bump
 from .models import Dispositivo, Gateway
 
 
@@ -24,6 +26,11 @@ class GatewayAdmin(admin.ModelAdmin):
         for obj in formset.deleted_objects:
             obj.delete()
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # What the gateway's agent polls may have changed: a new config version.
+        gateway_config_bump(gateway_ids=[form.instance.pk])
+
 
 @admin.register(Dispositivo)
 class DispositivoAdmin(admin.ModelAdmin):
@@ -33,6 +40,27 @@ class DispositivoAdmin(admin.ModelAdmin):
     raw_id_fields = ["gateway"]
     readonly_fields = ["conta"]
 
+    def get_form(self, request, obj=None, **kwargs):
+        # Built per request (inside the admin's unscoped context): the Modbus details
+        # may be left out, the model's defaults then apply.
+        form = super().get_form(request, obj, **kwargs)
+        for name in MODBUS_DEFAULTED:
+            if name in form.base_fields:
+                form.base_fields[name].required = False
+        return form
+
     def save_model(self, request, obj, form, change):
         obj.conta_id = obj.gateway.conta_id
+        old = Dispositivo.objects.filter(pk=obj.pk).values_list("gateway_id", flat=True).first()
         super().save_model(request, obj, form, change)
+        gateway_config_bump(gateway_ids={old, obj.gateway_id})
+
+    def delete_model(self, request, obj):
+        gateway_id = obj.gateway_id
+        super().delete_model(request, obj)
+        gateway_config_bump(gateway_ids=[gateway_id])
+
+    def delete_queryset(self, request, queryset):
+        gateway_ids = set(queryset.values_list("gateway_id", flat=True))
+        super().delete_queryset(request, queryset)
+        gateway_config_bump(gateway_ids=gateway_ids)

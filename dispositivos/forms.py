@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from contas.forms import ServiceModelForm, bootstrapify
 from contas.models import Conta
 
+from .form_mixins import ModbusDefaultsMixin
 from .models import Dispositivo, Gateway, TipoDispositivo
 from .selectors import gateway_choices
 
@@ -35,10 +36,7 @@ class GatewayForm(ServiceModelForm):
         }
 
 
-MODBUS_DEFAULTED = ("funcao_modbus", "tipo_dado", "ordem_palavras", "modbus_porta")
-
-
-class DispositivoForm(ServiceModelForm):
+class DispositivoForm(ModbusDefaultsMixin, ServiceModelForm):
     # Declared (not generated from the model) so that no unscoped queryset is built at
     # import; __init__ narrows it to the active account's gateways.
     gateway = forms.ModelChoiceField(label=_("Gateway"), queryset=Gateway.objects.none())
@@ -73,20 +71,13 @@ class DispositivoForm(ServiceModelForm):
         self.fields["gateway"].queryset = gateway_choices(conta=conta)
         self.fields["tipo_medidor"].required = False
         self.fields["unidade"].required = False
-        # Modbus details added for the gateway agent: left out, the model's defaults apply
-        # (holding register, uint16, high word first, port 502).
-        for name in MODBUS_DEFAULTED:
-            self.fields[name].required = False
+        self._modbus_optional()
         # "> 0" is said by clean_fator_conversao, in words rather than as 0.000001.
         fator = self.fields["fator_conversao"]
         fator.validators = [v for v in fator.validators if not isinstance(v, MinValueValidator)]
 
     def clean(self):
-        cleaned = super().clean()
-        for name in MODBUS_DEFAULTED:
-            if cleaned.get(name) in (None, ""):
-                cleaned[name] = Dispositivo._meta.get_field(name).get_default()
-        return cleaned
+        return self._modbus_defaults(super().clean())
 
     def clean_fator_conversao(self):
         value = self.cleaned_data["fator_conversao"]

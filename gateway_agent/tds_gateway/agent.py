@@ -84,7 +84,8 @@ class Agent:
             except wire.ConfigError as exc:
                 log.warning("event=cached_config_invalid error=%s", exc)
         self._pending_config: dict | None = None
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # polling
+        self._sender_stop = threading.Event()
         self._wake_sender = threading.Event()
         self._wake_main = threading.Event()
         self.connected = threading.Event()
@@ -186,12 +187,25 @@ class Agent:
             self.shutdown()
 
     def stop(self) -> None:
+        """Stops polling; shutdown() then lets the sender finish what is in flight."""
         self._stop.set()
         self._wake_main.set()
-        self._wake_sender.set()
 
-    def shutdown(self) -> None:
+    def shutdown(self, *, flush_timeout: float = 3.0) -> None:
         self.stop()
+        # The last tick's readings and those awaiting PUBACK get a moment to be confirmed
+        # (a backlog stays in the outbox for the next start).
+        deadline = time.monotonic() + flush_timeout
+        while (
+            self.connected.is_set()
+            and (self._inflight_rows or not self._live.empty())
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.02)
+        self._sender_stop.set()
+        self._wake_sender.set()
+        if hasattr(self, "_sender"):
+            self._sender.join(timeout=5)
         if self.connected.is_set():
             info = self.client.publish(
                 wire.topic(self.mac, "status"), wire.STATUS_OFFLINE, qos=1, retain=True
@@ -200,8 +214,6 @@ class Agent:
                 info.wait_for_publish(timeout=2)
         self.client.disconnect()
         self.client.loop_stop()
-        if hasattr(self, "_sender"):
-            self._sender.join(timeout=5)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         for bus in self.buses.values():
@@ -337,7 +349,7 @@ class Agent:
     # -- sending ---------------------------------------------------------------------------
     def _send_loop(self) -> None:
         tokens, last = 0.0, time.monotonic()
-        while not self._stop.is_set():
+        while not self._sender_stop.is_set():
             self._wake_sender.wait(0.05)
             self._wake_sender.clear()
             try:
@@ -351,7 +363,7 @@ class Agent:
             except Exception:
                 # Never die silently: the readings stay in the outbox, the next step retries.
                 log.exception("event=sender_error")
-                self._stop.wait(1.0)
+                self._sender_stop.wait(1.0)
 
     def _send_step(self, budget: int) -> int:
         """Acks in, live messages out, then up to `budget` backlog messages oldest first;

@@ -197,3 +197,23 @@ def test_agent_wire_agrees_with_the_platforms_wire_module():
     assert platform.parse_status(wire.STATUS_ONLINE.encode()) is True
     assert platform.parse_status(wire.STATUS_OFFLINE.encode()) is False
     assert platform.topic_parts(wire.topic(mac, "diagnostics")) == (mac, platform.DIAGNOSTICS)
+
+
+def test_a_device_added_in_the_admin_bumps_the_config_version(admin_client, planta):
+    gw = planta["gateway"]
+    gw.refresh_from_db()
+    before = gw.config_versao
+    response = admin_client.post(
+        "/admin/dispositivos/dispositivo/add/",
+        {
+            "gateway": gw.pk, "codigo": "D09", "nome": "", "tipo": "AGUA", "tipo_medidor": "",
+            "slave_id": 9, "register_modbus": 10, "fator_conversao": "1", "unidade": "",
+            "is_active": "on",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:1000]
+    gw.refresh_from_db()
+    assert gw.config_versao == before + 1
+    with scopes_disabled():
+        added = type(planta["devices"][0]).objects.get(gateway=gw, codigo="D09")
+    assert (added.funcao_modbus, added.tipo_dado, added.modbus_porta) == ("HOLDING", "uint16", 502)
