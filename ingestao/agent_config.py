@@ -1,12 +1,12 @@
 """Publishes each gateway's configuration for its agent (`tds-gateway`).
 
 The registry bumps `Gateway.config_versao` in the transaction of every change that
-alters what a gateway polls (dispositivos/gateway_config.py). This publisher, running
-beside the consumer with the consumer's certificate (the ACL lets only it write
-`tds_new/devices/+/config`, and only the gateway itself read its own), publishes the
-config retained with QoS 1 whenever the published version lags behind: at once on a
-registry change notice (Redis, after commit), on (re)connecting to the broker, and by a
-sweep every 15 s for what a lost notice left behind. A version counts as published once the
+alters what a gateway polls (dispositivos/gateway_config.py). This publisher, running in
+the consumer process on the consumer's connection (the ACL lets only the consumer
+identities write `tds_new/devices/+/config`, and only the gateway itself read its own),
+publishes the config retained with QoS 1 whenever the published version lags behind: at
+once on a registry change notice (Redis, after commit), within a second of (re)connecting
+to the broker, and by a sweep every 15 s for what a lost notice left behind. A version counts as published once the
 broker acknowledged it.
 """
 
@@ -25,8 +25,6 @@ from dispositivos.events import registry_channel
 from dispositivos.gateway_config import gateway_config_payload
 from dispositivos.models import Gateway
 from tds_core import wire
-
-from .mqtt import make_client
 
 log = logging.getLogger(__name__)
 
@@ -48,36 +46,19 @@ def gateway_config_mark_published(*, gateway_id: int, versao: int) -> None:
 
 
 class ConfigPublisher:
-    def __init__(
-        self,
-        *,
-        url: str,
-        client_id: str,
-        ca_file: str = "",
-        cert_file: str = "",
-        key_file: str = "",
-        sweep_seconds: float = 15.0,
-        redis_url: str | None = None,
-    ):
-        self.client, self.addr = make_client(
-            url=url, client_id=client_id, ca_file=ca_file, cert_file=cert_file, key_file=key_file
-        )
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = lambda *a: self._connected.clear()
-        self.client.on_publish = self._on_publish
+    """Publishes on the consumer's own MQTT connection: the broker binds the client id to
+    the certificate (`use_username_as_clientid`), so a second connection with the same
+    identity would take the consumer's session over."""
+
+    def __init__(self, *, client, sweep_seconds: float = 15.0, redis_url: str | None = None):
+        self.client = client
         self.sweep_seconds = sweep_seconds
         self.redis_url = redis_url or settings.REDIS_URL
-        self._connected = threading.Event()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue = queue.SimpleQueue()
         self._inflight: dict[int, tuple[int, int]] = {}  # mid -> (gateway id, versao)
         self.published = 0
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if not reason_code.is_failure:
-            self._connected.set()
-            self._wake.set()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties):
         # A retained message is kept even with no subscriber (0x10): only >= 0x80 failed.
@@ -85,8 +66,7 @@ class ConfigPublisher:
         self._wake.set()
 
     def start(self) -> "ConfigPublisher":
-        self.client.connect_async(self.addr.host, self.addr.port, keepalive=30)
-        self.client.loop_start()
+        self.client.on_publish = self._on_publish  # the consumer publishes nothing else
         self._threads = [
             threading.Thread(target=self._run, name="config-publisher", daemon=True),
             threading.Thread(target=self._listen, name="config-listener", daemon=True),
@@ -100,17 +80,18 @@ class ConfigPublisher:
         self._wake.set()
         for t in getattr(self, "_threads", []):
             t.join(timeout=5)
-        self.client.disconnect()
-        self.client.loop_stop()
 
     def _run(self) -> None:
+        was_connected = False
         while not self._stop.is_set():
-            self._wake.wait(self.sweep_seconds)
+            self._wake.wait(1.0 if not was_connected else self.sweep_seconds)
             self._wake.clear()
             try:
                 self._handle_acks()
-                if self._connected.is_set():
+                connected = self.client.is_connected()
+                if connected:
                     self.publish_pending()
+                was_connected = connected
             except Exception:
                 log.exception("event=config_publish_failed")
                 connection.close()

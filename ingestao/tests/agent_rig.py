@@ -12,19 +12,13 @@ from pathlib import Path
 
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
 
 from certificados import services as cert_services
 from certificados.pki import ca as pki
 from certificados.tests.broker_util import GeneratedBroker
+from tds_testing.postgres import current_database_url
 
 ROOT = Path(django_settings.BASE_DIR)
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
@@ -67,7 +61,7 @@ class Platform:
         b = self.broker.out
         env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": current_database_url(),
             "TDS_PKI_DIR": str(django_settings.TDS_PKI_DIR),
             "MQTT_URL": f"mqtts://127.0.0.1:{self.broker.port}",
             "MQTT_CA_FILE": str(b / "ca.crt"),

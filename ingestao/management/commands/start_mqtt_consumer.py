@@ -55,7 +55,8 @@ class Command(BaseCommand):
         worker = IngestWorker(
             options_from_settings(
                 url=o["url"],
-                client_id=o["client_id"] or default_client_id(wire.CONSUMER_NAME, o["instance"]),
+                client_id=o["client_id"]
+                or default_client_id(wire.CONSUMER_NAME, o["instance"], cert_file=o["cert_file"]),
                 batch_size=None if batch_size is None else max(1, batch_size),
                 batch_wait=None if batch_wait_ms is None else max(0, batch_wait_ms) / 1000,
                 v5=v5,
@@ -79,14 +80,7 @@ class Command(BaseCommand):
         worker.setup()
         publisher = None
         if not o["no_config_publisher"]:
-            wo = worker.opts
-            publisher = ConfigPublisher(
-                url=wo.url,
-                client_id=f"{wo.client_id}-config",
-                ca_file=wo.ca_file,
-                cert_file=wo.cert_file,
-                key_file=wo.key_file,
-            ).start()
+            publisher = ConfigPublisher(client=worker.transport.client).start()
         try:
             worker.start()
         finally:
