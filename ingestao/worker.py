@@ -17,7 +17,7 @@ from .metrics import IngestMetrics
 from .pipeline import DB_ERRORS, GC_INTERVAL, BatchPipeline
 from .registry import RegistryCache
 from .rules import Prepared
-from .transport import MqttOptions, MqttTransport, Received
+from .transport import MqttOptions, MqttTransport, Received, Transport
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,16 @@ class WorkerOptions:
 
 
 class IngestWorker:
-    def __init__(self, options: WorkerOptions):
+    """`transport`: another Transport (NATS JetStream) instead of MQTT from the options."""
+
+    def __init__(self, options: WorkerOptions, *, transport: Transport | None = None):
         self.opts = options
         self._stopping = threading.Event()
         self.metrics = IngestMetrics(log_interval=options.log_interval)
         self.registry = RegistryCache(refresh_seconds=options.registry_refresh)
-        self.transport = MqttTransport(options.mqtt(), is_stopping=self._stopping.is_set)
+        self.transport = transport or MqttTransport(
+            options.mqtt(), is_stopping=self._stopping.is_set
+        )
         self.pipeline = BatchPipeline(
             transport=self.transport,
             registry=self.registry,
@@ -92,15 +96,10 @@ class IngestWorker:
         self.metrics.serve(self.opts.metrics_port)
         _tune_gc()
         self.transport.start(self.pipeline.deliver)
-        o, addr = self.opts, self.transport.address
+        o = self.opts
         log.info(
-            "event=consumer_start client_id=%s broker=%s:%s tls=%s v5=%s shared=%s batch_size=%d batch_wait=%.3f",
-            o.client_id,
-            addr.host,
-            addr.port,
-            addr.tls,
-            o.v5,
-            o.shared,
+            "event=consumer_start transport=%s batch_size=%d batch_wait=%.3f",
+            self.transport.describe(),
             o.batch_size,
             o.batch_wait,
         )

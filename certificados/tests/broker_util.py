@@ -17,7 +17,9 @@ from tds_testing.mosquitto import PrivateMosquitto, free_port
 
 
 class GeneratedBroker:
-    """The broker `manage.py mosquitto_config` generates (mTLS, ACL, CRL), run privately."""
+    """The broker `manage.py mosquitto_config` generates (mTLS, ACL, CRL), run privately;
+    two consumer identities (consumer.crt, consumer-2.crt) so a test can act as a second
+    instance without taking over the first one's session."""
 
     def __init__(self, out: Path, *, consumers: int = 2):
         self.out = out

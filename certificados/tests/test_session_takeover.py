@@ -150,6 +150,31 @@ def test_a_gateway_certificate_cannot_wipe_the_consumers_queued_session(
         consumer.close()
 
 
+def test_a_gateway_certificate_cannot_steal_the_consumers_queued_messages(
+    broker, gateway_a, gateway_b, tmp_path
+):
+    """Resuming a session (clean_start=False) inherits its subscriptions, which the ACL
+    does not check again: before the fix the attacker received the consumer's backlog."""
+    cert_a, cert_b = _identity(tmp_path, gateway_a), _identity(tmp_path, gateway_b)
+    consumer_cert = (broker.out / "consumer.crt", broker.out / "consumer.key")
+    sent_id = "tds-ingest-somehost-1"
+    kw = {"cert": consumer_cert[0], "key": consumer_cert[1], "client_id": sent_id}
+    Client(broker, **kw, clean_start=False, subscribe=TOPIC).close()  # session kept
+    queued = [_publish(broker, cert_b, MAC_B, v) for v in (4, 5, 6)]
+    thieves = [
+        Client(broker, cert=cert_a[0], key=cert_a[1], client_id=stolen, clean_start=False)
+        for stolen in (sent_id, "tds-ingest-1")
+    ]
+    consumer = Client(broker, **kw, clean_start=False)
+    try:
+        assert consumer.wait_messages(3) == queued
+        assert [t.messages for t in thieves] == [[], []]
+    finally:
+        consumer.close()
+        for t in thieves:
+            t.close()
+
+
 def test_a_gateway_certificate_cannot_kick_another_gateway(broker, gateway_a, gateway_b, tmp_path):
     cert_a, cert_b = _identity(tmp_path, gateway_a), _identity(tmp_path, gateway_b)
     own_id = f"gw-{uuid.uuid4().hex[:6]}"

@@ -112,9 +112,8 @@ def test_csv_streams_in_chunks(client, admin_a, planta_a, monkeypatch):
 def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, admin_a, conta_a):
     """Issue 12 item 9 (OWASP CSV injection): codes come from users, units from gateways'
     payloads; a cell starting with = + - @, a tab or a CR must not become a formula."""
+    from tds_testing.readings import row
     from telemetria.storage import insert_readings
-
-    from .conftest import row
 
     gw = factories.make_gateway(conta=conta_a, codigo='=HYPERLINK("http://x")')
     d = factories.make_dispositivo(gateway=gw, codigo="@SUM(A1)")
