@@ -2,6 +2,8 @@
 `mosquitto_config` (mTLS + ACL), the ingest consumer as `manage.py start_mqtt_consumer`
 (with the config publisher), pymodbus servers as meters and `tds-gateway` as a process."""
 
+import datetime as dt
+import json
 import os
 import signal
 import sqlite3
@@ -139,6 +141,19 @@ path = "{self.outbox_path}"
             return 0
         finally:
             db.close()
+
+    def outbox_timestamps(self) -> set[dt.datetime]:
+        """The poll times of the telemetry messages waiting in the outbox."""
+        db = sqlite3.connect(self.outbox_path, timeout=5)
+        try:
+            rows = db.execute("SELECT topic, payload FROM outbox").fetchall()
+        finally:
+            db.close()
+        return {
+            dt.datetime.fromisoformat(json.loads(payload)["timestamp"])
+            for topic, payload in rows
+            if topic.endswith("/telemetry")
+        }
 
     def kill9(self) -> None:
         self.proc.kill()
