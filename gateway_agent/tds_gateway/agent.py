@@ -380,13 +380,13 @@ class Agent:
         live = [i for i in live if i not in self._inflight_rows]
         for row in self.outbox.get(live):
             self._publish(row, backlog=False)
+        now = time.time()
+        for r in [r for r, at in self._retry_at.items() if at <= now]:
+            del self._retry_at[r]  # due again: back in the backlog
         room = min(budget, self.boot.max_inflight - self._backlog_inflight)
         waiting = len(self._inflight_rows) + len(self._retry_at)
         if room <= 0 or len(self.outbox) <= waiting:
             return 0
-        now = time.time()
-        for r in [r for r, at in self._retry_at.items() if at <= now]:
-            del self._retry_at[r]
         exclude = self._inflight_rows | set(self._retry_at)
         rows = self.outbox.oldest(room, exclude=exclude)
         for row in rows:

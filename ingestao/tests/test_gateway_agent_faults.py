@@ -3,6 +3,7 @@ broker down for a minute while polling every second, and kill -9 in the middle o
 draining the backlog. Every reading of the outage is stored exactly once afterwards."""
 
 import datetime as dt
+import json
 import time
 
 import pytest
@@ -112,3 +113,44 @@ def test_kill_9_while_draining_loses_and_duplicates_nothing(rig):
         _assert_stored_once(device, outage, again.tail())
     finally:
         again.stop()
+
+
+def test_no_matching_subscriber_means_not_delivered(tmp_path, settings):
+    """MQTT v5 PUBACK 0x10 ("no matching subscribers", e.g. before the consumer has
+    subscribed): the agent keeps the readings and retries; once the consumer is there,
+    every one of them is stored exactly once."""
+    platform = Platform(tmp_path, settings)
+    meter = MeterServer(slave_ids=[1]).start()
+    meter.set(1, 0, [7])
+    try:
+        gw = factories.make_gateway(conta=factories.make_conta(), intervalo_envio_segundos=1)
+        device = factories.make_dispositivo(
+            gateway=gw, codigo="D01", slave_id=1, register_modbus=0,
+            modbus_host="127.0.0.1", modbus_porta=meter.port,
+        )  # fmt: skip
+        crt, key = platform.gateway_identity(gw)
+        # The agent has no config from the platform yet (no consumer, no publisher): give
+        # it the one the platform would publish, as its cached config.
+        from tds_gateway.outbox import Outbox
+
+        from dispositivos.gateway_config import gateway_config_payload
+
+        agent = AgentProcess(platform, crt=crt, key=key)
+        box = Outbox(agent.outbox_path)
+        gw.refresh_from_db()
+        box.meta_set("config", json.dumps(gateway_config_payload(gateway=gw)))
+        box.close()
+        agent.start()
+        try:
+            # Broker up, nobody subscribed: every PUBACK says 0x10, nothing leaves.
+            wait_for(lambda: agent.outbox_depth() >= 8, timeout=40, what=agent.tail())
+            assert "not_delivered reason=0x10" in agent.tail()
+            kept = agent.outbox_timestamps()
+            platform.start_consumer()
+            _assert_stored_once(device, kept, agent.tail())
+            wait_for(lambda: agent.outbox_depth() <= 2, timeout=60, what="the backlog drained")
+        finally:
+            agent.stop()
+    finally:
+        meter.stop()
+        platform.close()
