@@ -36,6 +36,8 @@ class WorkerOptions:
     receive_maximum: int = 0  # 0: 4 x batch_size: the batch being committed, the one being
     # validated and room to receive the next (MQTT 3.1.1: the broker's max_inflight_messages)
     metrics_port: int = 0
+    metrics_addr: str = "127.0.0.1"
+    batch_max_bytes: int = 4 * 1024 * 1024  # a batch also ends at this many payload bytes
     log_interval: float = 10.0
     registry_refresh: float = 60.0
     last_seen_resolution: float = 1.0
@@ -75,6 +77,7 @@ class IngestWorker:
             stopping=self._stopping,
             batch_size=options.batch_size,
             batch_wait=options.batch_wait,
+            batch_max_bytes=options.batch_max_bytes,
             last_seen_resolution=options.last_seen_resolution,
         )
 
@@ -93,7 +96,7 @@ class IngestWorker:
                     raise SystemExit(0) from None
                 delay = min(delay * 2, 5.0)
         self.registry.start_listener()
-        self.metrics.serve(self.opts.metrics_port)
+        self.metrics.serve(self.opts.metrics_port, self.opts.metrics_addr)
         _tune_gc()
         self.transport.start(self.pipeline.deliver)
         o = self.opts
@@ -143,6 +146,8 @@ def options_from_settings(**overrides) -> WorkerOptions:
         batch_size=settings.TDS_INGEST_BATCH_SIZE,
         batch_wait=settings.TDS_INGEST_BATCH_WAIT_MS / 1000,
         metrics_port=settings.TDS_INGEST_METRICS_PORT,
+        metrics_addr=settings.TDS_INGEST_METRICS_ADDR,
+        batch_max_bytes=settings.TDS_INGEST_BATCH_MAX_BYTES,
         ca_file=settings.MQTT_CA_FILE,
         cert_file=settings.MQTT_CERT_FILE,
         key_file=settings.MQTT_KEY_FILE,

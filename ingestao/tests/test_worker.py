@@ -115,7 +115,7 @@ def test_readings_live_event_per_account(worker, planta, django_capture_on_commi
             if event["type"] != "readings":
                 event = None
     assert event["readings"][0]["dispositivo_codigo"] == "D01"
-    assert event["readings"][0]["valor"] == "7"
+    assert event["readings"][0]["valor"] == "7.0000"  # as numeric(15, 4) stores it
 
 
 def test_inactive_gateway_is_rejected_and_not_touched(worker, planta):
