@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-MODULES = ["storage", "ingest", "dashboard", "many_dashboards", "agent"]
+MODULES = ["storage", "ingest", "dashboard", "many_dashboards", "alarms", "agent"]
 
 
 def main() -> int:
