@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
 
@@ -33,4 +34,20 @@ app.conf.beat_schedule["telemetria-refresh-rollups"] = {
 app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "task": "telemetria.maintain_storage",
     "schedule": float(os.environ.get("TDS_PARTITION_SECONDS", "3600")),
+}
+
+# Notifications (notificacoes/tasks.py): deliver what is due (a sweep behind the tasks queued
+# on commit: it picks up what a lost task, a dead worker or a Redis outage left behind),
+# reminders and escalation of open alarms, the daily digest at TDS_NOTIFY_DIGEST_HOUR.
+app.conf.beat_schedule["notificacoes-entregar"] = {
+    "task": "notificacoes.entregar",
+    "schedule": float(os.environ.get("TDS_NOTIFY_SWEEP_SECONDS", "15")),
+}
+app.conf.beat_schedule["notificacoes-lembretes"] = {
+    "task": "notificacoes.lembretes",
+    "schedule": float(os.environ.get("TDS_NOTIFY_REMINDER_CHECK_SECONDS", "60")),
+}
+app.conf.beat_schedule["notificacoes-resumo-diario"] = {
+    "task": "notificacoes.resumo_diario",
+    "schedule": crontab(minute=0, hour=int(os.environ.get("TDS_NOTIFY_DIGEST_HOUR", "7"))),
 }

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "notificacoes",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,29 @@ EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="TDS New <noreply@localhost>")
+# SMTP (DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend)
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+
+# Notifications (notificacoes/): links in messages, grouping window, delivery claim and
+# retries, channel health, Telegram Bot API. Beat periods are in prj_tds_new/celery.py.
+TDS_PUBLIC_URL = env.str("TDS_PUBLIC_URL", default="http://127.0.0.1:8000")
+TDS_NOTIFY_GROUP_SECONDS = env.float("TDS_NOTIFY_GROUP_SECONDS", default=5.0)
+TDS_NOTIFY_CLAIM_SECONDS = env.int("TDS_NOTIFY_CLAIM_SECONDS", default=60)
+TDS_NOTIFY_MAX_ATTEMPTS = env.int("TDS_NOTIFY_MAX_ATTEMPTS", default=8)
+TDS_NOTIFY_RETRY_BASE_SECONDS = env.float("TDS_NOTIFY_RETRY_BASE_SECONDS", default=15.0)
+TDS_NOTIFY_RETRY_MAX_SECONDS = env.float("TDS_NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
+TDS_NOTIFY_FAILING_AFTER = env.int("TDS_NOTIFY_FAILING_AFTER", default=3)
+TDS_NOTIFY_HTTP_TIMEOUT = env.float("TDS_NOTIFY_HTTP_TIMEOUT", default=10.0)
+TDS_NOTIFY_MAX_GROUP = env.int("TDS_NOTIFY_MAX_GROUP", default=100)
+# Off only in tests that run no worker (each would leave a task on the shared Redis).
+TDS_NOTIFY_ENQUEUE = env.bool("TDS_NOTIFY_ENQUEUE", default=True)
+TDS_NOTIFY_QUEUE = env.str("TDS_NOTIFY_QUEUE", default="celery")
+TDS_TELEGRAM_API_URL = env.str("TDS_TELEGRAM_API_URL", default="https://api.telegram.org")
+TDS_TELEGRAM_BOT_TOKEN = env.str("TDS_TELEGRAM_BOT_TOKEN", default="")
 
 # Celery: broker and results on Redis; the beat schedule lives in prj_tds_new/celery.py.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

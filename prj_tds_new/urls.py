@@ -16,4 +16,5 @@ urlpatterns = [
     path("ingestao/", include("ingestao.urls")),
     path("certificados/", include("certificados.urls")),
     path("tokens-api/", include("apitokens.urls")),
+    path("notificacoes/", include("notificacoes.urls")),
 ]
