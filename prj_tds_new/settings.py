@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "alarmes",
     "notificacoes",
 ]
 

@@ -16,5 +16,6 @@ urlpatterns = [
     path("ingestao/", include("ingestao.urls")),
     path("certificados/", include("certificados.urls")),
     path("tokens-api/", include("apitokens.urls")),
+    path("alarmes/", include("alarmes.urls")),
     path("notificacoes/", include("notificacoes.urls")),
 ]

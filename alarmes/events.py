@@ -1,0 +1,73 @@
+"""Live alarm events (over the account's existing live channel) and the rule-set
+version that tells running consumers to drop their cached rules.
+
+Event shape (JSON), built only by `alarm_event`:
+  {"type": "alarm", "abertos": <open alarms of the account>,
+   "alarme": {"id", "estado", "severidade", "regra", "regra_nome", "tipo",
+              "gateway_id", "dispositivo_id", "alvo", "inicio", "fim", "valor",
+              "mensagem", "url"}}
+"""
+
+import logging
+
+import redis
+from django.conf import settings
+from django.urls import reverse
+
+from telemetria.live import publish_live_event
+
+log = logging.getLogger(__name__)
+
+RULES_VERSION_KEY = "tds:alarmes:regras:versao:"
+
+
+def iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def alarm_payload(alarme) -> dict:
+    alvo = alarme.dispositivo.codigo if alarme.dispositivo_id else alarme.gateway.codigo
+    return {
+        "id": alarme.pk,
+        "estado": alarme.estado,
+        "severidade": alarme.severidade,
+        "regra": alarme.regra_id,
+        "regra_nome": alarme.regra_nome,
+        "tipo": alarme.tipo,
+        "gateway_id": alarme.gateway_id,
+        "dispositivo_id": alarme.dispositivo_id,
+        "alvo": alvo,
+        "inicio": iso(alarme.inicio),
+        "fim": iso(alarme.fim),
+        "valor": None if alarme.valor is None else str(alarme.valor),
+        "mensagem": alarme.mensagem,
+        "url": reverse("alarmes:detail", args=[alarme.pk]),
+    }
+
+
+def alarm_event(*, alarme, abertos: int) -> dict:
+    return {"type": "alarm", "abertos": abertos, "alarme": alarm_payload(alarme)}
+
+
+def publish_alarm_event(*, alarme, abertos: int) -> None:
+    publish_live_event(conta_id=alarme.conta_id, event=alarm_event(alarme=alarme, abertos=abertos))
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def rules_changed(*, conta_id: int) -> None:
+    """Bump the account's rule-set version (after commit): consumers reload its rules."""
+    try:
+        _redis().incr(f"{RULES_VERSION_KEY}{conta_id}")
+    except redis.RedisError:
+        # The engine also reloads on its own every few seconds; a lost bump only delays.
+        log.warning("alarm rule version for conta %s not bumped (Redis unavailable)", conta_id)
+
+
+def rules_versions(conta_ids: list[int]) -> dict[int, bytes | None]:
+    """Current versions of the accounts' rule sets, one round trip."""
+    client = _redis()
+    values = client.mget([f"{RULES_VERSION_KEY}{c}" for c in conta_ids])
+    return dict(zip(conta_ids, values, strict=True))
