@@ -51,7 +51,9 @@ def verify(*, secret: str, timestamp: str, body: bytes, signature: str, toleranc
         fresh = abs(time.time() - int(timestamp)) <= tolerance
     except ValueError:
         return False
-    return fresh and hmac.compare_digest(sign(secret=secret, timestamp=timestamp, body=body), signature)
+    return fresh and hmac.compare_digest(
+        sign(secret=secret, timestamp=timestamp, body=body), signature
+    )
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int, bytes]:
@@ -96,9 +98,7 @@ def send_telegram(*, chat_id: str, text: str, bot_token: str, key: str) -> Accep
     if len(text) > TELEGRAM_MAX_CHARS:
         text = text[: TELEGRAM_MAX_CHARS - 1] + "…"
     url = f"{settings.TDS_TELEGRAM_API_URL.rstrip('/')}/bot{token}/sendMessage"
-    body = json.dumps(
-        {"chat_id": chat_id, "text": text, "disable_web_page_preview": True}
-    ).encode()
+    body = json.dumps({"chat_id": chat_id, "text": text, "disable_web_page_preview": True}).encode()
     status, answer = _post(url, body, {"Content-Type": "application/json"})
     try:
         data = json.loads(answer or b"{}")

@@ -83,7 +83,7 @@ def compor_envios(*, now=None, limit: int = 5000) -> int:
                     assunto=subject,
                     corpo=text,
                     payload=payload,
-                    proxima_tentativa_em=now,
+                    proxima_tentativa_em=min(now, timezone.now()),
                 )
                 payload["id"] = str(envio.chave_idempotencia)
                 envios.append(envio)
@@ -137,7 +137,9 @@ def reivindicar_envios(*, limit: int = 50, now=None) -> list[tuple[Envio, Tentat
         ).update(
             resultado=ResultadoTentativa.INTERROMPIDA,
             fim=now,
-            erro=_("O entregador parou antes de registrar o resultado; reenviada com a mesma chave."),
+            erro=_(
+                "O entregador parou antes de registrar o resultado; reenviada com a mesma chave."
+            ),
             updated_at=now,
         )
         for e in envios:
@@ -170,7 +172,10 @@ def enviar(envio: Envio) -> channels.Accepted:
     if envio.canal == Canal.TELEGRAM:
         token = destino.telegram_bot_token if destino is not None else ""
         return channels.send_telegram(
-            chat_id=envio.endereco, text=f"{envio.assunto}\n\n{envio.corpo}", bot_token=token, key=key
+            chat_id=envio.endereco,
+            text=f"{envio.assunto}\n\n{envio.corpo}",
+            bot_token=token,
+            key=key,
         )
     if envio.canal == Canal.EMAIL:
         return channels.send_email(
@@ -260,6 +265,8 @@ def entregar_pendentes(*, budget_seconds: float = 30.0, batch: int = 50) -> dict
                 break
             results = pool.map(lambda pair: _send_one(pair[0]), claimed)
             for (envio, tentativa), (ok, status, erro) in zip(claimed, results, strict=True):
-                registrar_resultado(envio=envio, tentativa=tentativa, ok=ok, status=status, erro=erro)
+                registrar_resultado(
+                    envio=envio, tentativa=tentativa, ok=ok, status=status, erro=erro
+                )
                 stats["enviados" if ok else "falhas"] += 1
     return stats

@@ -9,7 +9,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .models import Evento, Severidade
+from .models import SEVERIDADE_ORDEM, Evento, Severidade
 
 EVENTO_VERBO = {
     Evento.DISPARADO: "disparado",
@@ -124,9 +124,7 @@ def _render_group(conta_nome: str, items: list[dict]) -> tuple[str, str]:
 
 
 def _rank(code: str) -> int:
-    from .models import SEVERIDADE_RANK
-
-    return SEVERIDADE_RANK.get(code, 0)
+    return -SEVERIDADE_ORDEM.get(code, len(SEVERIDADE_ORDEM))
 
 
 def render_teste(*, conta_nome: str, destino_nome: str) -> tuple[str, str, dict]:

@@ -12,27 +12,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from alarmes.models import SEVERIDADE_ORDEM, Severidade
 from contas.models import ContaOwnedModel
 
-
-class Severidade(models.TextChoices):
-    """The alarm severities (same codes as alarmes), most severe first."""
-
-    CRITICO = "critico", _("Crítico")
-    ALTO = "alto", _("Alto")
-    MEDIO = "medio", _("Médio")
-    BAIXO = "baixo", _("Baixo")
-    INFORMATIVO = "informativo", _("Informativo")
-
-
-# Higher is more severe: a target with a minimum severity takes rank >= its own.
-SEVERIDADE_RANK = {
-    Severidade.INFORMATIVO: 0,
-    Severidade.BAIXO: 1,
-    Severidade.MEDIO: 2,
-    Severidade.ALTO: 3,
-    Severidade.CRITICO: 4,
-}
+__all__ = ["SEVERIDADE_ORDEM", "Severidade"]  # re-exported for this app's modules
 
 
 class Canal(models.TextChoices):
@@ -78,11 +61,19 @@ class DestinoNotificacao(ContaOwnedModel):
         choices=Severidade.choices,
         default=Severidade.INFORMATIVO,
     )
+    regras = models.ManyToManyField(
+        "alarmes.RegraAlarme",
+        blank=True,
+        related_name="+",
+        verbose_name=_("somente estas regras"),
+        db_table="tds_new_notif_destino_regra",
+    )
     gateways = models.ManyToManyField(
         "dispositivos.Gateway",
         blank=True,
         related_name="+",
         verbose_name=_("somente estes gateways"),
+        db_table="tds_new_notif_destino_gateway",
     )
     ativo = models.BooleanField(_("ativo"), default=True)
     # Channel health: consecutive failed attempts; failing past settings.TDS_NOTIFY_FAILING_AFTER.
@@ -115,9 +106,7 @@ class DestinoNotificacao(ContaOwnedModel):
 class PreferenciaMembro(ContaOwnedModel):
     """A member's own choices in one account: channels, quiet hours, daily digest."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     receber_email = models.BooleanField(_("receber por e-mail"), default=True)
     receber_telegram = models.BooleanField(_("receber pelo Telegram"), default=False)
     telegram_chat_id = models.CharField(_("meu chat id do Telegram"), max_length=64, blank=True)
@@ -176,7 +165,14 @@ class EstadoNotificacao(models.TextChoices):
 class Notificacao(ContaOwnedModel):
     """Outbox row: one alarm event for one endpoint (target × channel × address)."""
 
-    alarme_id = models.BigIntegerField(_("alarme"), null=True, blank=True, db_index=True)
+    alarme = models.ForeignKey(
+        "alarmes.Alarme",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notificacoes",
+        verbose_name=_("alarme"),
+    )
     evento = models.CharField(_("evento"), max_length=16, choices=Evento.choices)
     severidade = models.CharField(_("severidade"), max_length=12, choices=Severidade.choices)
     destino = models.ForeignKey(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from contas.models import ContaMembership, Role
 
 from .models import (
-    SEVERIDADE_RANK,
+    SEVERIDADE_ORDEM,
     Canal,
     DestinoNotificacao,
     EstadoNotificacao,
@@ -87,22 +87,20 @@ def _member_endpoints(user, pref, *, destino_id, severidade, moment) -> list[End
 
 def destinos_para(evento: EventoAlarme) -> list[DestinoNotificacao]:
     """The account's active targets whose filters take this event."""
-    rank = SEVERIDADE_RANK.get(evento.severidade, 0)
-    allowed = [s for s, r in SEVERIDADE_RANK.items() if r <= rank]
+    # A target's minimum takes its own severity and every more severe one (0 = crítico).
+    order = SEVERIDADE_ORDEM.get(evento.severidade, len(SEVERIDADE_ORDEM))
+    allowed = [s for s, o in SEVERIDADE_ORDEM.items() if o >= order]
     qs = DestinoNotificacao.objects.filter(
         conta_id=evento.conta_id, ativo=True, severidade_minima__in=allowed
-    ).prefetch_related("gateways")
-    if hasattr(DestinoNotificacao, "regras"):
-        qs = qs.prefetch_related("regras")
+    ).prefetch_related("gateways", "regras")
     out = []
     for d in qs:
         gateway_ids = {g.pk for g in d.gateways.all()}
         if gateway_ids and evento.gateway_id not in gateway_ids:
             continue
-        if hasattr(d, "regras"):
-            regra_ids = {r.pk for r in d.regras.all()}
-            if regra_ids and evento.regra_id not in regra_ids:
-                continue
+        regra_ids = {r.pk for r in d.regras.all()}
+        if regra_ids and evento.regra_id not in regra_ids:
+            continue
         out.append(d)
     return out
 
@@ -161,9 +159,9 @@ def _active_members(conta_id: int, user_ids) -> dict:
 
 def notificar(evento: EventoAlarme, *, para_admins: bool = False, now=None) -> int:
     """Writes the outbox rows of one event (to the matching targets, or to the account's
-    admins for an escalation); returns how many endpoints it names (a repeat of the same
-`origem` writes nothing new). Call inside the transaction that
-    makes the event true."""
+        admins for an escalation); returns how many endpoints it names (a repeat of the same
+    `origem` writes nothing new). Call inside the transaction that
+        makes the event true."""
     now = now or timezone.now()
     eps = admin_endpoints(evento, moment=now) if para_admins else endpoints_para(evento, moment=now)
     seen, rows = set(), []
@@ -192,7 +190,9 @@ def notificar(evento: EventoAlarme, *, para_admins: bool = False, now=None) -> i
                 dados=evento.dados,
                 chave=chave,
                 chave_grupo=ep.grupo,
-                estado=EstadoNotificacao.SILENCIADA if ep.silenciado else EstadoNotificacao.PENDENTE,
+                estado=EstadoNotificacao.SILENCIADA
+                if ep.silenciado
+                else EstadoNotificacao.PENDENTE,
                 # Join the endpoint's open group (one message for a burst), else open one.
                 disponivel_em=open_groups.get(ep.grupo, now + window),
             )
