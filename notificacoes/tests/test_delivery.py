@@ -64,8 +64,9 @@ def test_member_target_gets_pt_br_email_over_smtp_with_key_as_message_id(
     (mail,) = smtp.wait_for(lambda e: len(e) == 1)
     envio = Envio.objects.get()
     assert mail["to"] == [admin_a.email]
-    assert mail["subject"] == "[TDS] Alto: Freezer quente — D01 Freezer (%s Bloco A) disparado" % (
-        regra.dispositivo.gateway.codigo
+    assert (
+        mail["subject"]
+        == f"[TDS] Alto: Freezer quente — D01 Freezer ({regra.dispositivo.gateway.codigo} Bloco A) disparado"
     )
     assert "Alarme disparado" in mail["body"]
     assert "Valor: -4,5" in mail["body"]
@@ -116,7 +117,8 @@ def test_failing_webhook_retries_with_backoff_logs_each_attempt_and_marks_the_ta
         delays.append((envio.proxima_tentativa_em - before).total_seconds())
         Envio.objects.filter(pk=envio.pk).update(proxima_tentativa_em=timezone.now())
     destino.refresh_from_db()
-    assert destino.falhando and destino.falhas_consecutivas == 3
+    assert destino.falhando
+    assert destino.falhas_consecutivas == 3
     assert "HTTP 503" in destino.ultimo_erro
     # Exponential: 0.2 s, 0.4 s, 0.8 s (base 0.2 in these tests).
     assert delays[0] < delays[1] < delays[2]
@@ -127,7 +129,8 @@ def test_failing_webhook_retries_with_backoff_logs_each_attempt_and_marks_the_ta
     assert envio.estado == EstadoEnvio.ENVIADA
     assert [t.resultado for t in envio.tentativas_log.all()] == ["falha"] * 3 + ["sucesso"]
     destino.refresh_from_db()
-    assert not destino.falhando and destino.falhas_consecutivas == 0
+    assert not destino.falhando
+    assert destino.falhas_consecutivas == 0
     valid = [e for e in webhook.entries() if e["valid"] and not e["failed"]]
     assert len(valid) == 1
 
@@ -186,8 +189,10 @@ def test_quiet_hours_across_midnight():
     pref = PreferenciaMembro(silencio_inicio=time(22), silencio_fim=time(7))
     tz = timezone.get_current_timezone()
     at = lambda h, m=0: timezone.datetime(2026, 3, 10, h, m, tzinfo=tz)  # noqa: E731
-    assert em_silencio(pref, at(23)) and em_silencio(pref, at(6, 59))
-    assert not em_silencio(pref, at(7)) and not em_silencio(pref, at(21, 59))
+    assert em_silencio(pref, at(23))
+    assert em_silencio(pref, at(6, 59))
+    assert not em_silencio(pref, at(7))
+    assert not em_silencio(pref, at(21, 59))
 
 
 def test_severity_rule_and_gateway_filters(conta_a, gateway_a, freezer, webhook):
