@@ -81,9 +81,11 @@ def alarm_fire(
     inicio: datetime,
     valor: Decimal | None = None,
     mensagem: str = "",
+    em: datetime | None = None,
 ) -> Alarme | None:
     """Open an alarm of `regra` on the device (or the gateway when `dispositivo_id` is
-    None). None when one is already open: the partial unique index decides, so
+    None); `em` is when it fired (default `inicio`, since when the condition held).
+    None when one is already open: the partial unique index decides, so
     concurrent evaluators (two consumers, a redelivered batch, a job) never make twins."""
     target = _TARGET_GATEWAY if dispositivo_id is None else _TARGET_DEVICE
     with transaction.atomic():
@@ -112,7 +114,7 @@ def alarm_fire(
             tipo=TipoTransicao.DISPARO,
             anterior="",
             usuario=None,
-            em=inicio,
+            em=em or inicio,
             comentario=mensagem[:2000],
             valor=valor,
         )
@@ -152,14 +154,16 @@ def alarm_clear(
     em: datetime | None = None,
     comentario: str = "",
     valor: Decimal | None = None,
+    manual: bool | None = None,
 ) -> Alarme | None:
-    """Open -> encerrado, by hand (`usuario`) or by the engine (no user). By hand, an
-    alarm already closed is a ValidationError; for the engine it is None (a race with a
-    person who closed it first)."""
+    """Open -> encerrado, by hand (`usuario`, or `manual` for an API token) or by the
+    engine (neither). By hand, an alarm already closed is a ValidationError; for the
+    engine it is None (a race with a person who closed it first)."""
+    manual = usuario is not None if manual is None else manual
     with transaction.atomic():
         alarme = _locked(alarme)
         if alarme.estado not in OPEN_STATES:
-            if usuario is None:
+            if not manual:
                 return None
             raise ValidationError({"estado": _("Este alarme já está encerrado.")})
         anterior = alarme.estado

@@ -18,7 +18,9 @@ def token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, conta: Conta, nome: str, criado_por=None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, conta: Conta, nome: str, criado_por=None, escopo: str = "leitura"
+) -> tuple[ApiToken, str]:
     """Creates a token; returns it with the raw secret, which is not stored anywhere."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -27,6 +29,7 @@ def api_token_create(*, conta: Conta, nome: str, criado_por=None) -> tuple[ApiTo
         prefixo=raw[: len(TOKEN_PREFIX) + 6],
         token_hash=token_hash(raw),
         criado_por=criado_por,
+        escopo=escopo,
     )
     token.full_clean()
     token.save()

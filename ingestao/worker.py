@@ -27,7 +27,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from telemetria.live import publish_live_event
 from telemetria.storage import InsertResult, insert_readings
 
-from . import services
+from . import hooks, services
 from .metrics import IngestMetrics
 from .models import Motivo
 from .mqtt import connect_properties, make_client
@@ -422,6 +422,8 @@ class IngestWorker:
                 states=p.states, resolution=self.opts.last_seen_resolution
             )
             transaction.on_commit(lambda: self._publish_live(p.live, changed))
+        if p.rows:
+            hooks.run_post_commit(p.rows, DB_ERRORS)
         committed = time.monotonic()
         self.metrics.batch(
             telemetry=len(p.batch) - p.n_status,

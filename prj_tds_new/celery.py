@@ -36,6 +36,13 @@ app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "schedule": float(os.environ.get("TDS_PARTITION_SECONDS", "3600")),
 }
 
+# Alarms (alarmes/tasks.py): window rules (leak nights, day consumption, median spikes, no
+# data, gateway offline); each window is judged once, so the period only bounds the delay.
+app.conf.beat_schedule["alarmes-evaluate-windows"] = {
+    "task": "alarmes.evaluate_windows",
+    "schedule": float(os.environ.get("TDS_ALARM_WINDOW_SECONDS", "60")),
+}
+
 # Notifications (notificacoes/tasks.py): deliver what is due (a sweep behind the tasks queued
 # on commit: it picks up what a lost task, a dead worker or a Redis outage left behind),
 # reminders and escalation of open alarms, the daily digest at TDS_NOTIFY_DIGEST_HOUR.

@@ -64,7 +64,7 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
                 kind = json.loads(data).get("type")
             except (ValueError, AttributeError):
                 kind = None
-            if kind not in ("readings", "gateway_status"):
+            if kind not in ("readings", "gateway_status", "alarm"):
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
             yield sse_message(event=kind, data=data)
