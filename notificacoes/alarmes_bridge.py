@@ -71,3 +71,21 @@ def alarmes_abertos_nao_reconhecidos(ids) -> set[int]:
 def alarmes_ativos():
     """Every active (unacknowledged) alarm, for the reminder and escalation job."""
     return Alarme.objects.filter(estado=EstadoAlarme.ATIVO).select_related("dispositivo", "gateway")
+
+
+def alarmes_para_resumo(*, conta_id: int, inicio, fim) -> dict:
+    """For the daily digest: alarms open now, fired in [inicio, fim), cleared in it."""
+    from alarmes.models import OPEN_STATES, SEVERIDADE_ORDEM
+
+    base = Alarme.objects.filter(conta_id=conta_id).select_related("dispositivo", "gateway")
+
+    def by_severity(qs):
+        return sorted(qs, key=lambda a: (SEVERIDADE_ORDEM.get(a.severidade, 9), a.inicio))
+
+    return {
+        "abertos": by_severity(base.filter(estado__in=OPEN_STATES)),
+        "disparados": by_severity(base.filter(inicio__gte=inicio, inicio__lt=fim)),
+        "encerrados": by_severity(
+            base.filter(estado=EstadoAlarme.ENCERRADO, fim__gte=inicio, fim__lt=fim)
+        ),
+    }

@@ -89,7 +89,7 @@ def run_smtp(port: int, directory: Path) -> None:
                     "message_id": msg["Message-ID"],
                     "key": msg["X-TDS-Idempotency-Key"],
                     "subject": str(make_header(decode_header(msg["Subject"] or ""))),
-                    "body": (body or b"").decode("utf-8", errors="replace"),
+                    "body": (body or b"").decode("utf-8", errors="replace").replace("\r\n", "\n"),
                     "html": any(p.get_content_type() == "text/html" for p in msg.walk()),
                 },
             )
