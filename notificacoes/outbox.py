@@ -165,7 +165,8 @@ def notificar(evento: EventoAlarme, *, para_admins: bool = False, now=None) -> i
     now = now or timezone.now()
     eps = admin_endpoints(evento, moment=now) if para_admins else endpoints_para(evento, moment=now)
     seen, rows = set(), []
-    window = timedelta(seconds=settings.TDS_NOTIFY_GROUP_SECONDS)
+    # Due by the clock, even when `now` (the event's moment) is given for a catch-up.
+    due = min(now, timezone.now()) + timedelta(seconds=settings.TDS_NOTIFY_GROUP_SECONDS)
     open_groups = dict(
         Notificacao.objects.filter(
             estado=EstadoNotificacao.PENDENTE, chave_grupo__in=[e.grupo for e in eps]
@@ -194,14 +195,15 @@ def notificar(evento: EventoAlarme, *, para_admins: bool = False, now=None) -> i
                 if ep.silenciado
                 else EstadoNotificacao.PENDENTE,
                 # Join the endpoint's open group (one message for a burst), else open one.
-                disponivel_em=open_groups.get(ep.grupo, now + window),
+                disponivel_em=open_groups.get(ep.grupo, due),
             )
         )
     if not rows:
         return 0
     Notificacao.objects.bulk_create(rows, ignore_conflicts=True)
     if any(r.estado == EstadoNotificacao.PENDENTE for r in rows):
-        countdown = max(0.0, (min(r.disponivel_em for r in rows) - now).total_seconds())
+        first_due = min(r.disponivel_em for r in rows)
+        countdown = max(0.0, (first_due - timezone.now()).total_seconds())
         transaction.on_commit(lambda: agendar_entrega(countdown=countdown))
     return len(rows)
 
