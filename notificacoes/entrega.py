@@ -252,11 +252,25 @@ def _send_one(envio: Envio) -> tuple[bool, str, str]:
         return False, "", f"erro interno: {exc!r}"
 
 
+def _anything_due() -> bool:
+    now = timezone.now()
+    return (
+        Notificacao.objects.filter(
+            estado=EstadoNotificacao.PENDENTE, disponivel_em__lte=now
+        ).exists()
+        or Envio.objects.filter(estado=EstadoEnvio.PENDENTE, proxima_tentativa_em__lte=now)
+        .filter(Q(reivindicado_ate__isnull=True) | Q(reivindicado_ate__lt=now))
+        .exists()
+    )
+
+
 def entregar_pendentes(*, budget_seconds: float = 30.0, batch: int = 50) -> dict:
     """One delivery run: compose what is due, then claim and send until nothing is due or
     the time budget is spent (the sweep continues from there)."""
     started = time.monotonic()
     stats = {"compostos": 0, "enviados": 0, "falhas": 0}
+    if not _anything_due():
+        return stats
     with ThreadPoolExecutor(max_workers=SEND_THREADS) as pool:
         while time.monotonic() - started < budget_seconds:
             stats["compostos"] += compor_envios()

@@ -5,15 +5,19 @@ receiver), so the notification exists exactly when the transition does. A delive
 queued after commit; if the broker is away, the beat sweep delivers it later.
 """
 
+import contextlib
 import hashlib
 import logging
+import math
+import time as clock
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Min
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from contas.models import ContaMembership, Role
@@ -86,30 +90,32 @@ def _member_endpoints(user, pref, *, destino_id, severidade, moment) -> list[End
 
 
 def destinos_para(evento: EventoAlarme) -> list[DestinoNotificacao]:
-    """The account's active targets whose filters take this event."""
+    """The account's active targets whose filters take this event, filtered in one query
+    (loading every target with its filters per transition cost ~0.4 s at 100 targets)."""
     # A target's minimum takes its own severity and every more severe one (0 = crítico).
     order = SEVERIDADE_ORDEM.get(evento.severidade, len(SEVERIDADE_ORDEM))
     allowed = [s for s, o in SEVERIDADE_ORDEM.items() if o >= order]
-    qs = DestinoNotificacao.objects.filter(
-        conta_id=evento.conta_id, ativo=True, severidade_minima__in=allowed
-    ).prefetch_related("gateways", "regras")
-    out = []
-    for d in qs:
-        gateway_ids = {g.pk for g in d.gateways.all()}
-        if gateway_ids and evento.gateway_id not in gateway_ids:
-            continue
-        regra_ids = {r.pk for r in d.regras.all()}
-        if regra_ids and evento.regra_id not in regra_ids:
-            continue
-        out.append(d)
-    return out
+    by_gateway = DestinoNotificacao.gateways.through.objects.filter(
+        destinonotificacao_id=OuterRef("pk")
+    )
+    by_regra = DestinoNotificacao.regras.through.objects.filter(
+        destinonotificacao_id=OuterRef("pk")
+    )
+    return list(
+        DestinoNotificacao.objects.filter(
+            conta_id=evento.conta_id, ativo=True, severidade_minima__in=allowed
+        )
+        .filter(~Exists(by_gateway) | Exists(by_gateway.filter(gateway_id=evento.gateway_id)))
+        .filter(~Exists(by_regra) | Exists(by_regra.filter(regraalarme_id=evento.regra_id)))
+        .order_by("pk")
+    )
 
 
 def endpoints_para(evento: EventoAlarme, *, moment: datetime) -> list[Endpoint]:
     destinos = destinos_para(evento)
     member_ids = [d.membro_id for d in destinos if d.tipo == TipoDestino.MEMBRO]
-    prefs = _prefs(evento.conta_id, member_ids)
-    members = _active_members(evento.conta_id, member_ids)
+    prefs = _prefs(evento.conta_id, member_ids) if member_ids else {}
+    members = _active_members(evento.conta_id, member_ids) if member_ids else {}
     eps: list[Endpoint] = []
     for d in destinos:
         if d.tipo == TipoDestino.MEMBRO:
@@ -209,20 +215,35 @@ def notificar(evento: EventoAlarme, *, para_admins: bool = False, now=None) -> i
 
 
 def agendar_entrega(*, countdown: float = 0.0) -> bool:
-    """Queues a delivery run; never raises (the beat sweep covers a broker outage)."""
+    """Queues a delivery run at the end of the whole second in which the rows fall due; one
+    run per second however many transitions commit in it (a burst of 1,000 alarms queued
+    1,000 runs before, most of them finding nothing to do). Never raises: the beat sweep
+    covers a lost task or a broker outage."""
     if not settings.TDS_NOTIFY_ENQUEUE:
         return False
     from prj_tds_new.celery import app
 
     from .tasks import entregar_task
 
+    slot = math.ceil(clock.time() + countdown)
+    key = f"notificacoes:entrega:{connection.settings_dict['NAME']}:{slot}"
+    try:
+        if not cache.add(key, 1, timeout=int(countdown) + 60):
+            return True  # a run at that second is already queued
+    except Exception as exc:  # the cache is Redis too: queue anyway
+        logger.warning("event=notify_dedupe_failed error=%r", exc)
     try:
         # A fresh connection each time: nothing stale survives a broker restart.
         with app.connection_for_write() as conn:
             entregar_task.apply_async(
-                countdown=countdown, queue=settings.TDS_NOTIFY_QUEUE, connection=conn, retry=False
+                countdown=max(0.0, slot - clock.time()),
+                queue=settings.TDS_NOTIFY_QUEUE,
+                connection=conn,
+                retry=False,
             )
         return True
     except Exception as exc:
         logger.warning("event=notify_enqueue_failed error=%r (the sweep will deliver)", exc)
+        with contextlib.suppress(Exception):  # best effort; the key expires anyway
+            cache.delete(key)
         return False
