@@ -2,6 +2,7 @@
 notificacoes -> alarmes). An alarm transition becomes an `EventoAlarme` here."""
 
 from alarmes.models import Alarme, EstadoAlarme, TipoTransicao, TransicaoAlarme
+from dispositivos.models import Dispositivo
 
 from .models import Evento
 from .outbox import EventoAlarme
@@ -21,6 +22,12 @@ def _num(value) -> str:
 
 
 def snapshot(alarme: Alarme, *, em=None, usuario=None, comentario: str = "") -> dict:
+    if alarme.dispositivo_id and not Alarme._meta.get_field("dispositivo").is_cached(alarme):
+        # Device and gateway in one query (the transition's alarm comes without them).
+        alarme.dispositivo = Dispositivo.objects.select_related("gateway").get(
+            pk=alarme.dispositivo_id
+        )
+        alarme.gateway = alarme.dispositivo.gateway
     disp = alarme.dispositivo
     return {
         "regra": alarme.regra_nome,
