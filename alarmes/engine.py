@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.db.models import Max
@@ -170,7 +171,12 @@ _cache = RuleCache()
 
 
 def _fmt(value) -> str:
-    return "—" if value is None else number_format(value, decimal_pos=None, use_l10n=True)
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    # 10.0000 -> 10, 2.5000 -> 2,5 (normalize() alone would write 1E+2 for 100)
+    value = value.quantize(Decimal(1)) if value == value.to_integral() else value.normalize()
+    return number_format(value, decimal_pos=None, use_l10n=True)
 
 
 def message(regra, valor) -> str:
@@ -234,6 +240,12 @@ def _open_alarm(regra, dispositivo_id):
 
 
 # --- reading-driven ----------------------------------------------------------------
+
+
+def on_committed_batch(committed) -> None:
+    """The consumer's post-commit hook (ingestao.pipeline.register_committed_hook)."""
+    rows = [row for rows in committed.rows_by_conta().values() for row in rows]
+    evaluate_committed_readings(rows)
 
 
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:

@@ -1,7 +1,7 @@
 """Live alarm events (over the account's existing live channel) and the rule-set
 version that tells running consumers to drop their cached rules.
 
-Event shape (JSON), built only by `alarm_event`:
+Event shape (JSON), built by tds_core.live.alarm_event with `alarm_payload` here:
   {"type": "alarm", "abertos": <open alarms of the account>,
    "alarme": {"id", "estado", "severidade", "regra", "regra_nome", "tipo",
               "gateway_id", "dispositivo_id", "alvo", "inicio", "fim", "valor",
@@ -14,15 +14,14 @@ import redis
 from django.conf import settings
 from django.urls import reverse
 
-from telemetria.live import publish_live_event
+from tds_core import live
+from tds_core.installation import redis_name
 
 log = logging.getLogger(__name__)
 
-RULES_VERSION_KEY = "tds:alarmes:regras:versao:"
-
 
 def iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return live.timestamp(value)
 
 
 def alarm_payload(alarme) -> dict:
@@ -45,22 +44,25 @@ def alarm_payload(alarme) -> dict:
     }
 
 
-def alarm_event(*, alarme, abertos: int) -> dict:
-    return {"type": "alarm", "abertos": abertos, "alarme": alarm_payload(alarme)}
-
-
 def publish_alarm_event(*, alarme, abertos: int) -> None:
-    publish_live_event(conta_id=alarme.conta_id, event=alarm_event(alarme=alarme, abertos=abertos))
+    live.publish_live_event(
+        conta_id=alarme.conta_id,
+        event=live.alarm_event(abertos=abertos, alarme=alarm_payload(alarme)),
+    )
 
 
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
+def _version_key(conta_id: int) -> str:
+    return redis_name("alarmes", "regras", "versao", conta_id)
+
+
 def rules_changed(*, conta_id: int) -> None:
     """Bump the account's rule-set version (after commit): consumers reload its rules."""
     try:
-        _redis().incr(f"{RULES_VERSION_KEY}{conta_id}")
+        _redis().incr(_version_key(conta_id))
     except redis.RedisError:
         # The engine also reloads on its own every few seconds; a lost bump only delays.
         log.warning("alarm rule version for conta %s not bumped (Redis unavailable)", conta_id)
@@ -69,5 +71,5 @@ def rules_changed(*, conta_id: int) -> None:
 def rules_versions(conta_ids: list[int]) -> dict[int, bytes | None]:
     """Current versions of the accounts' rule sets, one round trip."""
     client = _redis()
-    values = client.mget([f"{RULES_VERSION_KEY}{c}" for c in conta_ids])
+    values = client.mget([_version_key(c) for c in conta_ids])
     return dict(zip(conta_ids, values, strict=True))

@@ -232,8 +232,18 @@ def regra_validate(regra: RegraAlarme, exclusoes=()) -> None:
     """Full validation of a rule, errors keyed by field (the form and the API show them)."""
     from .validation import validate_rule
 
-    regra.full_clean(exclude=["conta"])
-    validate_rule(regra, exclusoes)
+    errors = {}
+    try:
+        regra.full_clean(exclude=["conta"], validate_constraints=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        validate_rule(regra, exclusoes)
+    except ValidationError as exc:
+        for k, v in exc.message_dict.items():
+            errors.setdefault(k, v)
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

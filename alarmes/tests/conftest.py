@@ -11,6 +11,7 @@ from alarmes import engine, services
 from alarmes.models import Alarme
 from tds_testing import factories
 from telemetria.storage import ReadingRow, insert_readings
+from telemetria.tests.test_browser import browser, uvicorn_server  # noqa: F401  (fixtures)
 
 SP = ZoneInfo("America/Sao_Paulo")
 

@@ -26,11 +26,14 @@ def test_window_job_skips_while_another_run_holds_the_lock(gw, rule):
     rule(tipo="gateway_offline", gateway=gw)
     Gateway.objects.filter(pk=gw.pk).update(is_online=False)
     other = connections.create_connection("default")  # another worker's session
+    key = lock_key("alarmes.evaluate_windows")
     try:
         with other.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", [lock_key("alarmes.evaluate_windows")])
+            cur.execute("SELECT pg_advisory_lock(%s)", [key])
         assert evaluate_windows.apply().result is None
         assert not Alarme.objects.exists()
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", [key])
     finally:
         other.close()
     assert evaluate_windows.apply().result["gateway_offline"] == 1

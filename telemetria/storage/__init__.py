@@ -1,10 +1,35 @@
-"""The one storage API for readings: the consumer, the jobs and the views use only this.
+"""The one storage API for readings: the consumer, the jobs, the views and the benches use
+only this package, and it is the only code that writes SQL on the readings.
 
-No caller knows which back end (native PostgreSQL or TimescaleDB) is in use.
+By purpose:
+  insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
+  series.py       readings_series_for_device: a device's buckets (day, month or any width)
+  latest.py       latest_readings_for_conta, latest_per_device, readings_count
+  consumption.py  consumption_by_month: per device and local month, by meter kind
+  steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
+                  the alarm engine's reads, with the same meter semantics
+  export.py       iter_readings: every reading of a period, streamed (CSV)
+  rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
+  partitions.py   maintain_partitions: the job that keeps day partitions / retention
+Back end (native PostgreSQL or TimescaleDB): chosen once by the migration; the rest goes
+through `backend.current()` (backend.py, native.py, timescale.py), so no caller knows
+which one is in use.
 """
 
 from .backend import backend_name, is_timescale
-from .consumption import (
+from .consumption import ConsumoMes, consumption_by_month
+from .export import iter_readings
+from .insert import InsertResult, ReadingRow, insert_readings
+from .latest import (
+    DeviceLatest,
+    LatestReading,
+    latest_per_device,
+    latest_readings_for_conta,
+    readings_count,
+)
+from .rollups import RefreshResult, refresh_rollups
+from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
+from .steps import (
     HOUR,
     PeriodConsumption,
     Step,
@@ -12,24 +37,13 @@ from .consumption import (
     consumption_steps,
     last_reading_times,
 )
-from .insert import InsertResult, ReadingRow, insert_readings
-from .queries import (
-    DAY,
-    MONTH,
-    ConsumoMes,
-    LatestReading,
-    SeriesPoint,
-    consumption_by_month,
-    latest_readings_for_conta,
-    readings_series_for_device,
-)
-from .rollups import RefreshResult, refresh_rollups
 
 __all__ = [
     "DAY",
     "HOUR",
     "MONTH",
     "ConsumoMes",
+    "DeviceLatest",
     "InsertResult",
     "LatestReading",
     "PeriodConsumption",
@@ -43,8 +57,11 @@ __all__ = [
     "consumption_steps",
     "insert_readings",
     "is_timescale",
+    "iter_readings",
     "last_reading_times",
+    "latest_per_device",
     "latest_readings_for_conta",
+    "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
 ]

@@ -1,146 +1,161 @@
-"""Consumption between consecutive readings and per local hour or day, by meter kind.
+"""Consumption per device and local month, following each device's meter kind.
 
-The same semantics as consumption_by_month: a cumulative register (ACUMULADO) consumes
-the increase from the previous reading, and a reading lower than the previous one is a
-counter reset that counts its own value from zero; an interval meter (INTERVALO)
-consumes its value; an instantaneous meter (INSTANTANEO) consumes nothing (None).
-`STEP_SQL` is that rule, written once for these queries.
+Cumulative register (ACUMULADO): the increase of the register, counter resets handled;
+interval meter (INTERVALO): the sum; instantaneous (INSTANTANEO): no consumption, only
+minimo / media / maximo. Real-time: days the rollup job has not refreshed yet are read
+from the raw readings.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from dispositivos.models import TipoMedidor
 
-from .aggregates import realtime_daily, tz_literal
-from .queries import DAY, _device_kinds, _pending_span
-from .tables import READINGS
+from .aggregates import pending_buckets, pending_span, raw_daily, realtime_daily
+from .sql import device_kinds, fetch, local_midnight, tz_literal, zone
+from .tables import DAILY, MONTH_RESETS, MONTHLY, PENDING
 
-HOUR = "hour"
-
-
-def step_sql(kind: str, valor: str, anterior: str) -> str:
-    """SQL for the consumption of one reading given the previous one's value."""
-    return f"""CASE {kind} WHEN 'INTERVALO' THEN {valor}
-        WHEN 'ACUMULADO' THEN CASE WHEN {anterior} IS NULL THEN NULL
-                                   WHEN {valor} >= {anterior} THEN {valor} - {anterior}
-                                   ELSE {valor} END
-        END"""
+_EPOCH = datetime(1, 1, 2, tzinfo=UTC)  # before any reading
 
 
-class Step(NamedTuple):
+class ConsumoMes(NamedTuple):
+    """One device's month. `consumo` follows the meter kind: cumulative register
+    (ACUMULADO): the increase of the register, counter resets handled; interval
+    (INTERVALO): the sum; instantaneous (INSTANTANEO): None (use minimo/media/maximo)."""
+
     dispositivo_id: int
-    time: datetime
-    valor: Decimal
-    anterior_em: datetime | None  # the previous reading, within the look-back
-    anterior: Decimal | None
-    consumo: Decimal | None  # by meter kind; None for the first or an instantaneous one
-
-
-def consumption_steps(
-    *,
-    conta_id: int,
-    dispositivo_ids,
-    start: datetime,
-    end: datetime,
-    lookback: timedelta = timedelta(hours=6),
-) -> list[Step]:
-    """Every reading of the devices in [start, end] with the previous reading (looked for
-    up to `lookback` before `start`) and its consumption, by device then time."""
-    kinds = _device_kinds(conta_id, dispositivo_ids)
-    if not kinds:
-        return []
-    sql = f"""
-        SELECT x.dispositivo_id, x.time, x.valor, x.anterior_em, x.anterior,
-               {step_sql("d.tipo_medidor", "x.valor", "x.anterior")}
-        FROM (
-            SELECT dispositivo_id, time, valor,
-                   lag(time) OVER w AS anterior_em, lag(valor) OVER w AS anterior
-            FROM {READINGS}
-            WHERE dispositivo_id = ANY(%(devs)s) AND time >= %(lo)s AND time <= %(end)s
-            WINDOW w AS (PARTITION BY dispositivo_id ORDER BY time)
-        ) AS x
-        JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
-        WHERE x.time >= %(start)s
-        ORDER BY x.dispositivo_id, x.time"""
-    params = {"devs": list(kinds), "lo": start - lookback, "start": start, "end": end}
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [Step(*row) for row in cur.fetchall()]
-
-
-class PeriodConsumption(NamedTuple):
-    dispositivo_id: int
-    bucket: datetime  # local hour or day start
+    mes: date  # first day of the local month
+    tipo_medidor: str
     consumo: Decimal | None
     n: int
+    soma: Decimal
+    minimo: Decimal
+    media: Decimal
+    maximo: Decimal
 
 
-def consumption_by_period(
-    *, conta_id: int, dispositivo_ids, start: datetime, end: datetime, period: str
-) -> list[PeriodConsumption]:
-    """Consumption per device and local hour (`HOUR`) or day (`DAY`) with a reading in
-    [start, end), by device then bucket. Each step counts in the bucket of its later
-    reading (buckets add up to the total, as months do). Days come from the daily
-    aggregates (real-time), hours from the raw readings."""
-    kinds = _device_kinds(conta_id, dispositivo_ids)
+def consumption_by_month(
+    *, conta_id: int, start: date, end: date, dispositivo_ids=None
+) -> list[ConsumoMes]:
+    """Per device and local month in [start's month, end's month), months with readings.
+
+    Cumulative registers: the increase between consecutive readings, each step counted
+    in the month of its later reading (so the step from last month's final reading to
+    this month's first belongs to this month, and months add up to the total); a reading
+    lower than the previous one is a counter reset and counts its own value from zero.
+
+    A month with no pending day is read from its monthly row and its reset adjustment
+    (the steps between its days telescope to `ultimo - primeiro + ajuste`); a month with a
+    pending day from its real-time daily rows. Either kind of row ("unit") then takes the
+    step from the previous unit's last value to its first.
+    """
+    kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds:
         return []
-    devs = list(kinds)
+    params = {
+        "devs": list(kinds),
+        "lo": local_midnight(start.replace(day=1)),
+        "hi": local_midnight(end.replace(day=1)),
+        "origin": _EPOCH,
+    }
+    units = _month_units(params)
+    previous = _previous_values(params)
+    rows = fetch(_per_month_sql(units, previous), params)
+    return [_consumo_mes(row, kinds[row[0]]) for row in rows]
+
+
+def _month_units(params: dict) -> str:
+    """Rows ("units") of %(devs)s in [%(lo)s, %(hi)s): a month with no pending day as its
+    monthly row with the month's reset adjustment, a month with a pending day (within the
+    pending span, as in realtime_daily) as its real-time days."""
+    stored = f"""
+        SELECT m.dispositivo_id, m.bucket, m.n, m.soma, m.minimo, m.maximo, m.primeiro,
+               m.ultimo, coalesce(r.ajuste, 0) AS ajuste
+        FROM {MONTHLY} AS m
+        LEFT JOIN {MONTH_RESETS} AS r ON r.dispositivo_id = m.dispositivo_id AND r.bucket = m.bucket
+        WHERE m.dispositivo_id = ANY(%(devs)s) AND m.bucket >= %(lo)s AND m.bucket < %(hi)s"""
+    span = pending_span(params["devs"], params["lo"], params["hi"])
+    if span is None:
+        return stored
+    params["span_lo"], params["span_hi"] = span
+    params["days_lo"] = local_midnight(span[0].astimezone(zone()).date().replace(day=1))
     tz = tz_literal()
-    if period == HOUR:
-        sql = f"""
-            SELECT x.dispositivo_id, date_trunc('hour', x.time, {tz}) AS bucket,
-                   sum({step_sql("d.tipo_medidor", "x.valor", "x.anterior")}), count(*)
-            FROM (
-                SELECT dispositivo_id, time, valor, lag(valor) OVER w AS anterior
-                FROM {READINGS}
-                WHERE dispositivo_id = ANY(%(devs)s) AND time >= %(lo)s AND time < %(end)s
-                WINDOW w AS (PARTITION BY dispositivo_id ORDER BY time)
-            ) AS x
-            JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
-            WHERE x.time >= %(start)s
-            GROUP BY 1, 2 ORDER BY 1, 2"""
-        params = {"devs": devs, "lo": start - timedelta(hours=6), "start": start, "end": end}
-    elif period == DAY:
-        # Days from [start - 1 day) so the first day gets the step from the day before.
-        params = {"devs": devs, "lo": start - timedelta(days=1), "start": start, "hi": end}
-        span = _pending_span(devs, params["lo"], end)
-        if span is None:
-            daily = realtime_daily("%(devs)s", "%(lo)s", "%(hi)s", None)
-        else:
-            params["span_lo"], params["span_hi"] = span
-            daily = realtime_daily("%(devs)s", "%(lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"))
-        cumulative = """ultimo - primeiro + ajuste + CASE WHEN ultimo_ant IS NULL THEN 0
-                        WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant ELSE primeiro END"""
-        sql = f"""
-            SELECT x.dispositivo_id, x.bucket,
-                   CASE d.tipo_medidor WHEN 'INTERVALO' THEN x.soma
-                        WHEN 'ACUMULADO' THEN {cumulative} END, x.n
-            FROM (
-                SELECT dispositivo_id, bucket, n, soma, primeiro, ultimo, ajuste,
-                       lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant
-                FROM ({daily}) AS rt
-            ) AS x
-            JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
-            WHERE x.bucket >= %(start)s
-            ORDER BY 1, 2"""
-    else:
-        raise ValueError(f"period: {period!r} is not 'hour' or 'day'")
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [PeriodConsumption(*row) for row in cur.fetchall()]
+    pending_months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS mes
+        FROM {PENDING} WHERE dispositivo_id = ANY(%(devs)s)
+         AND bucket >= %(span_lo)s AND bucket <= %(span_hi)s"""
+    daily = realtime_daily("%(devs)s", "%(days_lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"))
+    return f"""{stored}
+          AND NOT EXISTS (SELECT 1 FROM ({pending_months}) AS pm
+                          WHERE pm.dispositivo_id = m.dispositivo_id AND pm.mes = m.bucket)
+        UNION ALL
+        SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
+        FROM ({daily}) AS rt
+        WHERE (dispositivo_id, date_trunc('month', bucket, {tz})) IN ({pending_months})"""
 
 
-def last_reading_times(*, conta_id: int, dispositivo_ids, since: datetime) -> dict[int, datetime]:
-    """{device id: time of its last reading at or after `since`} (devices without one
-    are absent)."""
-    devs = list(_device_kinds(conta_id, dispositivo_ids))
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""SELECT dispositivo_id, max(time) FROM {READINGS}
-                WHERE dispositivo_id = ANY(%s) AND time >= %s GROUP BY 1""",
-            [devs, since],
+def _previous_values(params: dict) -> str:
+    """Each device's last value before %(lo)s (its newest day before the range: a stored
+    day that is not pending, or a pending day computed from raw), so the first month
+    takes the step from it."""
+    before = pending_span(params["devs"], params["origin"], params["lo"])
+    pending_before = ""
+    if before:
+        params["before_lo"], params["before_hi"] = before
+        raw = raw_daily(
+            pending_buckets("%(devs)s", "%(origin)s", "%(lo)s"),
+            ("%(before_lo)s", "%(before_hi)s"),
         )
-        return dict(cur.fetchall())
+        pending_before = f"UNION ALL SELECT dispositivo_id, bucket, ultimo FROM ({raw}) AS r"
+    return f"""
+        SELECT DISTINCT ON (dispositivo_id) dispositivo_id, bucket, ultimo FROM (
+            SELECT x.dispositivo_id, x.bucket, x.ultimo
+            FROM unnest(%(devs)s::bigint[]) AS dv(id)
+            CROSS JOIN LATERAL (
+                SELECT d.dispositivo_id, d.bucket, d.ultimo FROM {DAILY} AS d
+                WHERE d.dispositivo_id = dv.id AND d.bucket < %(lo)s
+                  AND NOT EXISTS (SELECT 1 FROM {PENDING} AS p
+                                  WHERE p.dispositivo_id = d.dispositivo_id
+                                    AND p.bucket = d.bucket)
+                ORDER BY d.bucket DESC LIMIT 1
+            ) AS x
+            {pending_before}
+        ) AS candidates
+        ORDER BY dispositivo_id, bucket DESC"""
+
+
+def _per_month_sql(units: str, previous: str) -> str:
+    """Statistics and register increase per device and local month: each unit adds its
+    own increase (`ultimo - primeiro + ajuste`) and the step from the previous unit's
+    last value (a step down is a counter reset: the unit's first value counts from 0)."""
+    return f"""
+    WITH prev AS ({previous}
+    ), units AS (
+        SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste,
+               lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant,
+               date_trunc('month', bucket AT TIME ZONE {tz_literal()}) AS mes
+        FROM (
+            {units}
+            UNION ALL
+            SELECT dispositivo_id, bucket, NULL, NULL, NULL, NULL, NULL, ultimo, NULL FROM prev
+        ) AS u
+    )
+    SELECT dispositivo_id, mes::date,
+           sum(n)::bigint, sum(soma), min(minimo), round(sum(soma) / sum(n), 4), max(maximo),
+           sum(ultimo - primeiro + ajuste
+               + CASE WHEN ultimo_ant IS NULL THEN 0
+                      WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant
+                      ELSE primeiro END)
+    FROM units WHERE n IS NOT NULL
+    GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
+def _consumo_mes(row: tuple, kind: str) -> ConsumoMes:
+    disp, mes, n, soma, minimo, media, maximo, register_increase = row
+    if kind == TipoMedidor.ACUMULADO:
+        consumo = register_increase
+    elif kind == TipoMedidor.INTERVALO:
+        consumo = soma
+    else:
+        consumo = None
+    return ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo)
