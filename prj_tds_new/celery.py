@@ -47,19 +47,19 @@ app.conf.beat_schedule["alarmes-evaluate-windows"] = {
 # Notifications (notificacoes/tasks.py): deliver what is due (a sweep behind the tasks queued
 # on commit: it picks up what a lost task, a dead worker or a Redis outage left behind),
 # reminders and escalation of open alarms, the daily digest at TDS_NOTIFY_DIGEST_HOUR.
-_notify = {"options": {"queue": os.environ.get("TDS_NOTIFY_QUEUE", "celery")}}
+_notify = {"options": {"queue": settings.TDS_NOTIFY_QUEUE}}
 app.conf.beat_schedule["notificacoes-entregar"] = {
     "task": "notificacoes.entregar",
-    "schedule": float(os.environ.get("TDS_NOTIFY_SWEEP_SECONDS", "15")),
+    "schedule": settings.TDS_NOTIFY_SWEEP_SECONDS,
     **_notify,
 }
 app.conf.beat_schedule["notificacoes-lembretes"] = {
     "task": "notificacoes.lembretes",
-    "schedule": float(os.environ.get("TDS_NOTIFY_REMINDER_CHECK_SECONDS", "60")),
+    "schedule": settings.TDS_NOTIFY_REMINDER_CHECK_SECONDS,
     **_notify,
 }
 app.conf.beat_schedule["notificacoes-resumo-diario"] = {
     "task": "notificacoes.resumo_diario",
-    "schedule": crontab(minute=0, hour=int(os.environ.get("TDS_NOTIFY_DIGEST_HOUR", "7"))),
+    "schedule": crontab(minute=0, hour=settings.TDS_NOTIFY_DIGEST_HOUR),
     **_notify,
 }

@@ -195,6 +195,11 @@ TDS_NOTIFY_MAX_GROUP = env.int("TDS_NOTIFY_MAX_GROUP", default=100)
 # Off only in tests that run no worker (each would leave a task on the shared Redis).
 TDS_NOTIFY_ENQUEUE = env.bool("TDS_NOTIFY_ENQUEUE", default=True)
 TDS_NOTIFY_QUEUE = env.str("TDS_NOTIFY_QUEUE", default="celery")
+# Beat: the delivery sweep (behind the runs queued on commit), the reminder/escalation
+# check, and the local hour of the daily digest.
+TDS_NOTIFY_SWEEP_SECONDS = env.float("TDS_NOTIFY_SWEEP_SECONDS", default=15.0)
+TDS_NOTIFY_REMINDER_CHECK_SECONDS = env.float("TDS_NOTIFY_REMINDER_CHECK_SECONDS", default=60.0)
+TDS_NOTIFY_DIGEST_HOUR = env.int("TDS_NOTIFY_DIGEST_HOUR", default=7)
 TDS_TELEGRAM_API_URL = env.str("TDS_TELEGRAM_API_URL", default="https://api.telegram.org")
 TDS_TELEGRAM_BOT_TOKEN = env.str("TDS_TELEGRAM_BOT_TOKEN", default="")
 

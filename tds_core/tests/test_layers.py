@@ -14,6 +14,8 @@ LAYERS = [
     ["apitokens", "dispositivos"],
     ["telemetria"],
     ["ingestao", "certificados"],
+    ["alarmes"],
+    ["notificacoes"],
 ]
 LAYER_OF = {app: i for i, apps in enumerate(LAYERS) for app in apps}
 
