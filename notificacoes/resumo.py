@@ -4,7 +4,7 @@ the day before (from the storage API, with its meter semantics)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,11 +16,15 @@ from django.utils.translation import gettext as _
 from contas.models import Conta, ContaMembership
 from dispositivos.models import Dispositivo, Gateway, TipoDispositivo
 from telemetria.storage import DAY, consumption_by_period
-from telemetria.storage.queries import local_midnight
 
 from .alarmes_bridge import alarmes_para_resumo
 from .models import Canal, Envio, PreferenciaMembro
 from .outbox import agendar_entrega
+
+
+def local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
 
 UTILIDADES = (TipoDispositivo.AGUA, TipoDispositivo.ENERGIA, TipoDispositivo.GAS)
 MAX_LISTED = 30
