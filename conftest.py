@@ -64,6 +64,20 @@ def admin_b(conta_b):
 
 
 @pytest.fixture
+def as_role(client, conta_a):
+    """as_role("operador") -> the test client logged in as a new member of account A with
+    that role; as_role(None) -> the anonymous client."""
+
+    def login(role):
+        if role is not None:
+            user = factories.make_member(conta=conta_a, role=Role(role)).user
+            client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
 def mosquitto():
     """A private broker on a free port (persistence on, large queues)."""
     with PrivateMosquitto() as broker:

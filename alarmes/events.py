@@ -51,8 +51,16 @@ def publish_alarm_event(*, alarme, abertos: int) -> None:
     )
 
 
+_client: redis.Redis | None = None
+
+
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    """One client (a connection pool) per process: a new client per call connected anew
+    on every batch the consumer evaluated (50 ms under load, measured)."""
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL)
+    return _client
 
 
 def _version_key(conta_id: int) -> str:

@@ -57,14 +57,15 @@ def limit_samples(regra, samples, state: LimitState) -> list:
     return events
 
 
-def rate_samples(steps) -> list[tuple[datetime, Decimal]]:
-    """Hourly rates from consumption steps (storage Step rows of one device)."""
+def rate_samples(steps) -> list[tuple[datetime, float]]:
+    """Hourly rates from consumption steps (storage Step rows of one device). Floats:
+    Decimal division was most of the engine's time on a large batch; a rate that fires
+    is stored rounded to 4 places (the readings' own precision)."""
     out = []
     for s in steps:
         if s.consumo is None or s.anterior_em is None or s.time <= s.anterior_em:
             continue
-        hours = Decimal((s.time - s.anterior_em).total_seconds()) / Decimal(3600)
-        out.append((s.time, (s.consumo / hours).quantize(Decimal("0.0001"))))
+        out.append((s.time, float(s.consumo) * 3600.0 / (s.time - s.anterior_em).total_seconds()))
     return out
 
 
@@ -176,17 +177,12 @@ def median_spikes(regra, daily: dict, days, *, aberto: bool) -> list:
     return events
 
 
-def gaps(regra, times, *, interval_s: int, start: datetime, now: datetime) -> list:
-    """sem_dados over history: a gap between readings (or since the last one) longer
-    than N × the gateway's interval fires at its deadline and clears at the next reading."""
-    limit = timedelta(seconds=interval_s * regra.intervalos)
+def gap_events(gaps, *, last: datetime | None, now: datetime, limit: timedelta) -> list:
+    """sem_dados over history: each silence (before, after) longer than `limit` fires at
+    before + limit and clears at the next reading; a silence still running at `now` too."""
     events = []
-    last = start
-    for t in [*times, None]:
-        nxt = t or now
-        if nxt - last > limit:
-            events.append(Fire(last, last + limit, None))
-            if t is not None:
-                events.append(Clear(t, None))
-        last = t or last
+    for before, after in gaps:
+        events += [Fire(before, before + limit, None), Clear(after, None)]
+    if last is not None and now - last > limit:
+        events.append(Fire(last, last + limit, None))
     return events

@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from telemetria.storage import (
     DAY,
     HOUR,
+    backward_steps,
     consumption_by_period,
-    consumption_steps,
+    reading_gaps,
+    threshold_samples,
 )
 
 from . import logic
@@ -115,21 +117,31 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
     conta_id = regra.conta_id
     tipo = regra.tipo
     out: dict[int, list] = {}
-    if tipo == TipoRegra.LIMITE or (
-        tipo == TipoRegra.ANOMALIA and regra.modo_anomalia == ModoAnomalia.CONTADOR
-    ):
-        steps = defaultdict(list)
-        for s in consumption_steps(conta_id=conta_id, dispositivo_ids=ids, start=start, end=end):
-            steps[s.dispositivo_id].append(s)
-        for dev_id, rows in steps.items():
-            if tipo == TipoRegra.ANOMALIA:
-                out[dev_id] = logic.counter_backwards(regra, rows)
-                continue
-            if regra.grandeza == Grandeza.TAXA:
-                samples = logic.rate_samples(rows)
-            else:
-                samples = [(s.time, s.valor) for s in rows]
-            out[dev_id] = logic.limit_samples(regra, samples, logic.LimitState())
+    if tipo == TipoRegra.LIMITE:
+        samples = threshold_samples(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=start,
+            end=end,
+            upper=regra.limite_superior,
+            lower=regra.limite_inferior,
+            band=regra.histerese,
+            duration=timedelta(minutes=regra.duracao_minutos or 0),
+            rate=regra.grandeza == Grandeza.TAXA,
+        )
+        for dev_id, xs in samples.items():
+            out[dev_id] = logic.limit_samples(regra, xs, logic.LimitState())
+        return out
+    if tipo == TipoRegra.ANOMALIA and regra.modo_anomalia == ModoAnomalia.CONTADOR:
+        found = backward_steps(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=start,
+            end=end,
+            above=regra.tolerancia_reset or Decimal(0),
+        )
+        for dev_id, steps in found.items():
+            out[dev_id] = logic.counter_backwards(regra, steps)
         return out
     if tipo == TipoRegra.CONSUMO:
         hourly = regra.periodo == Periodo.HORA
@@ -185,24 +197,22 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
             out[dev_id] = logic.median_spikes(regra, values, days, aberto=False)
         return out
     if tipo == TipoRegra.SEM_DADOS:
-        by_gw = {d.id: d.gateway_id for d in devices}
         from dispositivos.models import Gateway
 
+        by_gw = {d.id: d.gateway_id for d in devices}
         intervals = dict(
             Gateway.objects.filter(pk__in=set(by_gw.values())).values_list(
                 "pk", "intervalo_envio_segundos"
             )
         )
-        times = defaultdict(list)
-        for s in consumption_steps(conta_id=conta_id, dispositivo_ids=ids, start=start, end=end):
-            times[s.dispositivo_id].append(s.time)
-        for dev_id in ids:
-            t = times.get(dev_id, [])
-            first = t[0] if t else start
-            out[dev_id] = logic.gaps(
-                regra, t, interval_s=intervals[by_gw[dev_id]], start=first, now=end
-            )
-        return out
+        limits = {
+            dev_id: timedelta(seconds=intervals[by_gw[dev_id]] * regra.intervalos) for dev_id in ids
+        }
+        found = reading_gaps(
+            conta_id=conta_id, dispositivo_ids=ids, start=start, end=end, longer_than=limits
+        )
+        for dev_id, g in found.items():
+            out[dev_id] = logic.gap_events(g["gaps"], last=g["last"], now=end, limit=limits[dev_id])
     return out
 
 

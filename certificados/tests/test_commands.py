@@ -7,8 +7,7 @@ from cryptography import x509
 from django.core.management import CommandError, call_command
 
 from certificados.models import CertificadoDevice
-
-from .conftest import make_csr
+from tds_testing.pki import make_csr
 
 pytestmark = pytest.mark.django_db
 

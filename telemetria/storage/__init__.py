@@ -33,9 +33,13 @@ from .steps import (
     HOUR,
     PeriodConsumption,
     Step,
+    backward_steps,
     consumption_by_period,
     consumption_steps,
     last_reading_times,
+    reading_gaps,
+    steps_for_rows,
+    threshold_samples,
 )
 
 __all__ = [
@@ -52,6 +56,7 @@ __all__ = [
     "SeriesPoint",
     "Step",
     "backend_name",
+    "backward_steps",
     "consumption_by_month",
     "consumption_by_period",
     "consumption_steps",
@@ -61,7 +66,10 @@ __all__ = [
     "last_reading_times",
     "latest_per_device",
     "latest_readings_for_conta",
+    "reading_gaps",
     "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
+    "steps_for_rows",
+    "threshold_samples",
 ]

@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tds_testing import factories
+from tds_testing.readings import store_points as store
 from telemetria.selectors import _last_months
-
-from .conftest import store_points as store
 
 SP = ZoneInfo("America/Sao_Paulo")
 
