@@ -9,6 +9,7 @@ from contas.forms import ServiceModelForm
 from dispositivos.models import Gateway
 
 from .models import ConfiguracaoNotificacao, DestinoNotificacao, PreferenciaMembro
+from .outbox import membros
 
 
 class DestinoForm(ServiceModelForm):
@@ -64,7 +65,9 @@ class DestinoForm(ServiceModelForm):
     def __init__(self, *args, conta, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["membro"].queryset = (
-            get_user_model().objects.filter(memberships__conta=conta).order_by("email")
+            get_user_model()
+            .objects.filter(pk__in=membros(conta=conta).values("user_id"))
+            .order_by("email")
         )
         self.fields["gateways"].queryset = Gateway.objects.filter(conta=conta).order_by("codigo")
         self.fields["regras"].queryset = RegraAlarme.objects.filter(conta=conta).order_by("nome")

@@ -66,6 +66,16 @@ class Endpoint:
         return f"{who}:{self.canal}:{digest}"
 
 
+def membros(**filters):
+    """Memberships that give access: once main's pending invitations (issue 12: a
+    membership with no `accepted_at` has no access yet) are merged, only accepted ones.
+    A pending invitee hears nothing, and is not an admin to escalate to."""
+    qs = ContaMembership.objects.filter(**filters)
+    if any(f.name == "accepted_at" for f in ContaMembership._meta.get_fields()):
+        qs = qs.filter(accepted_at__isnull=False)
+    return qs
+
+
 def em_silencio(pref: PreferenciaMembro | None, moment: datetime) -> bool:
     """Inside the member's quiet hours (local time; a window may cross midnight)."""
     if pref is None or pref.silencio_inicio is None or pref.silencio_fim is None:
@@ -137,9 +147,7 @@ def endpoints_para(evento: EventoAlarme, *, moment: datetime) -> list[Endpoint]:
 def admin_endpoints(evento: EventoAlarme, *, moment: datetime) -> list[Endpoint]:
     """The account's admins, through their own preferences (escalation)."""
     admin_ids = list(
-        ContaMembership.objects.filter(conta_id=evento.conta_id, role=Role.ADMIN).values_list(
-            "user_id", flat=True
-        )
+        membros(conta_id=evento.conta_id, role=Role.ADMIN).values_list("user_id", flat=True)
     )
     prefs = _prefs(evento.conta_id, admin_ids)
     users = get_user_model().objects.filter(pk__in=admin_ids, is_active=True).order_by("pk")
@@ -159,7 +167,7 @@ def _prefs(conta_id: int, user_ids) -> dict:
 
 
 def _active_members(conta_id: int, user_ids) -> dict:
-    ids = ContaMembership.objects.filter(conta_id=conta_id, user_id__in=user_ids).values("user_id")
+    ids = membros(conta_id=conta_id, user_id__in=user_ids).values("user_id")
     return {u.pk: u for u in get_user_model().objects.filter(pk__in=ids, is_active=True)}
 
 

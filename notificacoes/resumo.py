@@ -13,13 +13,13 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from contas.models import Conta, ContaMembership
+from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway, TipoDispositivo
 from telemetria.storage import DAY, consumption_by_period
 
 from .alarmes_bridge import alarmes_para_resumo
 from .models import Canal, Envio, PreferenciaMembro
-from .outbox import agendar_entrega
+from .outbox import agendar_entrega, membros
 
 
 def local_midnight(day: date) -> datetime:
@@ -142,7 +142,7 @@ def resumos_do_dia(*, dia: date | None = None) -> int:
         .select_related("conta", "user")
         .order_by("conta_id")
     )
-    members = set(ContaMembership.objects.values_list("conta_id", "user_id"))
+    members = set(membros().values_list("conta_id", "user_id"))
     rendered: dict[int, tuple[str, str, str]] = {}
     queued = 0
     for pref in prefs:

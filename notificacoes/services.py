@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contas.models import Conta, ContaMembership
+from contas.models import Conta
 
 from . import mensagens
 from .models import (
@@ -20,7 +20,7 @@ from .models import (
     PreferenciaMembro,
     TipoDestino,
 )
-from .outbox import agendar_entrega
+from .outbox import agendar_entrega, membros
 
 DESTINO_FIELDS = (
     "nome",
@@ -51,9 +51,7 @@ def _validate_destino(destino: DestinoNotificacao, *, gateways, regras) -> None:
     if destino.tipo == TipoDestino.MEMBRO:
         if (
             destino.membro_id is None
-            or not ContaMembership.objects.filter(
-                conta_id=destino.conta_id, user_id=destino.membro_id
-            ).exists()
+            or not membros(conta_id=destino.conta_id, user_id=destino.membro_id).exists()
         ):
             errors["membro"] = _("Escolha um membro desta conta.")
     elif destino.tipo == TipoDestino.EMAIL and not destino.email:

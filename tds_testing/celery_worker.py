@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,17 +61,39 @@ class PrivateRedis:
 
 
 class CeleryWorker:
-    """`celery worker -B` in its own process group (kill -9 takes worker and beat)."""
+    """`celery worker -B` in its own process group (kill -9 takes worker and beat).
 
-    def __init__(self, *, broker_url: str, database_url: str, env: dict | None = None):
+    `supervise=True` restarts it when it exits, as systemd's `Restart=always` does in
+    production: a worker holding an unacknowledged (e.g. countdown) task when Redis goes
+    away can die with kombu's "Unrecoverable error ... 'NoneType' object has no attribute
+    'hostname'" (seen here; celery/kombu#582, #970) instead of reconnecting."""
+
+    def __init__(
+        self, *, broker_url: str, database_url: str, env: dict | None = None, supervise=False
+    ):
         self.broker_url = broker_url
         self.database_url = database_url
         self.extra_env = env or {}
         self.dir = Path(tempfile.mkdtemp(prefix="tds-celery-"))
         self.proc: subprocess.Popen | None = None
         self.log = self.dir / "worker.log"
+        self.supervise = supervise
+        self.restarts = 0
+        self._stopping = threading.Event()
 
     def start(self) -> "CeleryWorker":
+        self._spawn()
+        if self.supervise:
+            threading.Thread(target=self._supervisor, daemon=True).start()
+        return self
+
+    def _supervisor(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.proc is not None and self.proc.poll() is not None:
+                self.restarts += 1
+                self._spawn()
+
+    def _spawn(self) -> None:
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
@@ -86,14 +109,15 @@ class CeleryWorker:
                  "--without-heartbeat", "--without-gossip", "--without-mingle"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        return self
 
     def kill9(self) -> None:
+        self._stopping.set()
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:

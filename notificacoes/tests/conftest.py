@@ -1,16 +1,12 @@
 """Fixtures of the notification tests: an account with a rule on a device, real receivers
 (SMTP, signed webhook, Telegram stand-in) on loopback, and settings pointing at them."""
 
-from decimal import Decimal
-
 import pytest
 
-from alarmes import services as alarmes
-from notificacoes import services
 from tds_testing import factories
 from tds_testing.notify_receivers import TELEGRAM_TOKEN, Receiver
 
-SECRET = "segredo-de-teste-0123456789abcdef"
+from .helpers import SECRET, make_regra
 
 
 @pytest.fixture(autouse=True)
@@ -56,38 +52,6 @@ def freezer(gateway_a):
     return factories.make_dispositivo(gateway=gateway_a, tipo="TEMP", nome="Freezer")
 
 
-def make_regra(dispositivo, *, nome="Freezer quente", severidade="alto"):
-    return alarmes.regra_create(
-        conta=dispositivo.conta,
-        nome=nome,
-        tipo="limite",
-        severidade=severidade,
-        dispositivo=dispositivo,
-        limite_superior=Decimal(-10),
-    )
-
-
 @pytest.fixture
 def regra(freezer):
     return make_regra(freezer)
-
-
-def fire(regra, *, dispositivo=None, inicio=None, valor="-5"):
-    from django.utils import timezone
-
-    disp = dispositivo or regra.dispositivo
-    return alarmes.alarm_fire(
-        regra=regra,
-        gateway_id=disp.gateway_id,
-        dispositivo_id=disp.pk,
-        inicio=inicio or timezone.now(),
-        valor=Decimal(valor),
-    )
-
-
-def webhook_target(conta, url, **extra):
-    destino = services.destino_create(
-        conta=conta, nome=extra.pop("nome", "Integração"), tipo="webhook", webhook_url=url, **extra
-    )
-    services.destino_update(destino=destino, webhook_segredo=SECRET)
-    return destino

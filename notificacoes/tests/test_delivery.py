@@ -20,7 +20,7 @@ from notificacoes.models import (
 )
 from tds_testing import factories
 
-from .conftest import fire, make_regra, webhook_target
+from .helpers import fire, make_regra, webhook_target
 
 pytestmark = pytest.mark.django_db
 

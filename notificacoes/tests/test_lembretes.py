@@ -14,7 +14,7 @@ from notificacoes.lembretes import lembretes_e_escalonamentos
 from notificacoes.models import EstadoNotificacao, Evento, Notificacao
 from tds_testing import factories
 
-from .conftest import fire, webhook_target
+from .helpers import fire, webhook_target
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from notificacoes.resumo import resumos_do_dia
 from tds_testing import factories
 from telemetria.storage import ReadingRow, insert_readings
 
-from .conftest import make_regra
+from .helpers import make_regra
 
 pytestmark = pytest.mark.django_db
 SP = ZoneInfo("America/Sao_Paulo")

@@ -10,7 +10,7 @@ from notificacoes.entrega import entregar_pendentes
 from notificacoes.models import DestinoNotificacao, Envio, PreferenciaMembro
 from tds_testing import factories
 
-from .conftest import fire, make_regra, webhook_target
+from .helpers import fire, make_regra, webhook_target
 
 pytestmark = pytest.mark.django_db
 

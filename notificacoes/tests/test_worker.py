@@ -13,7 +13,7 @@ from notificacoes.models import Envio, EstadoEnvio, Notificacao, ResultadoTentat
 from prj_tds_new.celery import app
 from tds_testing.celery_worker import CeleryWorker, PrivateRedis
 
-from .conftest import fire, make_regra, webhook_target
+from .helpers import fire, make_regra, webhook_target
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 CLAIM_SECONDS = 3
@@ -44,8 +44,9 @@ def redis_broker(settings):
 def make_worker(redis_broker, smtp):
     workers = []
 
-    def start():
+    def start(supervise=False):
         worker = CeleryWorker(
+            supervise=supervise,
             broker_url=redis_broker.url,
             database_url=_database_url(),
             env={
@@ -128,7 +129,7 @@ def test_redis_away_for_a_minute_loses_and_repeats_nothing(
     conta_a, freezer, webhook, redis_broker, make_worker
 ):
     webhook_target(conta_a, webhook.url)
-    worker = make_worker()
+    worker = make_worker(supervise=True)  # restarted if it exits, as under systemd
     fire(make_regra(freezer, nome="Antes"))
     _wait(_all_sent(1), what="the first message", worker=worker)
 
