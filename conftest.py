@@ -33,6 +33,13 @@ def _unscoped_test_code():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Rate-limit counters live in the shared Redis cache: each test starts with its own
+    (as it starts with its own database rows), whatever ran before it."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
+
+
 @pytest.fixture
 def conta_a(db):
     return factories.make_conta(nome="Condomínio Aurora")

@@ -358,35 +358,69 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
     n = 0
     for dev_id, samples in per_dev.items():
         device = rs.devices[dev_id]
+        series = _DeviceSeries(samples, steps[dev_id])
         for regra in rs.by_device[dev_id]:
             key = (regra.pk, dev_id)
             open_alarm = opened.get(key)
+            pendente = pending.get(key)
+            if open_alarm is None and pendente is None and series.quiet(regra):
+                continue  # nothing in this batch can fire it: no query, no write
             marks = [m for m in (closed.get(key), open_alarm and open_alarm.inicio) if m]
             mark = max(marks) if marks else None
             try:
                 n += _evaluate_pair(
-                    regra,
-                    device,
-                    samples,
-                    steps[dev_id],
-                    hours[dev_id],
-                    open_alarm,
-                    mark,
-                    pending.get(key),
-                    end,
+                    regra, device, series, hours[dev_id], open_alarm, mark, pendente, end
                 )
             except Exception:
                 log.exception("event=alarm_rule_failed regra=%s dispositivo=%s", regra.pk, dev_id)
     return n
 
 
+class _DeviceSeries:
+    """One device's readings in the batch, with what every rule on it shares computed
+    once (rates, extremes): most (rule, device) pairs are settled by a comparison."""
+
+    __slots__ = ("_rates", "_rext", "backwards", "samples", "steps", "vmax", "vmin")
+
+    def __init__(self, samples, steps):
+        self.samples, self.steps = samples, steps
+        values = [v for _t, v in samples]
+        self.vmin, self.vmax = min(values), max(values)
+        self.backwards = any(s.anterior is not None and s.valor < s.anterior for s in steps)
+        self._rates = self._rext = None
+
+    @property
+    def rates(self):
+        if self._rates is None:
+            self._rates = logic.rate_samples(self.steps)
+            xs = [x for _t, x in self._rates]
+            self._rext = (min(xs), max(xs)) if xs else None
+        return self._rates
+
+    def quiet(self, regra) -> bool:
+        """True when no reading of the batch can start this rule's condition."""
+        if regra.tipo == TipoRegra.LIMITE:
+            if regra.grandeza == Grandeza.TAXA:
+                self.rates  # noqa: B018 (computes the extremes)
+                if self._rext is None:
+                    return True
+                lo, hi = self._rext
+            else:
+                lo, hi = self.vmin, self.vmax
+            sup, inf = regra.limite_superior, regra.limite_inferior
+            return not ((sup is not None and hi > sup) or (inf is not None and lo < inf))
+        if regra.tipo == TipoRegra.ANOMALIA:
+            return not self.backwards
+        return False
+
+
 def _after(mark, t) -> bool:
     return mark is None or t > mark
 
 
-def _evaluate_pair(regra, device, samples, steps, hours, open_alarm, mark, pendente, end) -> int:
+def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end) -> int:
     if regra.tipo == TipoRegra.LIMITE:
-        xs = logic.rate_samples(steps) if regra.grandeza == Grandeza.TAXA else samples
+        xs = series.rates if regra.grandeza == Grandeza.TAXA else series.samples
         if mark is not None:
             xs = [(t, x) for t, x in xs if t > mark]
         before = pendente
@@ -413,7 +447,7 @@ def _evaluate_pair(regra, device, samples, steps, hours, open_alarm, mark, pende
         apply_events(regra, device, events, open_alarm)
         return len(events)
     # anomalia de contador: fires; cleared by hand (a tamper needs a person).
-    events = logic.counter_backwards(regra, [s for s in steps if _after(mark, s.time)])
+    events = logic.counter_backwards(regra, [s for s in series.steps if _after(mark, s.time)])
     if open_alarm is not None:
         return 0
     apply_events(regra, device, events[:1], None)

@@ -17,3 +17,16 @@ class ApiTokenForm(forms.Form):
         required=False,  # absent: read-only, as every token was before scopes
         help_text=_("Escrita: criar/alterar regras de alarme, reconhecer e encerrar alarmes."),
     )
+
+    validade_dias = forms.TypedChoiceField(
+        label=_("Validade"),
+        choices=[
+            ("", _("sem validade (até ser revogado)")),
+            (30, _("30 dias")),
+            (90, _("90 dias")),
+            (365, _("1 ano")),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )

@@ -26,6 +26,8 @@ READINGS = "readings"
 GATEWAY_STATUS = "gateway_status"
 ALARM = "alarm"
 EVENT_TYPES = frozenset({READINGS, GATEWAY_STATUS, ALARM})
+# Control event, never forwarded as such: the SSE view ends the named user's streams.
+ACCESS_REVOKED = "access_revoked"
 
 
 def timestamp(when: dt.datetime | None) -> str | None:
@@ -76,6 +78,23 @@ def alarm_event(*, abertos: int, alarme: dict) -> dict:
     closed or commented; `abertos` is the account's open-alarm count after it, `alarme`
     the alarm as alarmes.events.alarm_payload shapes it (timestamps by `timestamp()`)."""
     return {"type": ALARM, "abertos": abertos, "alarme": alarme}
+
+
+def access_revoked_event(*, user_id: int) -> dict:
+    """`{"type": "access_revoked", "user_id"}`: that user left the account (removed,
+    invitation declined); their open streams on the account end."""
+    return {"type": ACCESS_REVOKED, "user_id": user_id}
+
+
+def revoked_user(data: bytes | str) -> int | None:
+    """The user id of an encoded access_revoked event, else None."""
+    try:
+        event = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(event, dict) and event.get("type") == ACCESS_REVOKED:
+        return event.get("user_id")
+    return None
 
 
 def event_type(data: bytes | str) -> str | None:

@@ -17,14 +17,17 @@ from tds_testing.mosquitto import PrivateMosquitto, free_port
 
 
 class GeneratedBroker:
-    """The broker `manage.py mosquitto_config` generates (mTLS, ACL, CRL), run privately."""
+    """The broker `manage.py mosquitto_config` generates (mTLS, ACL, CRL), run privately;
+    two consumer identities (consumer.crt, consumer-2.crt) so a test can act as a second
+    instance without taking over the first one's session."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, *, consumers: int = 2):
         self.out = out
         self.port = free_port()
         call_command(
-            "mosquitto_config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1"
-        )
+            "mosquitto_config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1",
+            "--consumers", str(consumers),
+        )  # fmt: skip
         self.process = PrivateMosquitto(conf_path=out / "mosquitto.conf", port=self.port)
 
     def start(self) -> "GeneratedBroker":

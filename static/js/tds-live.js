@@ -64,6 +64,11 @@
         document.dispatchEvent(new CustomEvent("tds:alarm", { detail: data }));
         opts.onEvent("alarm", data);
       });
+      // This user was removed from the account: stop, and reload (the server decides
+      // what the user may still see).
+      es.addEventListener("access_revoked", function () {
+        es.close(); stopPolling(); window.location.reload();
+      });
       es.onopen = function () {
         failures = 0;
         stopPolling();

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from tds_testing.readings import local, row
 from telemetria.storage import (
     DAY,
     HOUR,
@@ -14,8 +15,6 @@ from telemetria.storage import (
     last_reading_times,
     steps_for_rows,
 )
-
-from .conftest import local, row
 
 pytestmark = pytest.mark.django_db
 
