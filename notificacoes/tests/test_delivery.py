@@ -233,3 +233,17 @@ def test_send_test_button_service_reaches_each_channel(conta_a, smtp, webhook, t
     assert smtp.wait_for(lambda e: len(e) == 1)[0]["subject"] == "[TDS] Mensagem de teste"
     assert webhook.wait_for(lambda e: len(e) == 1)[0]["payload"]["tipo"] == "teste"
     assert "mensagem de teste" in telegram.wait_for(lambda e: len(e) == 1)[0]["text"]
+
+
+def test_a_pending_invitee_hears_nothing_and_is_not_escalated_to(conta_a, regra, smtp):
+    membership = factories.make_member(conta=conta_a, role=Role.ADMIN)
+    services.destino_create(conta=conta_a, nome="Convidado", tipo="membro", membro=membership.user)
+    membership.accepted_at = None  # invited, not yet accepted: no access to the account
+    membership.save(update_fields=["accepted_at"])
+    fire(regra)
+    assert not Notificacao.objects.exists()
+    from notificacoes.outbox import EventoAlarme, admin_endpoints
+
+    evento = EventoAlarme(conta_id=conta_a.pk, alarme_id=None, origem="x", evento="lembrete",
+                          severidade="critico")  # fmt: skip
+    assert admin_endpoints(evento, moment=timezone.now()) == []
