@@ -1,6 +1,7 @@
 """A real Celery worker (with its beat) as a subprocess, on a private Redis of its own, for
 tests and benches that kill the worker or take the broker away."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -127,3 +128,25 @@ class CeleryWorker:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextlib.contextmanager
+def celery_broker(app, url: str):
+    """Points this process's Celery app at `url` for the block, then back; the app's cached
+    connection and producer pools are dropped on both sides, or a later test in the same
+    process would publish to the (stopped) private broker."""
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    reset_pools()
+    app.conf.broker_url = url
+    try:
+        yield
+    finally:
+        app.conf.broker_url = previous
+        reset_pools()

@@ -12,7 +12,7 @@ from contas.models import Role
 from prj_tds_new.celery import app
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium
-from tds_testing.celery_worker import CeleryWorker, PrivateRedis
+from tds_testing.celery_worker import CeleryWorker, PrivateRedis, celery_broker
 from tds_testing.notify_receivers import Receiver
 
 pytestmark = [
@@ -25,8 +25,8 @@ pytestmark = [
 @pytest.fixture
 def worker(settings):
     redis = PrivateRedis().start()
-    previous = app.conf.broker_url
-    app.conf.broker_url = redis.url
+    broker = celery_broker(app, redis.url)
+    broker.__enter__()
     settings.TDS_NOTIFY_ENQUEUE = True
     db = connection.settings_dict
     w = CeleryWorker(
@@ -38,7 +38,7 @@ def worker(settings):
         yield w
     finally:
         w.stop()
-        app.conf.broker_url = previous
+        broker.__exit__(None, None, None)
         redis.stop()
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from notificacoes import services
 from notificacoes.models import Envio, EstadoEnvio, Notificacao, ResultadoTentativa
 from prj_tds_new.celery import app
-from tds_testing.celery_worker import CeleryWorker, PrivateRedis
+from tds_testing.celery_worker import CeleryWorker, PrivateRedis, celery_broker
 
 from .helpers import fire, make_regra, webhook_target
 
@@ -29,14 +29,12 @@ def _database_url() -> str:
 def redis_broker(settings):
     """A private Redis as the Celery broker of this test process and of the worker."""
     redis = PrivateRedis().start()
-    previous = app.conf.broker_url
-    app.conf.broker_url = redis.url
     settings.TDS_NOTIFY_ENQUEUE = True
     settings.TDS_NOTIFY_QUEUE = "celery"
     try:
-        yield redis
+        with celery_broker(app, redis.url):
+            yield redis
     finally:
-        app.conf.broker_url = previous
         redis.stop()
 
 
