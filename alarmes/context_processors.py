@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ def alarmes(request):
         "alarm_js_config": {
             "sse": reverse("telemetria:live_events"),
             "resumo": reverse("alarmes:resumo"),
+            "time_zone": settings.TIME_ZONE,
             "labels": {
                 "novo": _("Novo alarme"),
                 "estado": dict(EstadoAlarme.choices),

@@ -69,10 +69,10 @@ def _chart(request, alarme) -> dict | None:
         "fim": iso(alarme.fim),
         "pontos": [
             {
-                "t": iso(p["bucket"]),
-                "min": str(p["min"]),
-                "max": str(p["max"]),
-                "avg": str(p["avg"]),
+                "t": iso(p.bucket),
+                "min": str(p.minimo),
+                "max": str(p.maximo),
+                "avg": str(p.media),
             }
             for p in pontos
         ],

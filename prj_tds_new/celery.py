@@ -44,6 +44,12 @@ app.conf.beat_schedule["alarmes-evaluate-windows"] = {
     "schedule": settings.TDS_ALARM_WINDOW_SECONDS,
 }
 
+# Dead letters (ingestao/tasks.py): older than TDS_DEAD_LETTER_RETENTION_DAYS are deleted.
+app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
+    "task": "ingestao.rejeitadas_purge",
+    "schedule": settings.TDS_DEAD_LETTER_PURGE_SECONDS,
+}
+
 # Notifications (notificacoes/tasks.py): deliver what is due (a sweep behind the tasks queued
 # on commit: it picks up what a lost task, a dead worker or a Redis outage left behind),
 # reminders and escalation of open alarms, the daily digest at TDS_NOTIFY_DIGEST_HOUR.

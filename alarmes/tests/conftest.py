@@ -1,47 +1,13 @@
-"""Alarm test helpers: meters of each kind, readings stored through the storage API and
-handed to the engine as the consumer does after commit."""
+"""Fixtures of the alarm tests (helpers that tests import live in tds_testing.alarms)."""
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from alarmes import engine, services
-from alarmes.models import Alarme
+from alarmes import services
 from tds_testing import factories
-from telemetria.storage import ReadingRow, insert_readings
+from tds_testing.readings import local
 from telemetria.tests.test_browser import browser, uvicorn_server  # noqa: F401  (fixtures)
-
-SP = ZoneInfo("America/Sao_Paulo")
-
-
-def local(*args) -> datetime:
-    """A wall-clock time in America/Sao_Paulo (settings.TIME_ZONE)."""
-    return datetime(*args, tzinfo=SP)
-
-
-def row(dispositivo, time, valor) -> ReadingRow:
-    return ReadingRow(
-        time=time,
-        conta_id=dispositivo.conta_id,
-        gateway_id=dispositivo.gateway_id,
-        dispositivo_id=dispositivo.pk,
-        valor=Decimal(str(valor)),
-        unidade=dispositivo.unidade,
-        payload_raw=None,
-    )
-
-
-def ingest(dispositivo, points) -> int:
-    """Store [(time, valor)] and evaluate them as the consumer does after its commit."""
-    rows = [row(dispositivo, t, v) for t, v in points]
-    insert_readings(rows)
-    return engine.evaluate_committed_readings(rows, cache=engine.RuleCache())
-
-
-def alarms(regra):
-    return list(Alarme.objects.filter(regra=regra).order_by("inicio", "id"))
 
 
 @pytest.fixture
@@ -72,3 +38,17 @@ def rule(conta_a):
         return services.regra_create(conta=conta_a, **data)
 
     return make
+
+
+@pytest.fixture
+def b_objects(conta_b):
+    """Another account's device, rule and open alarm (for the 404 tests)."""
+    gw = factories.make_gateway(conta=conta_b)
+    disp = factories.make_dispositivo(gateway=gw, tipo="TEMP")
+    regra = services.regra_create(
+        conta=conta_b, nome="B", tipo="limite", dispositivo=disp, limite_superior=Decimal(1)
+    )
+    alarme = services.alarm_fire(
+        regra=regra, gateway_id=gw.pk, dispositivo_id=disp.pk, inicio=local(2026, 3, 1, 10, 0)
+    )
+    return {"disp": disp, "regra": regra, "alarme": alarme}

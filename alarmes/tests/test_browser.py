@@ -138,3 +138,48 @@ def test_alarm_appears_live_and_is_acknowledged_from_the_page(
     row = page.locator(f"tr[data-alarm-id='{alarme.pk}'] .alarm-estado")
     row.filter(has_text="Encerrado").wait_for()
     pub.close()
+
+
+def test_alarm_pages_work_under_the_content_security_policy(
+    uvicorn_server, admin_a, freezer, browser
+):
+    """No inline script or style on the alarm pages: nothing is blocked by the CSP
+    (chromium reports each violation on the console), the chart draws."""
+    disp, regra = freezer["dispositivo"], freezer["regra"]
+    now = timezone.now().replace(microsecond=0)
+    from tds_testing.readings import store_points
+
+    def setup():
+        with scopes_disabled():
+            store_points(disp, [(now - dt.timedelta(minutes=m), -20 + m) for m in range(30, 0, -1)])
+            return services.alarm_fire(
+                regra=regra, gateway_id=disp.gateway_id, dispositivo_id=disp.pk,
+                inicio=now - dt.timedelta(minutes=5), valor=Decimal(-5),
+            )  # fmt: skip
+
+    alarme = in_thread(setup)  # Playwright's loop runs in this thread
+    page = browser.new_page(
+        viewport={"width": 1366, "height": 900}, locale="pt-BR", bypass_csp=False
+    )
+    problems, failed = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    _login(page, uvicorn_server, admin_a.email)
+    for url in (
+        reverse("alarmes:list"),
+        reverse("alarmes:regra_list"),
+        reverse("alarmes:regra_update", args=[regra.pk]),
+        "/alarmes/api/v1/docs",
+    ):
+        page.goto(uvicorn_server + url)
+    page.goto(uvicorn_server + reverse("alarmes:detail", args=[alarme.pk]))
+    page.wait_for_selector("#alarm-chart")
+    deadline = time.monotonic() + 10
+    drawn = "(() => { const c = Chart.getChart(document.getElementById('alarm-chart'));" \
+            " return c ? c.data.datasets[0].data.length : 0; })()"  # fmt: skip
+    while page.evaluate(drawn) == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert page.evaluate(drawn) > 0
+    assert [u for u in failed if not u.endswith("/favicon.ico")] == []
+    assert [p for p in problems if not p.startswith("Failed to load resource")] == []

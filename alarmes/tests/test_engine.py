@@ -8,8 +8,7 @@ import pytest
 from alarmes import engine
 from alarmes.models import Alarme, TransicaoAlarme
 from dispositivos.models import Gateway
-
-from .conftest import alarms, ingest, local
+from tds_testing.alarms import alarms, ingest, local
 
 
 def D(v) -> Decimal:

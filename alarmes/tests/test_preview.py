@@ -11,9 +11,8 @@ from django.utils import timezone
 from alarmes import logic
 from alarmes.models import RegraAlarme
 from alarmes.preview import regra_preview
+from tds_testing.alarms import ingest
 from telemetria.storage import consumption_steps
-
-from .conftest import ingest
 
 NOW = None
 

@@ -11,9 +11,7 @@ from django.utils import timezone
 
 from alarmes import services
 from alarmes.models import Alarme, RegraAlarme
-
-from .conftest import ingest, local
-from .test_api import b_objects  # noqa: F401  (fixture)
+from tds_testing.alarms import ingest, local
 
 
 def login(user) -> Client:
@@ -90,7 +88,7 @@ def test_leitor_reads_but_cannot_act(leitor_a, a_alarm):
     assert c.get(reverse("alarmes:regra_list")).status_code == 200
 
 
-def test_other_accounts_ids_answer_404_and_change_nothing(admin_a, b_objects):  # noqa: F811
+def test_other_accounts_ids_answer_404_and_change_nothing(admin_a, b_objects):
     c = login(admin_a)
     aid, rid = b_objects["alarme"].pk, b_objects["regra"].pk
     assert c.get(reverse("alarmes:detail", args=[aid])).status_code == 404

@@ -54,8 +54,8 @@ def make_worker(redis_broker, smtp):
                 "TDS_NOTIFY_RETRY_BASE_SECONDS": "0.5",
                 "TDS_NOTIFY_ENQUEUE": "1",
                 "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "DJANGO_EMAIL_HOST": "127.0.0.1",
-                "DJANGO_EMAIL_PORT": str(smtp.port),
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(smtp.port),
             },
         ).start()
         workers.append(worker)

@@ -12,7 +12,20 @@
   if (!cfgEl) return;
   var cfg = JSON.parse(cfgEl.textContent);
   var L = cfg.labels;
-  var F = window.TDSFormat;
+  var num = new Intl.NumberFormat("pt-BR", { maximumFractionDigits: 4 });
+  var dt = new Intl.DateTimeFormat("pt-BR", {
+    timeZone: cfg.time_zone, day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
+  });
+  var F = {
+    number: function (v) { return v === null || v === undefined || v === "" ? "—" : num.format(Number(v)); },
+    dateTime: function (iso) { return iso ? dt.format(new Date(iso)).replace(",", "") : "—"; },
+    escape: function (s) {
+      return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+        return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+      });
+    }
+  };
   var SEV_CLASS = { critico: "danger", alto: "danger", medio: "warning", baixo: "info", informativo: "secondary" };
   var EST_CLASS = { ativo: "danger", reconhecido: "warning", encerrado: "secondary" };
   var seen = {};
