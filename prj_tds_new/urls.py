@@ -33,4 +33,5 @@ urlpatterns = [
     path("alarmes/", include("alarmes.urls")),
     path("unidades/", include("unidades.urls")),
     path("faturamento/", include("faturamento.urls")),
+    path("notificacoes/", include("notificacoes.urls")),
 ]

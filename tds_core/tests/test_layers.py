@@ -15,6 +15,7 @@ LAYERS = [
     ["telemetria", "unidades"],
     ["ingestao", "certificados", "faturamento"],
     ["alarmes"],
+    ["notificacoes"],
 ]
 LAYER_OF = {app: i for i, apps in enumerate(LAYERS) for app in apps}
 

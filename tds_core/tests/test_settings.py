@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APPS = [
     "contas", "dispositivos", "telemetria", "ingestao", "certificados", "apitokens", "tds_core",
-    "unidades", "faturamento",
+    "unidades", "faturamento", "alarmes", "notificacoes",
 ]  # fmt: skip
 
 
