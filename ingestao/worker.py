@@ -28,6 +28,7 @@ from telemetria.live import publish_live_event
 from telemetria.storage import InsertResult, insert_readings
 
 from . import services
+from .delivery import guarantee_for
 from .metrics import IngestMetrics
 from .models import Motivo
 from .mqtt import connect_properties, make_client
@@ -76,7 +77,10 @@ class WorkerOptions:
     batch_size: int = 500  # messages
     batch_wait: float = 0.05  # seconds from the first message of a batch
     v5: bool = True
-    shared: bool = True
+    # A plain persistent subscription unless told otherwise: Mosquitto saves it with the
+    # session and restores it after a restart; it never saves a $share subscription.
+    shared: bool = False
+    shared_override: str = ""  # "gateways-retry-v5" or "accept-loss" (see delivery_guarantee)
     session_expiry: int = 7 * 86400
     receive_maximum: int = 0  # 0: 4 x batch_size: the batch being committed, the one being
     # validated and room to receive the next (MQTT 3.1.1: the broker's max_inflight_messages)
@@ -115,6 +119,9 @@ class IngestWorker:
                 if self._stopping.wait(delay):
                     raise SystemExit(0) from None
                 delay = min(delay * 2, 5.0)
+        guarantee_for(
+            transport="mqtt", shared=self.opts.shared, override=self.opts.shared_override
+        ).log()
         self.registry.start_listener()
         self.metrics.serve(self.opts.metrics_port)
         _tune_gc()

@@ -25,3 +25,8 @@ def mosquitto():
     """A private broker whose persistence really works (sessions survive a restart)."""
     with PrivateMosquitto(config=DURABLE_CONFIG) as broker:
         yield broker
+
+
+@pytest.fixture
+def logfile(tmp_path):
+    return tmp_path / "consumer.log"
