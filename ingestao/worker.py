@@ -94,8 +94,10 @@ class WorkerOptions:
 
 
 class IngestWorker:
-    def __init__(self, options: WorkerOptions):
+    def __init__(self, options: WorkerOptions, *, transport=None):
         self.opts = options
+        # Another transport (ingestao.nats_transport): start(deliver) / ack(items) / close().
+        self.transport = transport
         self.queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self.metrics = IngestMetrics(log_interval=options.log_interval)
         self.registry = RegistryCache(refresh_seconds=options.registry_refresh)
@@ -120,11 +122,17 @@ class IngestWorker:
                     raise SystemExit(0) from None
                 delay = min(delay * 2, 5.0)
         guarantee_for(
-            transport="mqtt", shared=self.opts.shared, override=self.opts.shared_override
+            transport="nats" if self.transport else "mqtt",
+            shared=self.opts.shared,
+            override=self.opts.shared_override,
         ).log()
         self.registry.start_listener()
         self.metrics.serve(self.opts.metrics_port)
         _tune_gc()
+        if self.transport is not None:
+            self.transport.start(self.queue.put)
+            log.info("event=consumer_start transport=nats batch_size=%d", self.opts.batch_size)
+            return
         o = self.opts
         client, addr = make_client(
             url=o.url,
@@ -198,6 +206,8 @@ class IngestWorker:
             writer.shutdown(wait=True)
             self.metrics.maybe_log(force=True)
             self.registry.stop_listener()
+            if self.transport is not None:
+                self.transport.close()
             if self.client is not None:
                 self.client.disconnect()
                 self.client.loop_stop()
@@ -364,6 +374,9 @@ class IngestWorker:
             )
 
     def _ack(self, batch: list[Received]) -> None:
+        if self.transport is not None:
+            self.transport.ack(batch)
+            return
         generation = self._generation
         client = self.client
         for item in batch:
