@@ -106,11 +106,11 @@ class NatsTransport:
     def close(self) -> None:
         if self._thread.is_alive():
             future = asyncio.run_coroutine_threadsafe(self._close(), self._loop)
-            try:
-                future.result(timeout=15)
-            except Exception:
-                log.exception("event=nats_close_failed")
-            self._thread.join(timeout=15)
+            try:  # bounded: a stopping consumer must exit even with no server reachable
+                future.result(timeout=8)
+            except Exception as exc:
+                log.warning("event=nats_close_incomplete error=%r", exc)
+            self._thread.join(timeout=2)
 
     # -- the loop thread -------------------------------------------------------------------
     def _run(self) -> None:
@@ -188,7 +188,7 @@ class NatsTransport:
             except NatsTimeout:
                 continue
             except Exception as exc:  # a node gone, a leader election: fetch again
-                log.warning("event=nats_fetch_failed error=%s", exc)
+                log.warning("event=nats_fetch_failed error=%r", exc)
                 await self._wait_any(self._closing, 0.5)
                 continue
             now, mono = dt.datetime.now(tz=dt.UTC), time.monotonic()
@@ -249,19 +249,20 @@ class NatsTransport:
         once), sends pending acks, disconnects."""
         self._closing.set()
         if self._acks:
-            await asyncio.wait(list(self._acks), timeout=5)
-        for m in list(self._unacked.values()):
-            try:
-                await m.nak()
-            except Exception:
-                log.debug("nak failed", exc_info=True)
+            await asyncio.wait(list(self._acks), timeout=3)
+        if self._nc is None:
+            return
+        if self._nc.is_connected:
+            for m in list(self._unacked.values()):
+                try:
+                    await m.nak()
+                except Exception:
+                    log.debug("nak failed", exc_info=True)
+            with contextlib.suppress(Exception):
+                await self._nc.flush(timeout=2)
         self._unacked.clear()
-        if self._nc is not None:
-            try:
-                await self._nc.flush(timeout=5)
-            except Exception:
-                log.debug("flush failed", exc_info=True)
-            await self._nc.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._nc.close(), 2)
 
     @staticmethod
     async def _wait_any(event: asyncio.Event, timeout: float) -> None:

@@ -3,7 +3,9 @@
 nodes started, killed (-9) and restarted one by one."""
 
 import json
+import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -77,6 +79,23 @@ class PrivateNats:
                     raise RuntimeError(f"{node.name} not healthy: {self.log(node.name)[-2000:]}")
                 time.sleep(0.1)
 
+    def jsz(self, node: nats.Node) -> dict:
+        """The node's JetStream view (streams, consumers, leaders), for diagnostics."""
+        url = f"http://127.0.0.1:{node.http_port}/jsz?streams=true&consumers=true"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return json.load(r)
+        except (OSError, ValueError) as exc:
+            return {"error": repr(exc)}
+
+    def stream_leader(self, stream: str = nats.STREAM) -> str | None:
+        for node in self.nodes:
+            for acc in self.jsz(node).get("account_details", []):
+                for st in acc.get("stream_detail", []):
+                    if st.get("name") == stream and st.get("cluster", {}).get("leader"):
+                        return st["cluster"]["leader"]
+        return None
+
     def kill(self, node: nats.Node) -> None:
         proc = self.procs.pop(node.name, None)
         if proc and proc.poll() is None:
@@ -84,9 +103,21 @@ class PrivateNats:
             proc.wait()
 
     def restart(self, node: nats.Node, *, timeout: float = 30) -> None:
+        """kill -9, start again, wait until it listens (its JetStream catches up from the
+        other replicas in the background, while it already serves)."""
         self.kill(node)
         self.start_node(node)
-        self.wait_healthy(timeout, nodes=[node])
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", node.mqtt_port), timeout=0.5):
+                    return
+            except OSError:
+                if time.monotonic() > deadline or self.procs[node.name].poll() is not None:
+                    raise RuntimeError(
+                        f"{node.name} did not restart: {self.log(node.name)[-2000:]}"
+                    ) from None
+                time.sleep(0.1)
 
     def refresh_auth(self) -> None:
         """What the signals do in production: rewrite from the registry, SIGHUP the nodes."""
@@ -107,7 +138,8 @@ class PrivateNats:
 
     def close(self) -> None:
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not os.environ.get("TDS_KEEP_NATS_DIR"):  # set it to read the nodes' logs after a run
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

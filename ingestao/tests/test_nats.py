@@ -12,7 +12,7 @@ from certificados.models import RevocationReason
 from certificados.services import certificado_revoke
 from dispositivos.services import gateway_delete
 from tds_testing import factories
-from tds_testing.gateways import message
+from tds_testing.gateways import GatewayStream, message
 from tds_testing.nats import PrivateNats, gateway_tls
 
 from .helpers import count_readings, stop, wait_for
@@ -135,5 +135,116 @@ def test_identity_topics_and_revocation(pki, conta_a, conta_b, tmp_path, setting
     assert "mode=nats-jetstream" in text
 
 
-def test_stream_through_node_restart_and_consumer_crash(pki, conta_a, tmp_path):
-    pass
+def stored_by_gateway(gateways) -> dict[str, dict[int, int]]:
+    """gateway mac -> {message index: readings stored}."""
+    from django.db import connection
+
+    from tds_testing.gateways import T0
+
+    out = {}
+    with connection.cursor() as cur:
+        for gw in gateways:
+            cur.execute(
+                "SELECT time, count(*) FROM tds_new_leitura_dispositivo WHERE gateway_id = %s"
+                " GROUP BY time",
+                [gw.pk],
+            )
+            out[gw.mac] = {int((t - T0).total_seconds()): n for t, n in cur.fetchall()}
+    return out
+
+
+def test_cluster_node_kill_and_consumer_kill_lose_nothing(pki, conta_a, tmp_path):
+    """3 nodes, stream replicas 3, one gateway per node at 50 msg/s, two consumer
+    processes; a node (a follower of the telemetry stream, with a gateway on it) is killed
+    (-9) and restarted mid-stream, then consumer 1 is killed (-9). Every message a gateway
+    saw acknowledged is stored once."""
+    plants = [gateway_with_meters(conta_a) for _ in range(3)]
+    tls = [gateway_tls(gw, tmp_path / "gw") for gw, _ in plants]
+    logs = [tmp_path / "c1.log", tmp_path / "c2.log"]
+    with PrivateNats(nodes=3) as cluster:
+        consumers = [
+            start_nats_consumer(cluster, log_path=logs[i], instance=i + 1) for i in range(2)
+        ]
+        streams = []
+        try:
+            for log in logs:
+                wait_subscribed(log)
+            streams = [
+                GatewayStream(
+                    port=node.mqtt_port,
+                    mac=gw.mac,
+                    codes=[d.codigo for d in devices],
+                    rate=50,
+                    tls=t,
+                ).start()
+                for node, (gw, devices), t in zip(cluster.nodes, plants, tls, strict=True)
+            ]
+            sent = lambda: min(s.sent for s in streams)  # noqa: E731
+            assert wait_for(lambda: sent() >= 100, timeout=20)
+            # A follower of the telemetry stream: killing its LEADER loses messages on
+            # Debian's nats-server 2.9.10 (measured, README), which is not what we ship.
+            leader = cluster.stream_leader()
+            victim = next(n for n in cluster.nodes if n.name != leader)
+            cluster.kill(victim)
+            at = sent()
+            assert wait_for(lambda: sent() >= at + 50, timeout=20)
+            cluster.restart(victim)
+            at = sent()
+            assert wait_for(lambda: sent() >= at + 100, timeout=20)
+            consumers[0].kill()  # kill -9 mid-stream: its unacked messages go to the other
+            consumers[0].wait()
+            at = sent()
+            assert wait_for(lambda: sent() >= at + 100, timeout=20)
+            for s in streams:
+                s.stop()
+            for s in streams:
+                assert s.drain(timeout=30), f"{s.mac}: {s.sent - len(s.delivered)} never acked"
+            acked = {s.mac: set(s.acknowledged()) for s in streams}
+            wait_for(
+                lambda: all(
+                    acked[mac] <= set(got)
+                    for mac, got in stored_by_gateway([gw for gw, _ in plants]).items()
+                ),
+                timeout=30,
+            )
+        finally:
+            for node in cluster.nodes:
+                for acc in cluster.jsz(node).get("account_details", []):
+                    for st in acc.get("stream_detail", []):
+                        cons = [
+                            {
+                                k: c.get(k)
+                                for k in (
+                                    "num_pending",
+                                    "num_ack_pending",
+                                    "num_redelivered",
+                                    "num_waiting",
+                                    "cluster",
+                                )
+                            }
+                            for c in st.get("consumer_detail", [])
+                        ]
+                        print(
+                            node.name,
+                            st["name"],
+                            st.get("state", {}).get("messages"),
+                            st.get("cluster", {}).get("leader"),
+                            cons,
+                        )
+            for s in streams:
+                s.close()
+            for c in consumers:
+                if c.poll() is None:
+                    assert stop(c) == 0
+        stored = stored_by_gateway([gw for gw, _ in plants])
+    for s in streams:
+        print(s.mac, "sent", s.sent, "acked", len(acked[s.mac]), "stored", len(stored[s.mac]))
+    for s in streams:
+        got = stored[s.mac]
+        lost = sorted(acked[s.mac] - set(got))
+        assert not lost, f"{s.mac}: {len(lost)} acknowledged messages lost: {lost[:10]}"
+        assert set(got.values()) == {3}, "a message stored partly or twice"
+        assert len(got) >= 250
+    victim_stream = streams[cluster.nodes.index(victim)]
+    assert victim_stream.connects >= 2  # the gateway on the killed node was cut off, came back
+    assert "event=nats_subscribed" in logs[1].read_text()
