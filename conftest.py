@@ -1,11 +1,28 @@
 """Project-wide fixtures. Tests talk to the real PostgreSQL, Redis and Mosquitto."""
 
+import os
+import uuid
+
 import pytest
+from django.conf import settings
 from django_scopes import scopes_disabled
 
 from contas.models import Role
 from tds_testing import factories
 from tds_testing.mosquitto import PrivateMosquitto
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_installation_namespace():
+    """Each test run is an installation of its own on the shared Redis: its live events,
+    registry notices, cache and Celery queues never mix with another run's (or a running
+    `make run`'s). Subprocesses (consumers, Celery workers) inherit it from the environment."""
+    from prj_tds_new.celery import app
+
+    name = os.environ.get("TDS_INSTALLATION") or f"test-{uuid.uuid4().hex[:12]}"
+    os.environ["TDS_INSTALLATION"] = settings.TDS_INSTALLATION = name
+    options = {"global_keyprefix": f"tds:{name}:celery:"}
+    app.conf.broker_transport_options = app.conf.result_backend_transport_options = options
 
 
 @pytest.fixture(autouse=True)

@@ -46,11 +46,13 @@ from django_scopes import scopes_disabled  # noqa: E402
 from contas.models import Conta, ContaMembership, Role  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
+from tds_core import wire  # noqa: E402
+from tds_core.live import publish_live_event  # noqa: E402
 from tds_testing.browser import launch_chromium  # noqa: E402
 from tds_testing.mosquitto import PrivateMosquitto, free_port  # noqa: E402
 from telemetria import storage as storage_api  # noqa: E402
-from telemetria.live import publish_live_event  # noqa: E402
 from telemetria.storage import ReadingRow, insert_readings  # noqa: E402
+from telemetria.storage.backend import current  # noqa: E402
 
 EMAIL = "bench-dashboard@example.com"
 PASSWORD = "bench-dashboard-123"
@@ -115,17 +117,10 @@ def build_dataset(*, slug: str, gateways: int, days: int) -> tuple[Conta, list[D
     print(f"building data set: {want:,} readings ({len(devices)} meters × {steps:,} steps)…")
     end = timezone.now().replace(second=0, microsecond=0)
     start = end - steps * STEP
-    if not storage_api.is_timescale():
-        # Day partitions first, as production has them (the daily maintenance job moves rows
-        # out of the default partition): loaded into the default partition, the first run
-        # measured a layout production never has, and the next run's migrate moved the rows.
-        from telemetria.storage.partitions import create_partition, existing_partitions
-
-        day, existing = start.astimezone(dt.UTC).date(), existing_partitions()
-        while day <= end.astimezone(dt.UTC).date():
-            if day not in existing:
-                create_partition(day)
-            day += dt.timedelta(days=1)
+    # Day partitions first, as production has them (the daily maintenance job moves rows
+    # out of the default partition): loaded into the default partition, the first run
+    # measured a layout production never has, and the next run's migrate moved the rows.
+    current().prepare_days(start.astimezone(dt.UTC).date(), end.astimezone(dt.UTC).date())
     t0 = time.monotonic()
     batch, total = [], 0
     for s in range(steps):
@@ -304,7 +299,7 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
         mqtt_client.loop_start()
         time.sleep(2)  # consumer subscribed
         gw = dev.gateway
-        topic = f"tds_new/devices/{gw.mac}/telemetry"
+        topic = wire.telemetry_topic(gw.mac)
     host_cookie = cookie.split("=", 1)
     # Playwright's sync API runs an event loop here: database work goes to a thread.
     from concurrent.futures import ThreadPoolExecutor
@@ -327,12 +322,10 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
             valor = base_value + i
             when = start + dt.timedelta(milliseconds=10 * i)
             if consumer_cmd:
-                payload = json.dumps(
-                    {
-                        "gateway_mac": gw.mac,
-                        "timestamp": when.isoformat().replace("+00:00", "Z"),
-                        "leituras": [{"dispositivo_codigo": dev.codigo, "valor": valor}],
-                    }
+                payload = wire.telemetry_payload(
+                    mac=gw.mac,
+                    timestamp=when,
+                    leituras=[{"dispositivo_codigo": dev.codigo, "valor": valor}],
                 )
                 published[valor] = time.time() * 1000
                 mqtt_client.publish(topic, payload, qos=1)

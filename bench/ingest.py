@@ -58,8 +58,9 @@ from contas.models import Conta  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
 from ingestao.mqtt import BufferedClient  # noqa: E402
+from tds_core import wire  # noqa: E402
+from tds_core.live import live_channel  # noqa: E402
 from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto, free_port  # noqa: E402
-from telemetria.live import live_channel  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 READINGS_PER_MSG = 8
@@ -132,15 +133,15 @@ def payload(mac: str, when: dt.datetime, i: int) -> bytes:
         else {"dispositivo_codigo": f"D{d:02d}", "raw": 100000 + i}
         for d in range(1, READINGS_PER_MSG + 1)
     ]
-    ts = when.isoformat(timespec="microseconds").replace("+00:00", "Z")
-    return json.dumps({"gateway_mac": mac, "timestamp": ts, "leituras": leituras}).encode()
+    ts = wire.format_timestamp(when, timespec="microseconds")
+    return wire.telemetry_payload(mac=mac, timestamp=ts, leituras=leituras)
 
 
 def messages(gateways, n: int, base: dt.datetime):
     for i in range(n):
         gw = gateways[i % len(gateways)]
         yield (
-            f"tds_new/devices/{gw.mac}/telemetry",
+            wire.telemetry_topic(gw.mac),
             payload(gw.mac, base + dt.timedelta(seconds=i // len(gateways)), i),
         )
 
@@ -215,7 +216,7 @@ def broker_ceiling(port: int, gateways, n: int) -> dict:
         sub = client("bench-sub", session=True, buffered=True)
         sub.on_message = on_message
         sub.on_connect = lambda c, u, f, rc, p: c.subscribe(
-            "$share/bench/tds_new/devices/+/telemetry", qos=1
+            wire.shared(wire.TELEMETRY_FILTER, "bench"), qos=1
         )
         connect(sub, port, session=True)
         return sub
@@ -428,7 +429,7 @@ def latency(port, conta, gateways, seconds: float, rate: int, logdir) -> dict:
         gw = gateways[i % len(gateways)]
         infos.append(
             pub.publish(
-                f"tds_new/devices/{gw.mac}/telemetry",
+                wire.telemetry_topic(gw.mac),
                 payload(gw.mac, dt.datetime.now(tz=dt.UTC), i),
                 qos=1,
             )
@@ -519,7 +520,7 @@ def baseline_consumer(port: int, expected_msgs: int) -> None:
 
     c = client("bench-baseline", session=True)
     c.on_message = on_message
-    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe("tds_new/devices/+/telemetry", qos=1)
+    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(wire.TELEMETRY_FILTER, qos=1)
     connect(c, port, session=True)
     done.wait(600)
     c.disconnect()
@@ -533,7 +534,7 @@ def baseline(port, conta, gateways, n) -> dict:
     env = {**os.environ, "DJANGO_DEBUG": "off", "DJANGO_SECRET_KEY": "bench-only"}
     # create the session, then queue the backlog, then drain
     c = client("bench-baseline", session=True)
-    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe("tds_new/devices/+/telemetry", qos=1)
+    c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(wire.TELEMETRY_FILTER, qos=1)
     connect(c, port, session=True)
     time.sleep(0.5)
     c.disconnect()

@@ -95,24 +95,16 @@ def load_year(devices, step_minutes: int) -> dict:
     """One year of cumulative registers ending now, generated in the database."""
     from django.db import connection
 
-    from telemetria.storage import is_timescale, refresh_rollups
-    from telemetria.storage.partitions import (
-        create_partition,
-        existing_partitions,
-        maintain_partitions,
-    )
+    from telemetria.storage import refresh_rollups
+    from telemetria.storage.backend import current
+    from telemetria.storage.partitions import maintain_partitions
     from telemetria.storage.tables import PENDING, READINGS
 
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     start = end - timedelta(days=365)
     t0 = clock.perf_counter()
-    if not is_timescale():
-        day, existing = start.date(), existing_partitions()
-        while day <= end.date():
-            if day not in existing:
-                create_partition(day)
-            day += timedelta(days=1)
-        maintain_partitions()
+    current().prepare_days(start.date(), end.date())
+    maintain_partitions()
     ids = [d.pk for d in devices]
     gw = {d.pk: d.gateway_id for d in devices}
     with connection.cursor() as cur:

@@ -17,11 +17,11 @@ from pathlib import Path
 from cryptography import x509
 from django.conf import settings
 
+from tds_core import wire
+
 from .pki import ca as pki
 
-CONSUMER_CN = "tds-ingest"
-SHARE_GROUP = "tds-ingest"
-TOPIC_ROOT = "tds_new/devices"
+CONSUMER_CN = wire.CONSUMER_NAME
 
 
 # Persistence, shared with the private brokers of tests and benches (tds_testing.mosquitto)
@@ -45,16 +45,16 @@ def render_acl(*, consumer_cn: str = CONSUMER_CN) -> str:
 # (use_identity_as_username). Anything not granted here is denied.
 
 # Gateways (CN = normalized MAC): each may write only its own topics.
-pattern write {TOPIC_ROOT}/%u/telemetry
-pattern write {TOPIC_ROOT}/%u/status
+pattern write {wire.telemetry_topic("%u")}
+pattern write {wire.status_topic("%u")}
 
 # The ingest consumer: reads every gateway's telemetry and status, directly or through
 # the shared subscription; it cannot publish on a gateway's topic.
 user {consumer_cn}
-topic read {TOPIC_ROOT}/+/telemetry
-topic read {TOPIC_ROOT}/+/status
-topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/telemetry
-topic read $share/{SHARE_GROUP}/{TOPIC_ROOT}/+/status
+topic read {wire.TELEMETRY_FILTER}
+topic read {wire.STATUS_FILTER}
+topic read {wire.shared(wire.TELEMETRY_FILTER)}
+topic read {wire.shared(wire.STATUS_FILTER)}
 """
 
 

@@ -1,20 +1,18 @@
 """The README that goes into a certificate download."""
 
-import json
-
 from django.conf import settings
 from django.utils import timezone
 
+from tds_core import wire
+
 
 def example_payload(mac: str) -> str:
-    return json.dumps(
-        {
-            "gateway_mac": mac,
-            "timestamp": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "leituras": [{"dispositivo_codigo": "D01", "valor": 123.45}],
-        },
-        separators=(",", ":"),
-    )
+    return wire.telemetry_payload(
+        mac=mac,
+        timestamp=timezone.now().replace(microsecond=0),
+        leituras=[{"dispositivo_codigo": "D01", "valor": 123.45}],
+        compact=True,
+    ).decode()
 
 
 def bundle_readme(*, certificado, has_key: bool) -> str:
@@ -39,12 +37,12 @@ Files
 Broker
   mqtts://{host}:{port}  (TLS with client certificate; MQTT 3.1.1 or 5)
   The gateway may publish only to
-    tds_new/devices/{mac}/telemetry   (QoS 1, JSON readings)
-    tds_new/devices/{mac}/status      (online / offline, retained; set offline as last will)
+    {wire.telemetry_topic(mac)}   (QoS 1, JSON readings)
+    {wire.status_topic(mac)}      (online / offline, retained; set offline as last will)
 
 Test from this folder
   mosquitto_pub -h {host} -p {port} --cafile ca.crt --cert {mac}.crt --key {mac}.key \\
-    -t tds_new/devices/{mac}/telemetry -q 1 \\
+    -t {wire.telemetry_topic(mac)} -q 1 \\
     -m '{example_payload(mac)}'
 
   (use a current timestamp, and a dispositivo_codigo registered on this gateway)

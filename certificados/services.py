@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from dispositivos.mac import normalize_mac
 from dispositivos.models import Gateway
+from tds_core.wire import normalize_mac
 
 from . import broker
 from .models import EXPIRING_DAYS, CertificadoDevice, Origem, RevocationReason

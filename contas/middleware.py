@@ -20,7 +20,7 @@ class ActiveContaMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = "/" + getattr(settings, "ADMIN_URL", "admin/")
+        self.admin_prefix = "/" + settings.ADMIN_URL
 
     def __call__(self, request):
         request.conta = None

@@ -8,8 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from contas.models import ContaOwnedModel
-
-from .mac import normalize_mac
+from tds_core.wire import normalize_mac
 
 
 def validate_mac(value):

@@ -1,22 +1,37 @@
 """Writes to the registry. Each service validates (full_clean) and is atomic; change
 notices for running consumers go out after commit.
 
+Gateway status (`Gateway.is_online`, `Gateway.last_seen`) is written here only, at the end
+of this module: the consumer applies what a batch of messages says
+(`GatewayStatusBatch` + `gateways_touch`), the beat job takes silent gateways offline
+(`gateways_mark_offline`), and both announce each change as a `gateway_status` live event.
+
 Validation errors are always keyed by the form field they belong to (``mac``,
 ``codigo``, ``slave_id``, ``gateway``...), so a form can show each on its field.
 Uniqueness races that slip past validation (two requests at once) come back from
 the database as IntegrityError and are turned into the same field errors.
 """
 
+import datetime as dt
+import logging
+from typing import NamedTuple
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from contas.models import Conta
+from tds_core.live import gateway_status_event, publish_live_event
+from tds_core.wire import normalize_mac
 
 from .events import publish_registry_changed
-from .mac import normalize_mac
 from .models import TIPO_DEFAULTS, Dispositivo, Gateway
+
+log = logging.getLogger(__name__)
 
 
 def _msg_mac_taken() -> str:
@@ -221,3 +236,136 @@ def dispositivo_delete(*, dispositivo: Dispositivo) -> None:
     conta_id = dispositivo.conta_id
     dispositivo.delete()
     _notify(conta_id)
+
+
+# -- gateway status -----------------------------------------------------------------------
+class StatusChange(NamedTuple):
+    """A gateway whose online flag changed (committed by the caller's transaction)."""
+
+    gateway_id: int
+    conta_id: int
+    is_online: bool
+    last_seen: dt.datetime | None
+
+
+class GatewayStatusBatch:
+    """What a batch of a gateway's messages says about its status, applied in order:
+    any accepted message (telemetry or `online`) means online and heard at that time;
+    `offline` (the gateway's last will) means offline, keeping when it was last heard."""
+
+    __slots__ = ("states",)
+
+    def __init__(self) -> None:
+        self.states: dict[int, tuple[dt.datetime | None, bool]] = {}  # id -> (seen, online)
+
+    def heard(self, gateway_id: int, at: dt.datetime) -> None:
+        prev = self.states.get(gateway_id)
+        seen = at if prev is None or prev[0] is None else max(prev[0], at)
+        self.states[gateway_id] = (seen, True)
+
+    def went_offline(self, gateway_id: int) -> None:
+        prev = self.states.get(gateway_id)
+        self.states[gateway_id] = (prev[0] if prev else None, False)
+
+    def __bool__(self) -> bool:
+        return bool(self.states)
+
+
+# One statement for the whole batch. Only rows that change are locked (in id order, so
+# concurrent consumers never deadlock on them) and written; `last_seen` moves in steps
+# of at least `resolution` seconds so a busy gateway is not rewritten on every batch.
+_TOUCH_SQL = """
+WITH v(id, seen, online) AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(seen)s::timestamptz[], %(online)s::boolean[])
+), locked AS (
+    SELECT g.id, g.is_online AS was_online
+    FROM tds_new_gateway g JOIN v ON v.id = g.id
+    WHERE g.is_online IS DISTINCT FROM v.online
+       OR (v.seen IS NOT NULL
+           AND (g.last_seen IS NULL OR g.last_seen < v.seen - make_interval(secs => %(res)s)))
+    ORDER BY g.id
+    FOR UPDATE OF g
+)
+UPDATE tds_new_gateway g
+SET last_seen = greatest(g.last_seen, v.seen), is_online = v.online, updated_at = now()
+FROM v JOIN locked ON locked.id = v.id
+WHERE g.id = v.id
+RETURNING g.id, g.conta_id, g.is_online, g.last_seen, locked.was_online
+"""
+
+
+def gateways_touch(*, batch: GatewayStatusBatch, resolution: float = 1.0) -> list[StatusChange]:
+    """Applies a batch's gateway states in one UPDATE, in the caller's transaction.
+
+    Returns the gateways whose online flag changed; the caller announces them after
+    commit with `gateway_status_publish`.
+    """
+    states = batch.states
+    if not states:
+        return []
+    ids = list(states)
+    with connection.cursor() as cur:
+        cur.execute(
+            _TOUCH_SQL,
+            {
+                "ids": ids,
+                "seen": [states[i][0] for i in ids],
+                "online": [states[i][1] for i in ids],
+                "res": resolution,
+            },
+        )
+        rows = cur.fetchall()
+    return [StatusChange(r[0], r[1], r[2], r[3]) for r in rows if r[4] != r[2]]
+
+
+def gateway_status_publish(changes: list[StatusChange]) -> None:
+    """One `gateway_status` live event per change, to its account's dashboards. Call it
+    after commit."""
+    for change in changes:
+        publish_live_event(
+            conta_id=change.conta_id,
+            event=gateway_status_event(
+                gateway_id=change.gateway_id,
+                is_online=change.is_online,
+                last_seen=change.last_seen,
+            ),
+        )
+
+
+def offline_after_intervals() -> int:
+    return max(1, int(settings.TDS_OFFLINE_AFTER_INTERVALS))
+
+
+def gateways_mark_offline(*, now: dt.datetime | None = None) -> list[int]:
+    """Marks silent gateways offline; returns their ids.
+
+    A gateway is offline when nothing was heard from it for `TDS_OFFLINE_AFTER_INTERVALS`
+    times its own reporting interval (`intervalo_envio_segundos`); the consumer puts it
+    back online on its next message. Runs across accounts: the caller (a Celery task)
+    disables scopes. The rows are locked (SKIP LOCKED) and re-checked in the same
+    statement, so a gateway the consumer is just putting back online is left alone.
+    """
+    now = now or timezone.now()
+    multiple = offline_after_intervals()
+    deadline = ExpressionWrapper(
+        F("last_seen") + F("intervalo_envio_segundos") * dt.timedelta(seconds=multiple),
+        output_field=DateTimeField(),
+    )
+    with transaction.atomic():
+        silent = (
+            Gateway.objects.select_for_update(skip_locked=True)
+            .annotate(deadline=deadline)
+            .filter(is_online=True)
+            .filter(Q(last_seen__isnull=True) | Q(deadline__lt=now))
+            .values_list("pk", "conta_id", "last_seen")
+        )
+        rows = list(silent)
+        if not rows:
+            return []
+        Gateway.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+            is_online=False, updated_at=now
+        )
+        changes = [StatusChange(pk, conta_id, False, last_seen) for pk, conta_id, last_seen in rows]
+        transaction.on_commit(lambda: gateway_status_publish(changes))
+    log.info("marked %d gateway(s) offline: %s", len(rows), [pk for pk, _, _ in rows])
+    return [pk for pk, _, _ in rows]

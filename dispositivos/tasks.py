@@ -3,7 +3,7 @@
 from celery import shared_task
 from django_scopes import scopes_disabled
 
-from .status import gateways_mark_offline
+from .services import gateways_mark_offline
 
 
 @shared_task(name="dispositivos.gateways_check_offline", ignore_result=True)

@@ -36,7 +36,7 @@ from nats.js.errors import BadRequestError
 
 from certificados.nats import STREAM, STREAM_SUBJECTS
 
-from .worker import Received
+from .transport import Received
 
 log = logging.getLogger(__name__)
 

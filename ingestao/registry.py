@@ -1,7 +1,7 @@
 """In-memory registry for the consumer: MAC -> gateway with its devices by código.
 
 Loaded once, then refreshed for one account when dispositivos.events announces a change
-on Redis (REGISTRY_CHANNEL) and fully every `refresh_seconds` as a safety net. Lookups
+on Redis (`registry_channel()`) and fully every `refresh_seconds` as a safety net. Lookups
 never query the database.
 """
 
@@ -15,7 +15,7 @@ import redis
 from django.conf import settings
 from django_scopes import scopes_disabled
 
-from dispositivos.events import REGISTRY_CHANNEL
+from dispositivos.events import registry_channel
 from dispositivos.models import Dispositivo, Gateway
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class RegistryCache:
             try:
                 client = redis.Redis.from_url(self.redis_url)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(REGISTRY_CHANNEL)
+                pubsub.subscribe(registry_channel())
                 # Notices may have been missed while (re)connecting.
                 self.invalidate(ALL)
                 while not self._stop.is_set():

@@ -1,6 +1,8 @@
 """Reads of the dead letters, always for one account (rejects of unknown gateways belong
 to no account and are only visible in the admin)."""
 
+import datetime as dt
+
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
@@ -38,3 +40,8 @@ def rejeitada_get(*, conta: Conta, pk) -> MensagemRejeitada:
 def rejeitada_count_since(*, conta: Conta, since) -> int:
     """The account's rejected messages received since `since` (the dashboard card)."""
     return MensagemRejeitada.objects.filter(conta=conta, recebida_em__gte=since).count()
+
+
+def rejeitadas_24h_count(*, conta: Conta, now: dt.datetime) -> int:
+    """The dashboard card (registered with telemetria.selectors.register_dashboard_count)."""
+    return rejeitada_count_since(conta=conta, since=now - dt.timedelta(hours=24))

@@ -7,7 +7,6 @@ temperature; devices with a fator_conversao other than 1 send the integer `raw` 
 """
 
 import datetime as dt
-import json
 import logging
 import random
 import time
@@ -18,6 +17,7 @@ import paho.mqtt.client as mqtt
 from django_scopes import scopes_disabled
 
 from dispositivos.models import Gateway
+from tds_core import wire
 
 from .mqtt import make_client
 
@@ -55,11 +55,11 @@ class SimGateway:
 
     @property
     def telemetry_topic(self) -> str:
-        return f"tds_new/devices/{self.mac}/telemetry"
+        return wire.telemetry_topic(self.mac)
 
     @property
     def status_topic(self) -> str:
-        return f"tds_new/devices/{self.mac}/status"
+        return wire.status_topic(self.mac)
 
 
 RATES = {"ENERGIA": 0.02, "AGUA": 0.0005, "GAS": 0.0002}
@@ -93,15 +93,11 @@ def load_gateways(*, conta_slug: str | None = None, limit: int | None = None, se
 def telemetry_payload(gw: SimGateway, when: dt.datetime, seconds: float, rng) -> bytes:
     for d in gw.devices:
         d.step(seconds, rng)
-    return json.dumps(
-        {
-            "gateway_mac": gw.mac,
-            "timestamp": when.astimezone(dt.UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-            "leituras": [d.reading() for d in gw.devices],
-        }
-    ).encode()
+    return wire.telemetry_payload(
+        mac=gw.mac,
+        timestamp=wire.format_timestamp(when, timespec="milliseconds"),
+        leituras=[d.reading() for d in gw.devices],
+    )
 
 
 class Simulator:
@@ -123,7 +119,7 @@ class Simulator:
         client, addr = make_client(url=self.url, client_id=client_id, **self.tls)
         client.max_inflight_messages_set(1000)
         if will is not None:
-            client.will_set(will.status_topic, b"offline", qos=1, retain=True)
+            client.will_set(will.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True)
         client.connect(addr.host, addr.port, keepalive=30)
         client.loop_start()
         self.clients.append(client)
@@ -140,7 +136,7 @@ class Simulator:
             shared = self._client(f"tds-sim-{int(time.time())}", None)
             owners = {gw.mac: shared for gw in self.gateways}
         for gw in self.gateways:
-            owners[gw.mac].publish(gw.status_topic, b"online", qos=1, retain=True)
+            owners[gw.mac].publish(gw.status_topic, wire.ONLINE, qos=wire.QOS, retain=True)
         started = time.monotonic()
         last = {gw.mac: started for gw in self.gateways}
         msgs_per_second = (
@@ -166,12 +162,12 @@ class Simulator:
                 gw, dt.datetime.now(tz=dt.UTC), now - last[gw.mac], self.rng
             )
             last[gw.mac] = now
-            owners[gw.mac].publish(gw.telemetry_topic, payload, qos=1)
+            owners[gw.mac].publish(gw.telemetry_topic, payload, qos=wire.QOS)
             self.published += 1
             i += 1
         for gw in self.gateways:
             owners[gw.mac].publish(
-                gw.status_topic, b"offline", qos=1, retain=True
+                gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True
             ).wait_for_publish(5)
         for client in self.clients:
             client.disconnect()

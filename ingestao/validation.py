@@ -19,23 +19,24 @@ from functools import lru_cache
 from typing import Any
 
 import msgspec
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from dispositivos.mac import normalize_mac
+from tds_core.wire import (
+    MAX_CODIGO,
+    MAX_UNIDADE,
+    OLDEST,
+    RAW_LIMIT,
+    VALOR_LIMIT,
+)
+from tds_core.wire import cached_mac as _mac
 from telemetria.storage import ReadingRow
 from telemetria.storage.tables import READING_COLUMNS
 
-from . import conf
 from .models import Motivo
 from .registry import GatewayEntry
 
-TOPIC_PREFIX = "tds_new/devices/"
-VALOR_LIMIT = Decimal("1e11")  # numeric(15, 4)
-RAW_LIMIT = 10**20
-OLDEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-MAX_CODIGO = 20
-MAX_UNIDADE = 16
 # ReadingRow is a NamedTuple in COPY column order: tuple.__new__ builds one without its
 # Python-level __new__ (a measurable cost per reading). Falls back to the constructor if
 # its fields ever stop matching the columns.
@@ -61,9 +62,9 @@ def _limits() -> tuple[int, int, dt.timedelta]:
     """(max payload bytes, max readings, max future skew), read from settings once: reading
     settings through Django's lazy object costs microseconds per message."""
     return (
-        conf.max_payload_bytes(),
-        conf.max_readings(),
-        dt.timedelta(seconds=conf.max_future_seconds()),
+        int(settings.TDS_INGEST_MAX_PAYLOAD_BYTES),
+        int(settings.TDS_INGEST_MAX_READINGS),
+        dt.timedelta(seconds=settings.TDS_INGEST_MAX_FUTURE_SECONDS),
     )
 
 
@@ -71,21 +72,6 @@ def _limits() -> tuple[int, int, dt.timedelta]:
 def _settings_changed(*, setting, **kwargs):
     if setting.startswith("TDS_INGEST_"):
         _limits.cache_clear()
-
-
-@lru_cache(maxsize=65536)
-def _mac(value: str) -> str | None:
-    return normalize_mac(value)
-
-
-def topic_parts(topic: str) -> tuple[str | None, str | None]:
-    """`tds_new/devices/{mac}/{kind}` -> (normalized mac or None, kind) or (None, None)."""
-    if not topic.startswith(TOPIC_PREFIX):
-        return None, None
-    rest = topic[len(TOPIC_PREFIX) :].split("/")
-    if len(rest) != 2:
-        return None, None
-    return _mac(rest[0]), rest[1]
 
 
 def _parse_constant(name: str):
@@ -255,78 +241,16 @@ def _parse_fast(out, topic_mac, payload, gateway, now) -> bool:
 
 
 def _parse(out, topic_mac, payload, gateway, now) -> None:
-    max_bytes, max_readings, _ = _limits()
-    if len(payload) > max_bytes:
-        raise Rejected(Motivo.TOO_LARGE, f"{len(payload)} bytes > {max_bytes} bytes")
-    data = decode(payload)
-    if not isinstance(data, dict):
-        raise Rejected(Motivo.SCHEMA, "payload: must be a JSON object")
-    mac_value = data.get("gateway_mac")
-    if not isinstance(mac_value, str):
-        raise Rejected(Motivo.SCHEMA, "gateway_mac: required string")
-    mac = _mac(mac_value)
-    if mac is None:
-        raise Rejected(Motivo.SCHEMA, f"gateway_mac: {mac_value[:40]!r} is not a MAC address")
-    if topic_mac is None:
-        raise Rejected(Motivo.UNKNOWN_GATEWAY, "topic: no valid MAC address in the topic")
-    if mac != topic_mac:
-        raise Rejected(Motivo.MAC_MISMATCH, f"gateway_mac {mac} differs from topic MAC {topic_mac}")
-    if gateway is None:
-        raise Rejected(Motivo.UNKNOWN_GATEWAY, f"no gateway registered with MAC {mac}")
-    if not gateway.is_active:
-        raise Rejected(Motivo.INACTIVE_GATEWAY, f"gateway {mac} (or its account) is inactive")
-    if "timestamp" not in data:
-        raise Rejected(Motivo.SCHEMA, "timestamp: required")
-    leituras = data.get("leituras")
-    if not isinstance(leituras, list):
-        raise Rejected(Motivo.SCHEMA, "leituras: required list")
-    if not leituras:
-        raise Rejected(Motivo.SCHEMA, "leituras: empty list")
-    if len(leituras) > max_readings:
-        raise Rejected(Motivo.TOO_MANY_READINGS, f"leituras: {len(leituras)} > {max_readings}")
-    ts = parse_timestamp(data["timestamp"], now)
-    unknown = []
+    """The reference path: each check in order, the first failure names the reason."""
+    data = _json_object(payload)
+    _check_sender(data, topic_mac, gateway)
+    ts, leituras = _envelope(data, now)
     devices = gateway.devices
     conta_id, gateway_id = gateway.conta_id, gateway.id
-    rows_append, readings_append = out.rows.append, out.readings.append
+    unknown = []
     for i, item in enumerate(leituras):
-        if not isinstance(item, dict):
-            raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: must be an object")
-        codigo = item.get("dispositivo_codigo")
-        if not isinstance(codigo, str) or not codigo or len(codigo) > MAX_CODIGO:
-            raise Rejected(Motivo.SCHEMA, f"leituras[{i}].dispositivo_codigo: required string")
-        has_valor, has_raw = "valor" in item, "raw" in item
-        if has_valor == has_raw:
-            raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: exactly one of valor or raw")
-        unidade = item.get("unidade")
-        if unidade is not None and (not isinstance(unidade, str) or len(unidade) > MAX_UNIDADE):
-            raise Rejected(Motivo.SCHEMA, f"leituras[{i}].unidade: string of up to 16 characters")
+        codigo, valor, unidade, payload_raw = _reading(i, item, devices)
         device = devices.get(codigo)
-        if has_valor:
-            valor = item["valor"]
-            if type(valor) is not Decimal:  # Decimal is what the decoder gives for 12.5
-                valor = _number(valor, "valor", i)
-            payload_raw = None
-        else:
-            raw = item["raw"]
-            if type(raw) is not int:  # int is what the decoder gives for 12
-                raw = _number(raw, "raw", i)
-            if abs(raw) >= RAW_LIMIT:
-                raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}].raw: out of range")
-            if isinstance(raw, Decimal) and raw != raw.to_integral_value():
-                raise Rejected(Motivo.SCHEMA, f"leituras[{i}].raw: must be an integer")
-            valor, payload_raw = (
-                (None, None) if device is None else _from_register(int(raw), device)
-            )
-        if valor is not None:
-            try:
-                if type(valor) is not Decimal:
-                    valor = Decimal(valor)
-                finite = valor.is_finite() and abs(valor) < VALOR_LIMIT
-            except (InvalidOperation, OverflowError):
-                finite = False
-            if not finite:
-                raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}]: value out of numeric(15,4) range")
         if device is None or not device.is_active:
             unknown.append(codigo)
             continue
@@ -342,10 +266,101 @@ def _parse(out, topic_mac, payload, gateway, now) -> None:
                 payload_raw,
             ),
         )
-        rows_append(row)
-        readings_append((device, row))
+        out.rows.append(row)
+        out.readings.append((device, row))
     if unknown:
         out.reason = Motivo.UNKNOWN_DEVICE
         out.detail = "dispositivo_codigo not registered (or inactive): " + ", ".join(
             sorted(set(unknown))
         )
+
+
+def _json_object(payload: bytes) -> dict:
+    max_bytes = _limits()[0]
+    if len(payload) > max_bytes:
+        raise Rejected(Motivo.TOO_LARGE, f"{len(payload)} bytes > {max_bytes} bytes")
+    data = decode(payload)
+    if not isinstance(data, dict):
+        raise Rejected(Motivo.SCHEMA, "payload: must be a JSON object")
+    return data
+
+
+def _check_sender(data: dict, topic_mac: str | None, gateway: GatewayEntry | None) -> None:
+    """The payload's MAC is a MAC, the topic's, and a registered active gateway's."""
+    mac_value = data.get("gateway_mac")
+    if not isinstance(mac_value, str):
+        raise Rejected(Motivo.SCHEMA, "gateway_mac: required string")
+    mac = _mac(mac_value)
+    if mac is None:
+        raise Rejected(Motivo.SCHEMA, f"gateway_mac: {mac_value[:40]!r} is not a MAC address")
+    if topic_mac is None:
+        raise Rejected(Motivo.UNKNOWN_GATEWAY, "topic: no valid MAC address in the topic")
+    if mac != topic_mac:
+        raise Rejected(Motivo.MAC_MISMATCH, f"gateway_mac {mac} differs from topic MAC {topic_mac}")
+    if gateway is None:
+        raise Rejected(Motivo.UNKNOWN_GATEWAY, f"no gateway registered with MAC {mac}")
+    if not gateway.is_active:
+        raise Rejected(Motivo.INACTIVE_GATEWAY, f"gateway {mac} (or its account) is inactive")
+
+
+def _envelope(data: dict, now: dt.datetime) -> tuple[dt.datetime, list]:
+    """(timestamp, leituras) after checking their presence, shape and bounds."""
+    max_readings = _limits()[1]
+    if "timestamp" not in data:
+        raise Rejected(Motivo.SCHEMA, "timestamp: required")
+    leituras = data.get("leituras")
+    if not isinstance(leituras, list):
+        raise Rejected(Motivo.SCHEMA, "leituras: required list")
+    if not leituras:
+        raise Rejected(Motivo.SCHEMA, "leituras: empty list")
+    if len(leituras) > max_readings:
+        raise Rejected(Motivo.TOO_MANY_READINGS, f"leituras: {len(leituras)} > {max_readings}")
+    return parse_timestamp(data["timestamp"], now), leituras
+
+
+def _reading(i: int, item, devices: dict) -> tuple[str, Decimal | None, str | None, dict | None]:
+    """One reading -> (codigo, valor, unidade, payload_raw); valor is None for a `raw`
+    reading of an unknown device (it has no conversion factor)."""
+    if not isinstance(item, dict):
+        raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: must be an object")
+    codigo = item.get("dispositivo_codigo")
+    if not isinstance(codigo, str) or not codigo or len(codigo) > MAX_CODIGO:
+        raise Rejected(Motivo.SCHEMA, f"leituras[{i}].dispositivo_codigo: required string")
+    has_valor, has_raw = "valor" in item, "raw" in item
+    if has_valor == has_raw:
+        raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: exactly one of valor or raw")
+    unidade = item.get("unidade")
+    if unidade is not None and (not isinstance(unidade, str) or len(unidade) > MAX_UNIDADE):
+        raise Rejected(Motivo.SCHEMA, f"leituras[{i}].unidade: string of up to 16 characters")
+    if has_valor:
+        valor = item["valor"]
+        if type(valor) is not Decimal:  # Decimal is what the decoder gives for 12.5
+            valor = _number(valor, "valor", i)
+        payload_raw = None
+    else:
+        valor, payload_raw = _register(i, item["raw"], devices.get(codigo))
+    if valor is not None:
+        valor = _in_range(i, valor)
+    return codigo, valor, unidade, payload_raw
+
+
+def _register(i: int, raw, device) -> tuple[Decimal | None, dict | None]:
+    if type(raw) is not int:  # int is what the decoder gives for 12
+        raw = _number(raw, "raw", i)
+    if abs(raw) >= RAW_LIMIT:
+        raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}].raw: out of range")
+    if isinstance(raw, Decimal) and raw != raw.to_integral_value():
+        raise Rejected(Motivo.SCHEMA, f"leituras[{i}].raw: must be an integer")
+    return (None, None) if device is None else _from_register(int(raw), device)
+
+
+def _in_range(i: int, valor) -> Decimal:
+    try:
+        if type(valor) is not Decimal:
+            valor = Decimal(valor)
+        finite = valor.is_finite() and abs(valor) < VALOR_LIMIT
+    except (InvalidOperation, OverflowError):
+        finite = False
+    if not finite:
+        raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}]: value out of numeric(15,4) range")
+    return valor

@@ -1,8 +1,9 @@
-"""Celery application; the beat schedule is kept here, in code."""
+"""Celery application; the beat schedule is kept here, in code, its periods in settings."""
 
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
 
@@ -12,25 +13,25 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {}
 
-# Gateway offline detection (dispositivos/status.py); period from settings.
+# Gateway offline detection (dispositivos.services.gateways_mark_offline).
 app.conf.beat_schedule["dispositivos-gateways-check-offline"] = {
     "task": "dispositivos.gateways_check_offline",
-    "schedule": float(os.environ.get("TDS_STATUS_CHECK_SECONDS", "30")),
+    "schedule": settings.TDS_STATUS_CHECK_SECONDS,
 }
 
 # Certificates (certificados/tasks.py): flag those expiring within 30 days, refresh the CRL.
 app.conf.beat_schedule["certificados-check-expiry"] = {
     "task": "certificados.certificates_check_expiry",
-    "schedule": float(os.environ.get("TDS_CERT_CHECK_SECONDS", str(6 * 3600))),
+    "schedule": settings.TDS_CERT_CHECK_SECONDS,
 }
 
 # Time-series storage (telemetria/tasks.py): rollups of the buckets touched since the last
 # run, and day partitions ahead / retention (native) or the retention policy (TimescaleDB).
 app.conf.beat_schedule["telemetria-refresh-rollups"] = {
     "task": "telemetria.refresh_rollups",
-    "schedule": float(os.environ.get("TDS_ROLLUP_SECONDS", "60")),
+    "schedule": settings.TDS_ROLLUP_SECONDS,
 }
 app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "task": "telemetria.maintain_storage",
-    "schedule": float(os.environ.get("TDS_PARTITION_SECONDS", "3600")),
+    "schedule": settings.TDS_PARTITION_SECONDS,
 }

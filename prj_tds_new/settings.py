@@ -22,6 +22,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Where the Django admin is served (a less guessable path in production), with the slash.
+ADMIN_URL = env.str("DJANGO_ADMIN_URL", default="admin/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,6 +81,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Namespace of this installation's Redis keys and channels (tds_core/installation.py);
+# empty: derived from the database (host:port/name), unique per database.
+TDS_INSTALLATION = env.str("TDS_INSTALLATION", default="")
 MQTT_URL = env.str("MQTT_URL", default="mqtt://127.0.0.1:1883")
 # mTLS client material for the consumer when MQTT_URL is mqtts://
 MQTT_CA_FILE = env.str("MQTT_CA_FILE", default="")
@@ -118,12 +123,22 @@ TDS_INGEST_MAX_FUTURE_SECONDS = env.int("TDS_INGEST_MAX_FUTURE_SECONDS", default
 TDS_INGEST_METRICS_PORT = env.int("TDS_INGEST_METRICS_PORT", default=0)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
+# Live feed (telemetria/sse.py): a comment every HEARTBEAT seconds keeps proxies from
+# closing an idle stream; after MAX seconds the server ends it and the browser reconnects.
+TDS_SSE_HEARTBEAT_SECONDS = env.float("TDS_SSE_HEARTBEAT_SECONDS", default=15.0)
+TDS_SSE_MAX_SECONDS = env.float("TDS_SSE_MAX_SECONDS", default=300.0)
+# Periods of the Celery beat jobs (prj_tds_new/celery.py), in seconds.
+TDS_STATUS_CHECK_SECONDS = env.float("TDS_STATUS_CHECK_SECONDS", default=30.0)
+TDS_CERT_CHECK_SECONDS = env.float("TDS_CERT_CHECK_SECONDS", default=6 * 3600.0)
+TDS_ROLLUP_SECONDS = env.float("TDS_ROLLUP_SECONDS", default=60.0)
+TDS_PARTITION_SECONDS = env.float("TDS_PARTITION_SECONDS", default=3600.0)
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "tds",
+        "KEY_FUNCTION": "tds_core.installation.cache_key",
     }
 }
 
@@ -170,6 +185,14 @@ DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="TDS New <nore
 # Celery: broker and results on Redis; the beat schedule lives in prj_tds_new/celery.py.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+# Two installations on one Redis must not share queues or results.
+_db = DATABASES["default"]
+_celery_namespace = (
+    TDS_INSTALLATION or f"{_db.get('HOST') or 'local'}:{_db.get('PORT') or 5432}/{_db['NAME']}"
+)
+_celery_prefix = f"tds:{_celery_namespace}:celery:"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": _celery_prefix}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": _celery_prefix}
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TIMEZONE = TIME_ZONE

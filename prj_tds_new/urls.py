@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="telemetria:dashboard"), name="home"),
-    path(getattr(settings, "ADMIN_URL", "admin/"), admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("conta/", include("contas.urls")),
     path("entrar/", auth_views.LoginView.as_view(), name="login"),
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,11 +1,12 @@
 """Reads of the dashboard, the JSON API and the CSV export, always for one account.
 
-Readings come from the storage API (telemetria.storage) and from back-end-neutral SQL on
-the readings table (telemetria.reads), so nothing here knows which back end is in use; the
-registry through dispositivos.selectors, dead letters through ingestao.selectors.
+Readings come from the storage API (telemetria.storage), so nothing here writes SQL or
+knows which back end is in use; the registry through dispositivos.selectors. Apps above this one (ingestao: the rejected
+messages) add their counts to the dashboard's cards with `register_dashboard_count`.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -13,9 +14,8 @@ from django.utils import timezone
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
 from dispositivos.selectors import dispositivo_list, gateway_list
-from ingestao.selectors import rejeitada_count_since
 
-from . import reads, storage
+from . import storage
 from .periodos import Periodo
 
 
@@ -23,6 +23,17 @@ def local_day_start(now: dt.datetime | None = None) -> dt.datetime:
     """Midnight of today in America/Sao_Paulo (settings.TIME_ZONE), as an aware instant."""
     now = timezone.localtime(now or timezone.now())
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# card name -> count(conta=..., now=...), registered from AppConfig.ready()
+_dashboard_counts: dict[str, Callable[..., int]] = {}
+
+
+def register_dashboard_count(*, name: str, count: Callable[..., int]) -> None:
+    """Adds `cards[name] = count(conta=conta, now=now)` to the dashboard's cards (the
+    template shows it). The hook by which an app above telemetria feeds the dashboard
+    without telemetria importing it."""
+    _dashboard_counts[name] = count
 
 
 def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
@@ -35,10 +46,10 @@ def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
         "gateways_online": gw["online"],
         "gateways_offline": gw["offline"],
         "dispositivos": Dispositivo.objects.filter(conta=conta).count(),
-        "leituras_hoje": reads.readings_count(
+        "leituras_hoje": storage.readings_count(
             conta_id=conta.pk, start=local_day_start(now), end=now + dt.timedelta(minutes=5)
         ),
-        "rejeitadas_24h": rejeitada_count_since(conta=conta, since=now - dt.timedelta(hours=24)),
+        **{name: count(conta=conta, now=now) for name, count in _dashboard_counts.items()},
     }
 
 
@@ -66,7 +77,7 @@ def dispositivos_with_latest(
     *, conta: Conta, gateway: Gateway | None = None
 ) -> list[tuple[Dispositivo, dict | None]]:
     devices = list(dispositivo_list(conta=conta, gateway_id=gateway.pk if gateway else None))
-    latest = reads.latest_per_device(conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices])
+    latest = storage.latest_per_device(conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices])
     return [
         (
             d,
@@ -80,13 +91,26 @@ def dispositivos_with_latest(
 
 def device_series(*, conta: Conta, dispositivo: Dispositivo, periodo: Periodo) -> list[dict]:
     """Buckets of `periodo.bucket` width: n, min, max, avg, sum, first, last."""
-    return reads.device_series(
+    points = storage.readings_series_for_device(
         conta_id=conta.pk,
         dispositivo_id=dispositivo.pk,
         start=periodo.inicio,
         end=periodo.fim,
         bucket=periodo.bucket,
     )
+    return [
+        {
+            "bucket": p.bucket,
+            "n": p.count,
+            "min": p.min,
+            "max": p.max,
+            "avg": p.avg,
+            "sum": p.sum,
+            "first": p.first,
+            "last": p.last,
+        }
+        for p in points
+    ]
 
 
 def _last_months(n: int, now: dt.datetime) -> list[dt.date]:
@@ -133,7 +157,7 @@ def readings_for_export(
     *, conta: Conta, dispositivo_ids: list[int], inicio, fim, chunk_size: int = 2000
 ):
     """Iterator of (time, dispositivo_id, valor, unidade), oldest first, streamed."""
-    return reads.iter_readings(
+    return storage.iter_readings(
         conta_id=conta.pk,
         dispositivo_ids=dispositivo_ids,
         start=inicio,

@@ -12,7 +12,6 @@ Heartbeat comments keep proxies and the browser from timing out an idle stream; 
 (which re-checks the login and the membership).
 """
 
-import json
 import logging
 import time
 
@@ -22,17 +21,9 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
-from .live import live_channel
+from tds_core.live import event_type, live_channel
 
 log = logging.getLogger(__name__)
-
-
-def _heartbeat_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_HEARTBEAT_SECONDS", 15))
-
-
-def _max_seconds() -> float:
-    return float(getattr(settings, "TDS_SSE_MAX_SECONDS", 300))
 
 
 RETRY_MS = 1000
@@ -60,11 +51,8 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
                     last_sent = time.monotonic()
                 continue
             data = message["data"].decode() if isinstance(message["data"], bytes) else ""
-            try:
-                kind = json.loads(data).get("type")
-            except (ValueError, AttributeError):
-                kind = None
-            if kind not in ("readings", "gateway_status"):
+            kind = event_type(data) if data else None
+            if kind is None:
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
             yield sse_message(event=kind, data=data)
@@ -98,7 +86,11 @@ async def live_events(request):
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()
     response = StreamingHttpResponse(
-        live_stream(channel=channel, heartbeat=_heartbeat_seconds(), max_seconds=_max_seconds()),
+        live_stream(
+            channel=channel,
+            heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
+            max_seconds=float(settings.TDS_SSE_MAX_SECONDS),
+        ),
         content_type="text/event-stream; charset=utf-8",
     )
     response["Cache-Control"] = "no-cache, no-store"

@@ -2,7 +2,6 @@
 clients acting as gateways (mosquitto_pub CLI) and as the consumer (paho)."""
 
 import datetime as dt
-import json
 import queue
 import socket
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from django.core.management import call_command
 
+from tds_core import wire
 from tds_testing.mosquitto import free_port
 
 
@@ -47,6 +47,16 @@ class GeneratedBroker:
     def log(self) -> str:
         path = self.out / "mosquitto.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def wait_log(self, *needles: str, timeout: float = 10) -> bool:
+        """True once the log holds one of `needles`: the broker may write its line after
+        the client has already seen the outcome."""
+        deadline = time.monotonic() + timeout
+        while not any(n in self.log() for n in needles):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -122,10 +132,8 @@ class Subscriber:
 
 
 def payload(mac: str, valor: float = 1.0) -> str:
-    return json.dumps(
-        {
-            "gateway_mac": mac,
-            "timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "leituras": [{"dispositivo_codigo": "D01", "valor": valor}],
-        }
-    )
+    return wire.telemetry_payload(
+        mac=mac,
+        timestamp=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        leituras=[{"dispositivo_codigo": "D01", "valor": valor}],
+    ).decode()

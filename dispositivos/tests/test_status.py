@@ -10,10 +10,10 @@ from django.utils import timezone
 from django_scopes import scope
 
 from dispositivos.models import Gateway
-from dispositivos.status import gateways_mark_offline
+from dispositivos.services import gateways_mark_offline
 from dispositivos.tasks import gateways_check_offline
+from tds_core.live import live_channel
 from tds_testing import factories
-from telemetria.live import live_channel
 
 
 def _gateway(conta, *, seconds_ago, intervalo=60, online=True):

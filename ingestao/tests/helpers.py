@@ -2,7 +2,6 @@
 subprocess (`manage.py start_mqtt_consumer`) and polling of the database."""
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -13,17 +12,16 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from django.db import connection
 
+from tds_core import wire
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def payload(mac: str, ts: dt.datetime | str, leituras: list[dict], **extra) -> bytes:
-    if isinstance(ts, dt.datetime):
-        ts = ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return json.dumps({"gateway_mac": mac, "timestamp": ts, "leituras": leituras, **extra}).encode()
+    return wire.telemetry_payload(mac=mac, timestamp=ts, leituras=leituras, **extra)
 
 
-def telemetry_topic(mac: str) -> str:
-    return f"tds_new/devices/{mac}/telemetry"
+telemetry_topic = wire.telemetry_topic
 
 
 class Publisher:
@@ -90,15 +88,27 @@ def start_consumer(
         "1",
         *(extra or []),
     ]
+    if log_path:
+        # wait_connected looks only at what this process writes: a log shared by several
+        # runs already holds the previous run's "subscribed" line.
+        _log_offsets[log_path] = log_path.stat().st_size if log_path.exists() else 0
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
 
 
+_log_offsets: dict[Path, int] = {}
+
+
 def wait_connected(log_path: Path, timeout: float = 20) -> None:
+    """Until the consumer last started with this log has subscribed."""
+    offset = _log_offsets.get(log_path, 0)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if log_path.exists() and "event=mqtt_subscribed" in log_path.read_text(errors="replace"):
-            return
+        if log_path.exists():
+            with open(log_path, "rb") as f:
+                f.seek(offset)
+                if b"event=mqtt_subscribed" in f.read():
+                    return
         time.sleep(0.1)
     raise AssertionError("consumer did not connect:\n" + log_path.read_text(errors="replace"))
 

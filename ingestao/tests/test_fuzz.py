@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from ingestao.models import MensagemRejeitada
 from ingestao.registry import load_gateways
-from ingestao.validation import Outcome, _parse, _parse_fast, parse_telemetry, topic_parts
+from ingestao.validation import Outcome, _parse, _parse_fast, parse_telemetry
+from tds_core.wire import topic_parts
 from telemetria.models import LeituraDispositivo
 
 from .helpers import (

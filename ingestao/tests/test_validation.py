@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 
 from ingestao.registry import DeviceEntry, GatewayEntry
-from ingestao.validation import parse_telemetry, topic_parts
+from ingestao.validation import parse_telemetry
+from tds_core.wire import topic_parts
 
 MAC = "aa:bb:cc:dd:ee:ff"
 NOW = dt.datetime(2026, 2, 18, 15, 0, tzinfo=dt.UTC)

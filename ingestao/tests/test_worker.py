@@ -13,7 +13,7 @@ from django.conf import settings
 from dispositivos.models import Gateway
 from ingestao.models import MensagemRejeitada
 from ingestao.worker import IngestWorker, Received, WorkerOptions
-from telemetria.live import live_channel
+from tds_core.live import live_channel
 from telemetria.models import LeituraDispositivo
 
 from .helpers import payload, telemetry_topic

@@ -1,26 +1,38 @@
-"""The one storage API for readings: the consumer, the jobs and the views use only this.
+"""The one storage API for readings: the consumer, the jobs, the views and the benches use
+only this package, and it is the only code that writes SQL on the readings.
 
-No caller knows which back end (native PostgreSQL or TimescaleDB) is in use.
+By purpose:
+  insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
+  series.py       readings_series_for_device: a device's buckets (day, month or any width)
+  latest.py       latest_readings_for_conta, latest_per_device, readings_count
+  consumption.py  consumption_by_month: per device and local month, by meter kind
+  export.py       iter_readings: every reading of a period, streamed (CSV)
+  rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
+  partitions.py   maintain_partitions: the job that keeps day partitions / retention
+Back end (native PostgreSQL or TimescaleDB): chosen once by the migration; the rest goes
+through `backend.current()` (backend.py, native.py, timescale.py), so no caller knows
+which one is in use.
 """
 
 from .backend import backend_name, is_timescale
+from .consumption import ConsumoMes, consumption_by_month
+from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
-from .queries import (
-    DAY,
-    MONTH,
-    ConsumoMes,
+from .latest import (
+    DeviceLatest,
     LatestReading,
-    SeriesPoint,
-    consumption_by_month,
+    latest_per_device,
     latest_readings_for_conta,
-    readings_series_for_device,
+    readings_count,
 )
 from .rollups import RefreshResult, refresh_rollups
+from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
 
 __all__ = [
     "DAY",
     "MONTH",
     "ConsumoMes",
+    "DeviceLatest",
     "InsertResult",
     "LatestReading",
     "ReadingRow",
@@ -30,7 +42,10 @@ __all__ = [
     "consumption_by_month",
     "insert_readings",
     "is_timescale",
+    "iter_readings",
+    "latest_per_device",
     "latest_readings_for_conta",
+    "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
 ]

@@ -12,23 +12,15 @@ for the buckets still in the pending log. Results never depend on whether the ro
 job has run.
 """
 
-from django.conf import settings
+from django.db import connection
 
+from .sql import tz_literal
 from .tables import DAILY, PENDING, READINGS, RESETS
 
 AGGREGATE_COLUMNS = (
     "conta_id, dispositivo_id, bucket, n, soma, minimo, maximo,"
     " primeiro, primeiro_em, ultimo, ultimo_em"
 )
-
-
-def tz_literal() -> str:
-    """The project's time zone as a SQL string literal (validated against the tz database)."""
-    from zoneinfo import ZoneInfo
-
-    name = settings.TIME_ZONE
-    ZoneInfo(name)  # raises for anything that is not a zone name
-    return "'" + name.replace("'", "") + "'"
 
 
 def day_end(expr: str) -> str:
@@ -196,3 +188,27 @@ def realtime_daily(devices: str, lo: str, hi: str, span: tuple[str, str] | None)
     {_appended_daily(devices, first, last)}
     UNION ALL
     {raw_daily(_late_buckets(devices, first, last), span)}"""
+
+
+def pending_span(devs, lo, hi):
+    """First and last pending bucket of `devs` in [lo, hi), or None."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT min(bucket), max(bucket) FROM {PENDING}"
+            " WHERE dispositivo_id = ANY(%s) AND bucket >= %s AND bucket < %s",
+            [devs, lo, hi],
+        )
+        first, last = cur.fetchone()
+    return None if first is None else (first, last)
+
+
+def realtime_daily_between(params: dict, lo: str, hi: str, span_key: str) -> str:
+    """realtime_daily() for %(devs)s in [%(lo)s, %(hi)s) (keys of `params`); looks up the
+    pending span and puts it into `params` under `<span_key>_lo` / `_hi`."""
+    span = pending_span(params["devs"], params[lo], params[hi])
+    if span is None:
+        return realtime_daily("%(devs)s", f"%({lo})s", f"%({hi})s", None)
+    params[f"{span_key}_lo"], params[f"{span_key}_hi"] = span
+    return realtime_daily(
+        "%(devs)s", f"%({lo})s", f"%({hi})s", (f"%({span_key}_lo)s", f"%({span_key}_hi)s")
+    )

@@ -1,6 +1,13 @@
-"""Which back end: decided once by the migration (TDS_TIMESCALE), recorded, then read."""
+"""Which back end: decided once by the migration (TDS_TIMESCALE), recorded, then read;
+and what a back end does (`Backend`), implemented by native.py and timescale.py.
 
+Everything that differs between the two goes through `current()`: no other module
+asks which back end is in use.
+"""
+
+from datetime import date, datetime
 from functools import cache
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -63,7 +70,45 @@ def backend_name() -> str:
 
 
 def is_timescale() -> bool:
+    """For tests and diagnostics; the code uses current()."""
     return backend_name() == TIMESCALEDB
+
+
+class Backend(Protocol):
+    name: str
+
+    def create_schema(self, cur, readings_columns_ddl: str) -> None:
+        """The readings table and the daily/monthly aggregates (migration)."""
+
+    def drop_schema(self, cur) -> None:
+        """Undo create_schema, when its objects exist (migration rollback)."""
+
+    def refresh_outside_transaction(self, *, days: list[datetime]) -> None:
+        """The part of the rollup refresh that must run outside a transaction, for the
+        day buckets `days` (before refresh_in_transaction)."""
+
+    def refresh_in_transaction(self, cur, *, claimed: str, params: dict) -> None:
+        """Recompute the daily and monthly aggregates of the (dispositivo_id, bucket)
+        pairs of the SQL relation `claimed`, in the rollup job's transaction."""
+
+    def maintain(self, *, today: date | None = None):
+        """The periodic storage job: partitions ahead and past retention, or the
+        retention policy. Returns a partitions.MaintenanceResult."""
+
+    def prepare_days(self, first: date, last: date) -> None:
+        """Make the days [first, last] (UTC) ready for readings as production has them
+        (bulk loads in benches: day partitions rather than the DEFAULT partition)."""
+
+
+def backend_for(name: str) -> Backend:
+    from . import native, timescale
+
+    return {NATIVE: native.BACKEND, TIMESCALEDB: timescale.BACKEND}[name]
+
+
+def current() -> Backend:
+    """The back end of the current database."""
+    return backend_for(backend_name())
 
 
 def backend_details() -> dict:

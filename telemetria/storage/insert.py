@@ -12,15 +12,14 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import msgspec
-from django.conf import settings
 from django.db import connection, transaction
 from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
-from .tables import PENDING, READING_COLUMNS, READINGS, STAGING
+from tds_core.wire import VALOR_LIMIT  # the largest |valor| numeric(15, 4) holds
 
-# Largest |valor| numeric(15, 4) holds.
-VALOR_LIMIT = Decimal("1e11")
+from .sql import tz_literal
+from .tables import PENDING, READING_COLUMNS, READINGS, STAGING
 
 
 class ReadingRow(NamedTuple):
@@ -54,7 +53,7 @@ WITH ins AS (
     RETURNING dispositivo_id, time
 ), pending AS (
     INSERT INTO {PENDING} (dispositivo_id, bucket, desde)
-    SELECT dispositivo_id, date_trunc('day', time, %(tz)s), min(time) FROM ins GROUP BY 1, 2
+    SELECT dispositivo_id, date_trunc('day', time, {{tz}}), min(time) FROM ins GROUP BY 1, 2
 )
 SELECT count(*) FROM ins
 """
@@ -119,7 +118,7 @@ def insert_readings(rows: Sequence[ReadingRow]) -> InsertResult:
             cur.execute(_STAGING_DDL)
             cur.execute(f"TRUNCATE {STAGING}")
             _copy(cur, _COPY, unique.values())
-            cur.execute(_INSERT, {"tz": settings.TIME_ZONE})
+            cur.execute(_INSERT.format(tz=tz_literal()))
             inserted = cur.fetchone()[0]
     return InsertResult(inserted=inserted, duplicates=len(rows) - inserted)
 
@@ -166,9 +165,9 @@ def _savepoint_and_mark_pending(cur, hours: dict[tuple[int, int], int]) -> None:
     cur.execute(
         f"SAVEPOINT {_SAVEPOINT};"
         f" INSERT INTO {PENDING} (dispositivo_id, bucket, desde)"
-        " SELECT d, date_trunc('day', to_timestamp(h * 3600), %s),"
+        f" SELECT d, date_trunc('day', to_timestamp(h * 3600), {tz_literal()}),"
         "        min(timestamptz 'epoch' + us * interval '1 microsecond')"
         " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS u(d, h, us)"
         " GROUP BY 1, 2",
-        [settings.TIME_ZONE, devices, epoch_hours, since],
+        [devices, epoch_hours, since],
     )

@@ -2,8 +2,9 @@
 partition so no reading is refused), and daily/monthly rollup tables refreshed
 incrementally from the pending-bucket log."""
 
-from django.conf import settings
+from datetime import date, datetime, timedelta
 
+from .sql import tz_literal
 from .tables import DAILY, DEFAULT_PARTITION, MONTHLY, READINGS
 
 AGGREGATE_COLUMNS_DDL = """
@@ -41,10 +42,6 @@ def drop_schema(cur) -> None:
     cur.execute(f"DROP TABLE IF EXISTS {READINGS} CASCADE")
 
 
-def tz() -> str:
-    return settings.TIME_ZONE
-
-
 def refresh_aggregates(cur, claimed: str, params: dict) -> None:
     """Recompute the daily rows of the claimed (dispositivo_id, bucket) pairs from the raw
     readings, then the monthly rows of their months from the daily rows."""
@@ -58,7 +55,7 @@ def refresh_aggregates(cur, claimed: str, params: dict) -> None:
         f"SELECT {AGGREGATE_COLUMNS} FROM ({raw_daily(claimed)}) AS r",
         params,
     )
-    months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, '{tz()}') AS bucket
+    months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz_literal()}) AS bucket
                  FROM ({claimed}) AS c"""
     replace_rows(
         cur,
@@ -75,3 +72,36 @@ def refresh_aggregates(cur, claimed: str, params: dict) -> None:
             GROUP BY d.conta_id, d.dispositivo_id, c.bucket""",
         params,
     )
+
+
+class NativeBackend:
+    name = "native"
+
+    def create_schema(self, cur, readings_columns_ddl: str) -> None:
+        create_schema(cur, readings_columns_ddl)
+
+    def drop_schema(self, cur) -> None:
+        drop_schema(cur)
+
+    def refresh_outside_transaction(self, *, days: list[datetime]) -> None:
+        pass  # the rollup tables are plain tables: everything happens in the transaction
+
+    def refresh_in_transaction(self, cur, *, claimed: str, params: dict) -> None:
+        refresh_aggregates(cur, claimed, params)
+
+    def maintain(self, *, today: date | None = None):
+        from .partitions import maintain_day_partitions
+
+        return maintain_day_partitions(today=today)
+
+    def prepare_days(self, first: date, last: date) -> None:
+        from .partitions import create_partition, existing_partitions
+
+        day, existing = first, existing_partitions()
+        while day <= last:
+            if day not in existing:
+                create_partition(day)
+            day += timedelta(days=1)
+
+
+BACKEND = NativeBackend()

@@ -1,7 +1,8 @@
-"""Native back end: day partitions of the readings table, created ahead and dropped past
+"""The storage maintenance job (`maintain_partitions`, through the back end) and the
+native back end's day partitions of the readings table: created ahead and dropped past
 retention; readings that landed in the DEFAULT partition move into the day partition
-when it is created. On TimescaleDB chunks and retention are the extension's job: this
-only keeps its retention policy equal to settings.TDS_RETENTION_DAYS.
+when it is created. (On TimescaleDB chunks and retention are the extension's job: see
+timescale.TimescaleBackend.maintain.)
 
 Day partitions are UTC days named tds_new_leitura_dispositivo_pYYYYMMDD.
 """
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .backend import is_timescale
+from .backend import current
 from .locks import try_advisory_lock
 from .tables import DEFAULT_PARTITION, READINGS
 
@@ -77,12 +78,14 @@ def create_partition(day: date) -> int:
 
 
 def maintain_partitions(*, today: date | None = None) -> MaintenanceResult:
+    """The periodic storage job of the back end in use."""
+    return current().maintain(today=today)
+
+
+def maintain_day_partitions(*, today: date | None = None) -> MaintenanceResult:
     """Idempotent; a concurrent run skips. Creates yesterday .. today + AHEAD_DAYS and
     every day within retention that has rows in the default partition; drops day
     partitions older than the retention and purges such rows from the default one."""
-    if is_timescale():
-        sync_timescale_retention()
-        return MaintenanceResult(False, [], [], 0, 0)
     with try_advisory_lock("maintain_partitions") as acquired:
         if not acquired:
             return MaintenanceResult(True, [], [], 0, 0)
@@ -109,21 +112,3 @@ def maintain_partitions(*, today: date | None = None) -> MaintenanceResult:
             cur.execute(f"DELETE FROM {DEFAULT_PARTITION} WHERE time < %s", [_start(cutoff)])
             purged = cur.rowcount
         return MaintenanceResult(False, created, dropped, moved, purged)
-
-
-def sync_timescale_retention() -> None:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT config->>'drop_after' FROM timescaledb_information.jobs"
-            " WHERE proc_name = 'policy_retention' AND hypertable_name = %s",
-            [READINGS],
-        )
-        row = cur.fetchone()
-        wanted = f"{settings.TDS_RETENTION_DAYS} days"
-        if row and row[0] == wanted:
-            return
-        cur.execute("SELECT remove_retention_policy(%s, if_exists => true)", [READINGS])
-        cur.execute(
-            "SELECT add_retention_policy(%s, make_interval(days => %s))",
-            [READINGS, settings.TDS_RETENTION_DAYS],
-        )

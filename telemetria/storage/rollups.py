@@ -10,10 +10,10 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 
-from . import native, timescale
-from .aggregates import month_resets, raw_daily, replace_rows, tz_literal
-from .backend import is_timescale
+from .aggregates import month_resets, raw_daily, replace_rows
+from .backend import current
 from .locks import try_advisory_lock
+from .sql import tz_literal
 from .tables import MONTH_RESETS, PENDING, RESETS
 
 # The pairs being refreshed, passed as two parallel arrays.
@@ -44,12 +44,10 @@ def refresh_rollups(*, max_rows: int = 200_000) -> RefreshResult:
         pairs = sorted({(row[1], row[2]) for row in claimed})
         params = {"devs": [p[0] for p in pairs], "buckets": [p[1] for p in pairs]}
 
-        if is_timescale():
-            # Continuous aggregates refresh outside any transaction.
-            timescale.refresh_aggregates(days=[p[1] for p in pairs])
+        backend = current()
+        backend.refresh_outside_transaction(days=[p[1] for p in pairs])
         with transaction.atomic(), connection.cursor() as cur:
-            if not is_timescale():
-                native.refresh_aggregates(cur, CLAIMED, params)
+            backend.refresh_in_transaction(cur, claimed=CLAIMED, params=params)
             refresh_resets(cur, params)
             cur.execute(f"DELETE FROM {PENDING} WHERE id = ANY(%s)", [ids])
         return RefreshResult(skipped=False, buckets=len(pairs))

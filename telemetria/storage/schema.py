@@ -6,7 +6,7 @@ ends; the daily/monthly aggregates are tables (native) or continuous aggregates
 """
 
 from . import native, timescale
-from .backend import BACKEND_TABLE, TIMESCALEDB, choose_backend, record_backend
+from .backend import BACKEND_TABLE, backend_for, choose_backend, record_backend
 from .tables import DAILY, MONTH_RESETS, PENDING, READINGS, RESETS
 
 READINGS_COLUMNS_DDL = """
@@ -53,7 +53,8 @@ def add_since_and_month_resets(apps, schema_editor):
     """Migration 0002: the pending log records the earliest reading of each logged batch
     (`desde`; NULL = unknown, the day is recomputed from raw), and the per-month reset
     adjustment, filled from the stored daily rows."""
-    from .aggregates import month_resets, tz_literal
+    from .aggregates import month_resets
+    from .sql import tz_literal
 
     months = f"SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz_literal()}) AS bucket FROM {DAILY}"
     with schema_editor.connection.cursor() as cur:
@@ -83,10 +84,7 @@ def create_storage(apps, schema_editor):
     nome, versao = choose_backend(schema_editor)
     with schema_editor.connection.cursor() as cur:
         cur.execute(BACKEND_DDL)
-        if nome == TIMESCALEDB:
-            timescale.create_schema(cur, READINGS_COLUMNS_DDL)
-        else:
-            native.create_schema(cur, READINGS_COLUMNS_DDL)
+        backend_for(nome).create_schema(cur, READINGS_COLUMNS_DDL)
         for statement in SHARED_DDL:
             cur.execute(statement)
     record_backend(schema_editor, nome=nome, versao=versao)
@@ -103,5 +101,5 @@ def drop_storage(apps, schema_editor):
     with schema_editor.connection.cursor() as cur:
         for statement in DROP_DDL:
             cur.execute(statement)
-        timescale.drop_schema(cur)
-        native.drop_schema(cur)
+        for backend in (timescale.BACKEND, native.BACKEND):  # whichever was created
+            backend.drop_schema(cur)

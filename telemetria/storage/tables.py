@@ -8,6 +8,9 @@ RESETS = "tds_new_consumo_reinicio"  # per-day counter-reset adjustment (sparse)
 MONTH_RESETS = "tds_new_consumo_reinicio_mensal"  # the same per local month (sparse)
 DAILY = "tds_new_consumo_diario"  # rollup table (native) or continuous aggregate (Timescale)
 MONTHLY = "tds_new_consumo_mensal"
+# The registry's tables (dispositivos' models; a test checks the names).
+DEVICES = "tds_new_dispositivo"
+GATEWAYS = "tds_new_gateway"
 
 # Columns of the readings table, in COPY order.
 READING_COLUMNS = (

@@ -8,18 +8,18 @@ back end, so both back ends answer the same.
 """
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 
+from .sql import tz_literal, zone
 from .tables import DAILY, MONTHLY, READINGS
 
 COMPRESS_AFTER = "7 days"
 
 
 def create_schema(cur, readings_columns_ddl: str) -> None:
-    tz = settings.TIME_ZONE
+    tz = tz_literal()
     cur.execute(f"CREATE TABLE {READINGS} ({readings_columns_ddl})")
     cur.execute(
         "SELECT create_hypertable(%s, 'time', chunk_time_interval => INTERVAL '1 day')",
@@ -39,7 +39,7 @@ def create_schema(cur, readings_columns_ddl: str) -> None:
         f"""CREATE MATERIALIZED VIEW {DAILY}
         WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
         SELECT conta_id, dispositivo_id,
-               time_bucket(INTERVAL '1 day', time, '{tz}') AS bucket,
+               time_bucket(INTERVAL '1 day', time, {tz}) AS bucket,
                count(*) AS n, sum(valor) AS soma, min(valor) AS minimo, max(valor) AS maximo,
                first(valor, time) AS primeiro, min(time) AS primeiro_em,
                last(valor, time) AS ultimo, max(time) AS ultimo_em
@@ -51,12 +51,12 @@ def create_schema(cur, readings_columns_ddl: str) -> None:
         f"""CREATE MATERIALIZED VIEW {MONTHLY}
         WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
         SELECT conta_id, dispositivo_id,
-               time_bucket(INTERVAL '1 month', bucket, '{tz}') AS bucket,
+               time_bucket(INTERVAL '1 month', bucket, {tz}) AS bucket,
                sum(n) AS n, sum(soma) AS soma, min(minimo) AS minimo, max(maximo) AS maximo,
                first(primeiro, primeiro_em) AS primeiro, min(primeiro_em) AS primeiro_em,
                last(ultimo, ultimo_em) AS ultimo, max(ultimo_em) AS ultimo_em
         FROM {DAILY}
-        GROUP BY conta_id, dispositivo_id, time_bucket(INTERVAL '1 month', bucket, '{tz}')
+        GROUP BY conta_id, dispositivo_id, time_bucket(INTERVAL '1 month', bucket, {tz})
         WITH NO DATA"""
     )
     # The rollup job refreshes exactly the buckets it finds pending; these policies are
@@ -85,14 +85,14 @@ def drop_schema(cur) -> None:
 
 def _local_bounds(days: list[datetime]) -> tuple[datetime, datetime, datetime, datetime]:
     """(first day start, last day end, first month start, last month end), local time."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    first = min(days).astimezone(zone).date()
-    last = max(days).astimezone(zone).date() + timedelta(days=1)
+    local = zone()
+    first = min(days).astimezone(local).date()
+    last = max(days).astimezone(local).date() + timedelta(days=1)
     month_lo = date(first.year, first.month, 1)
-    last_month = max(days).astimezone(zone).date().replace(day=1)
+    last_month = max(days).astimezone(local).date().replace(day=1)
     month_hi = (last_month + timedelta(days=32)).replace(day=1)
     return tuple(
-        datetime.combine(d, time(0), tzinfo=zone) for d in (first, last, month_lo, month_hi)
+        datetime.combine(d, time(0), tzinfo=local) for d in (first, last, month_lo, month_hi)
     )
 
 
@@ -103,3 +103,50 @@ def refresh_aggregates(*, days: list[datetime]) -> None:
     with connection.cursor() as cur:
         cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [DAILY, day_lo, day_hi])
         cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [MONTHLY, month_lo, month_hi])
+
+
+def sync_retention() -> None:
+    """Keep the retention policy equal to settings.TDS_RETENTION_DAYS."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT config->>'drop_after' FROM timescaledb_information.jobs"
+            " WHERE proc_name = 'policy_retention' AND hypertable_name = %s",
+            [READINGS],
+        )
+        row = cur.fetchone()
+        wanted = f"{settings.TDS_RETENTION_DAYS} days"
+        if row and row[0] == wanted:
+            return
+        cur.execute("SELECT remove_retention_policy(%s, if_exists => true)", [READINGS])
+        cur.execute(
+            "SELECT add_retention_policy(%s, make_interval(days => %s))",
+            [READINGS, settings.TDS_RETENTION_DAYS],
+        )
+
+
+class TimescaleBackend:
+    name = "timescaledb"
+
+    def create_schema(self, cur, readings_columns_ddl: str) -> None:
+        create_schema(cur, readings_columns_ddl)
+
+    def drop_schema(self, cur) -> None:
+        drop_schema(cur)
+
+    def refresh_outside_transaction(self, *, days: list[datetime]) -> None:
+        refresh_aggregates(days=days)  # continuous aggregates refresh outside a transaction
+
+    def refresh_in_transaction(self, cur, *, claimed: str, params: dict) -> None:
+        pass  # done by refresh_outside_transaction
+
+    def maintain(self, *, today: date | None = None):
+        from .partitions import MaintenanceResult
+
+        sync_retention()  # chunks and retention are the extension's job
+        return MaintenanceResult(False, [], [], 0, 0)
+
+    def prepare_days(self, first: date, last: date) -> None:
+        pass  # chunks are created as readings arrive
+
+
+BACKEND = TimescaleBackend()

@@ -21,10 +21,10 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
+from tds_core.live import publish_live_event
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium
 from tds_testing.mosquitto import free_port
-from telemetria.live import publish_live_event
 
 from .conftest import store_points as store
 

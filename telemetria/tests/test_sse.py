@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 from django.urls import reverse
 
-from telemetria.live import publish_live_event
+from tds_core.live import publish_live_event
 
 
 def _reading_event(valor):

@@ -23,3 +23,13 @@ def test_admin_shows_the_backend(client, django_user_model):
     assert page.status_code == 200
     expected = "TimescaleDB" if backend_name() == "timescaledb" else "PostgreSQL nativo"
     assert expected in page.content.decode()
+
+
+def test_storage_sql_names_the_registry_tables_as_the_models_do():
+    from dispositivos.models import Dispositivo, Gateway
+    from telemetria.models import LeituraDispositivo
+    from telemetria.storage import tables
+
+    assert Dispositivo._meta.db_table == tables.DEVICES
+    assert Gateway._meta.db_table == tables.GATEWAYS
+    assert LeituraDispositivo._meta.db_table == tables.READINGS

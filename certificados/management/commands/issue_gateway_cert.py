@@ -9,8 +9,8 @@ from django_scopes import scopes_disabled
 
 from certificados import services
 from certificados.pki import ca as pki
-from dispositivos.mac import normalize_mac
 from dispositivos.models import Gateway
+from tds_core.wire import normalize_mac
 
 
 class Command(BaseCommand):

@@ -4,12 +4,12 @@ stops the worker, which flushes, commits, acks and returns; the command exits 0.
 import logging
 import signal
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ingestao.delivery import ACCEPT_LOSS, GATEWAYS_RETRY_V5, DeliveryMisconfigured, guarantee_for
 from ingestao.mqtt import default_client_id
 from ingestao.worker import IngestWorker, options_from_settings
+from tds_core import wire
 
 log = logging.getLogger("ingestao.worker")
 
@@ -18,23 +18,18 @@ class Command(BaseCommand):
     help = "Consume gateway telemetry from MQTT into the database (ack after commit)."
 
     def add_arguments(self, parser):
-        g = getattr
+        # Defaults: settings (MQTT_URL, MQTT_*_FILE, TDS_INGEST_*) or WorkerOptions.
         parser.add_argument("--url", default=None, help="MQTT URL (default settings.MQTT_URL)")
         parser.add_argument("--instance", type=int, default=1, help="instance number (client id)")
         parser.add_argument("--client-id", default=None, help="fixed MQTT client id")
-        parser.add_argument(
-            "--batch-size",
-            type=int,
-            default=g(settings, "TDS_INGEST_BATCH_SIZE", 500),
-            help="messages per batch (max)",
-        )
+        parser.add_argument("--batch-size", type=int, default=None, help="messages per batch (max)")
         parser.add_argument(
             "--batch-wait-ms",
             type=int,
-            default=g(settings, "TDS_INGEST_BATCH_WAIT_MS", 50),
+            default=None,
             help="max wait from a batch's first message before writing it",
         )
-        parser.add_argument("--receive-maximum", type=int, default=0)
+        parser.add_argument("--receive-maximum", type=int, default=None)
         parser.add_argument(
             "--protocol",
             choices=["v5", "v311"],
@@ -62,17 +57,14 @@ class Command(BaseCommand):
             "--no-shared", action="store_true", help="plain subscription (the default; kept)"
         )
         parser.add_argument(
-            "--metrics-port",
-            type=int,
-            default=g(settings, "TDS_INGEST_METRICS_PORT", 0),
-            help="Prometheus endpoint port (0: off)",
+            "--metrics-port", type=int, default=None, help="Prometheus endpoint port (0: off)"
         )
-        parser.add_argument("--log-interval", type=float, default=10.0)
-        parser.add_argument("--registry-refresh", type=float, default=60.0)
-        parser.add_argument("--session-expiry", type=int, default=7 * 86400)
-        parser.add_argument("--ca-file", default="")
-        parser.add_argument("--cert-file", default="")
-        parser.add_argument("--key-file", default="")
+        parser.add_argument("--log-interval", type=float, default=None)
+        parser.add_argument("--registry-refresh", type=float, default=None)
+        parser.add_argument("--session-expiry", type=int, default=None)
+        parser.add_argument("--ca-file", default=None)
+        parser.add_argument("--cert-file", default=None)
+        parser.add_argument("--key-file", default=None)
 
     def handle(self, *args, **o):
         v5 = o["protocol"] == "v5"
@@ -89,12 +81,13 @@ class Command(BaseCommand):
         except DeliveryMisconfigured as exc:
             log.error("event=delivery_misconfigured error=%r", str(exc))
             raise CommandError(str(exc)) from None
+        batch_size, batch_wait_ms = o["batch_size"], o["batch_wait_ms"]
         worker = IngestWorker(
             options_from_settings(
                 url=o["url"],
-                client_id=o["client_id"] or default_client_id("tds-ingest", o["instance"]),
-                batch_size=max(1, o["batch_size"]),
-                batch_wait=max(0, o["batch_wait_ms"]) / 1000,
+                client_id=o["client_id"] or default_client_id(wire.CONSUMER_NAME, o["instance"]),
+                batch_size=None if batch_size is None else max(1, batch_size),
+                batch_wait=None if batch_wait_ms is None else max(0, batch_wait_ms) / 1000,
                 v5=v5,
                 shared=shared,
                 shared_override=override,

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from contas.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
 from contas.models import ContaMembership, Role
+from dispositivos.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
 from dispositivos.models import Dispositivo, Gateway
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,280 @@
+"""The consumer's batch pipeline: collect -> validate (ingestao.rules) -> write in one
+transaction -> ack through the transport -> after commit: live events and hooks.
+
+Threads: the transport's network thread only queues received messages (`deliver`); the
+main thread (`run`) collects batches, by size and by time, and validates batch N+1 while
+a writer thread commits and acks batch N. A lost database connection is retried with
+backoff while nothing is acked, so the broker keeps every message (persistent session,
+QoS 1). A batch that fails for another reason is retried message by message; the culprit
+is stored as an internal error.
+
+Post-commit hook point: `register_committed_hook(fn)`; `fn(committed)` runs after each
+batch's transaction has committed, with the batch's readings per account
+(`Committed.readings`) and the gateways whose status changed. The readings of a
+redelivered message are in it again (they were not inserted twice): hooks must be
+idempotent. A hook's exception is logged and does not touch the batch.
+"""
+
+import datetime as dt
+import gc
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import psycopg
+from django.db import InterfaceError, OperationalError, connection, reset_queries, transaction
+from django_scopes import scopes_disabled
+
+from dispositivos.services import StatusChange, gateway_status_publish, gateways_touch
+from tds_core.live import publish_live_event
+from telemetria.storage import InsertResult, insert_readings
+
+from . import rules, services
+from .metrics import IngestMetrics
+from .models import Motivo
+from .registry import RegistryCache
+from .transport import Received, Transport
+
+log = logging.getLogger(__name__)
+
+DB_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+GC_INTERVAL = 10.0  # seconds between explicit cyclic-garbage collections (see worker._tune_gc)
+
+
+# -- after commit -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What a committed batch stored and changed."""
+
+    readings: dict  # conta id -> [(registry DeviceEntry, telemetria.storage.ReadingRow)]
+    status_changes: list[StatusChange]
+
+    def rows_by_conta(self) -> dict[int, list]:
+        """conta id -> [ReadingRow] (time, conta_id, gateway_id, dispositivo_id, valor...)."""
+        return {conta_id: [row for _, row in pairs] for conta_id, pairs in self.readings.items()}
+
+
+CommittedHook = Callable[[Committed], None]
+_hooks: list[CommittedHook] = []
+
+
+def register_committed_hook(hook: CommittedHook) -> None:
+    """Run `hook(committed)` after every committed batch (call from AppConfig.ready)."""
+    if hook not in _hooks:
+        _hooks.append(hook)
+
+
+def unregister_committed_hook(hook: CommittedHook) -> None:
+    if hook in _hooks:
+        _hooks.remove(hook)
+
+
+def after_commit(committed: Committed) -> None:
+    """Live events (readings per account, then status changes), then the hooks."""
+    for conta_id, pairs in committed.readings.items():
+        publish_live_event(conta_id=conta_id, event=rules.readings_event(pairs))
+    gateway_status_publish(committed.status_changes)
+    for hook in list(_hooks):
+        try:
+            hook(committed)
+        except Exception:
+            log.exception("event=committed_hook_failed hook=%r", hook)
+
+
+# -- the pipeline -------------------------------------------------------------------------
+class BatchPipeline:
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        registry: RegistryCache,
+        metrics: IngestMetrics,
+        stopping: threading.Event,
+        batch_size: int = 500,
+        batch_wait: float = 0.05,
+        last_seen_resolution: float = 1.0,
+    ):
+        self.transport = transport
+        self.registry = registry
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.batch_wait = batch_wait
+        self.last_seen_resolution = last_seen_resolution
+        self._stopping = stopping
+        self.queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
+        self.deliver = self.queue.put  # the transport's callback
+
+    def run(self) -> None:
+        """Until stopping; then flush what was received: commit, ack.
+
+        Two stages overlap: this thread collects and validates batch N+1 while the
+        writer thread commits and acks batch N (the consumer used to sit idle during
+        the COPY and the commit). One batch in the writer at a time keeps the order
+        and the memory bounded."""
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        in_writer = None
+        next_gc = time.monotonic() + GC_INTERVAL
+        try:
+            while not self._stopping.is_set():
+                if time.monotonic() >= next_gc:
+                    gc.collect()
+                    next_gc = time.monotonic() + GC_INTERVAL
+                batch = self._collect()
+                if batch:
+                    prepared = self._prepare_safely(batch)
+                    if in_writer is not None and not in_writer.result():
+                        return
+                    in_writer = writer.submit(self._process, batch, prepared)
+                self.metrics.maybe_log()
+            if in_writer is not None and not in_writer.result():
+                return
+            # Flush: everything already received is written and acked before leaving.
+            while True:
+                batch = self._collect(wait=False)
+                if not batch:
+                    break
+                if not writer.submit(self._process, batch, self._prepare_safely(batch)).result():
+                    break
+        finally:
+            writer.shutdown(wait=True)
+
+    # -- one batch ---------------------------------------------------------------------
+    def consume_batch(self, batch: list[Received]) -> InsertResult:
+        """Validate and write one batch in one transaction; live events after commit."""
+        return self.write(self.prepare(batch))
+
+    def prepare(self, batch: list[Received]) -> rules.Prepared:
+        """Validation and everything else that needs no database but the registry."""
+        started = time.monotonic()
+        self.registry.refresh_if_needed()
+        return rules.prepare_batch(
+            batch, registry=self.registry, started=started, now=dt.datetime.now(tz=dt.UTC)
+        )
+
+    def write(self, p: rules.Prepared) -> InsertResult:
+        """One transaction for the batch's readings, dead letters and gateway status."""
+        reset_queries()
+        with transaction.atomic():
+            result = insert_readings(p.rows) if p.rows else InsertResult(0, 0)
+            if p.dead:
+                services.rejeitadas_store(items=p.dead)
+            changes = gateways_touch(batch=p.status, resolution=self.last_seen_resolution)
+            committed = Committed(readings=p.readings, status_changes=changes)
+            transaction.on_commit(lambda: after_commit(committed))
+        done = time.monotonic()
+        self.metrics.batch(
+            telemetry=len(p.batch) - p.n_status,
+            status=p.n_status,
+            stored=result.inserted,
+            duplicates=result.duplicates,
+            rejects=p.rejects,
+            seconds=done - p.started,
+            ages=[done - item.received_mono for item in p.batch],
+        )
+        return result
+
+    # -- batching, retries, acks -----------------------------------------------------------
+    def _collect(self, *, wait: bool = True) -> list[Received]:
+        q = self.queue
+        size = self.batch_size
+        try:
+            first = q.get(timeout=0.2) if wait else q.get_nowait()
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = first.received_mono + self.batch_wait
+        while len(batch) < size:
+            try:
+                batch.append(q.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not wait:
+                break
+            try:
+                batch.append(q.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _prepare_safely(self, batch: list[Received]) -> rules.Prepared | None:
+        """prepare(), or None when it failed unexpectedly (then the writer takes the
+        batch message by message, storing the culprit as an internal error)."""
+        try:
+            with scopes_disabled():
+                return self.prepare(batch)
+        except DB_ERRORS:
+            return None  # the registry refresh could not reach the database
+        except Exception:
+            log.exception("event=prepare_failed size=%d fallback=one_by_one", len(batch))
+            return None
+
+    def _process(
+        self, batch: list[Received], prepared: rules.Prepared | None = None, *, give_up_after=5.0
+    ) -> bool:
+        """Write the batch (retrying DB outages with backoff), then ack it. Returns False
+        when it gave up (stopping during an outage): nothing acked, all redelivered later."""
+        delay = 0.25
+        started_wait = time.monotonic()
+        while True:
+            try:
+                try:
+                    with scopes_disabled():
+                        if prepared is None:
+                            prepared = self.prepare(batch)
+                        self.write(prepared)
+                except DB_ERRORS:
+                    raise
+                except Exception:
+                    log.exception("event=batch_failed size=%d fallback=one_by_one", len(batch))
+                    with scopes_disabled():
+                        for item in batch:
+                            self._consume_single(item)
+                break
+            except DB_ERRORS as exc:
+                self.metrics.db_retry()
+                log.warning(
+                    "event=db_error retry_in=%.2f error=%s", delay, str(exc).splitlines()[0][:200]
+                )
+                try:
+                    connection.close()
+                except Exception:
+                    log.debug("closing a broken connection failed", exc_info=True)
+                stopping = self._stopping.is_set()
+                if stopping and give_up_after and time.monotonic() - started_wait > give_up_after:
+                    log.error("event=flush_abandoned unacked=%d", len(batch))
+                    return False
+                if stopping:
+                    time.sleep(delay)
+                else:
+                    self._stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+        self.transport.ack(batch)
+        return True
+
+    def _consume_single(self, item: Received) -> None:
+        try:
+            self.consume_batch([item])
+        except DB_ERRORS:
+            raise
+        except Exception as exc:
+            log.exception("event=message_failed topic=%s", item.topic)
+            with transaction.atomic():
+                services.rejeitadas_store(
+                    items=[rules.dead_letter(item, Motivo.INTERNAL_ERROR, repr(exc)[:500], None)]
+                )
+            self.metrics.batch(
+                telemetry=1,
+                status=0,
+                stored=0,
+                duplicates=0,
+                rejects=Counter({Motivo.INTERNAL_ERROR: 1}),
+                seconds=0,
+                ages=[],
+            )
