@@ -16,6 +16,7 @@ payloads, same clocks). Prints a table, writes bench/results/brokers[-full].json
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import ingest  # bench/ingest.py: the account, payloads, drain and latency phases
+import paho.mqtt.client as mqtt
 
 from tds_testing.gateways import T0, GatewayStream
 from tds_testing.mosquitto import PrivateMosquitto, free_port
@@ -38,8 +40,10 @@ class BenchNats:
         self.client_port, self.port = free_port(), free_port()
         self.conf = self.dir / "nats.conf"
         self.conf.write_text(
-            f"server_name: bench\\nlisten: 127.0.0.1:{self.client_port}\\n"
-            f'jetstream {{ store_dir: "{self.dir}/js" }}\\nmqtt {{ listen: 127.0.0.1:{self.port} }}\\n'
+            "server_name: bench\n"
+            f"listen: 127.0.0.1:{self.client_port}\n"
+            f'jetstream {{ store_dir: "{self.dir}/js" }}\n'
+            f"mqtt {{ listen: 127.0.0.1:{self.port} }}\n"
         )
         self.proc = None
 
@@ -61,6 +65,7 @@ class BenchNats:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(30)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()
@@ -87,6 +92,7 @@ def use_nats(nats: BenchNats | None):
     if nats is None:
         ingest.start_consumers, ingest.wait_connected = _mqtt_start, _mqtt_wait
         ingest.NATS_CONSUMERS = False
+        ingest.MQTT_PROTOCOL = mqtt.MQTTv5
         return
 
     def start(port, k, logdir, extra=()):
@@ -136,6 +142,7 @@ def use_nats(nats: BenchNats | None):
 
     ingest.start_consumers, ingest.wait_connected = start, wait
     ingest.NATS_CONSUMERS = True
+    ingest.MQTT_PROTOCOL = mqtt.MQTTv311
 
 
 _mqtt_start, _mqtt_wait = ingest.start_consumers, ingest.wait_connected
