@@ -33,6 +33,13 @@ def _unscoped_test_code():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Rate-limit counters live in the shared Redis cache: each test starts with its own
+    (as it starts with its own database rows), whatever ran before it."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
+
+
 @pytest.fixture
 def conta_a(db):
     return factories.make_conta(nome="Condomínio Aurora")
@@ -61,6 +68,20 @@ def leitor_a(conta_a):
 @pytest.fixture
 def admin_b(conta_b):
     return factories.make_member(conta=conta_b, role=Role.ADMIN).user
+
+
+@pytest.fixture
+def as_role(client, conta_a):
+    """as_role("operador") -> the test client logged in as a new member of account A with
+    that role; as_role(None) -> the anonymous client."""
+
+    def login(role):
+        if role is not None:
+            user = factories.make_member(conta=conta_a, role=Role(role)).user
+            client.force_login(user)
+        return client
+
+    return login
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ The token carries 256 random bits, so a fast hash is enough (no password stretch
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contas.models import ContaOwnedModel
@@ -27,6 +28,9 @@ class ApiToken(ContaOwnedModel):
     )
     last_used_at = models.DateTimeField(_("último uso"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revogado em"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expira em"), null=True, blank=True, help_text=_("Vazio: não expira.")
+    )
 
     class Meta:
         db_table = "tds_new_api_token"
@@ -38,5 +42,9 @@ class ApiToken(ContaOwnedModel):
         return f"{self.nome} ({self.prefixo}…)"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired

@@ -1,7 +1,8 @@
 """Reads of API tokens."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from contas.models import Conta
@@ -22,7 +23,8 @@ def api_token_get(*, conta: Conta, pk) -> ApiToken:
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:
-    """The active token with this secret, with its account; None otherwise.
+    """The active (not revoked, not expired) token with this secret, with its account;
+    None otherwise.
 
     The look-up is by hash across accounts (the token names its account), so it runs
     unscoped; the caller then scopes the request to `token.conta`.
@@ -33,5 +35,6 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         return (
             ApiToken.objects.select_related("conta")
             .filter(token_hash=token_hash(raw), revoked_at__isnull=True, conta__is_active=True)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
             .first()
         )

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +19,11 @@ def token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, conta: Conta, nome: str, criado_por=None) -> tuple[ApiToken, str]:
-    """Creates a token; returns it with the raw secret, which is not stored anywhere."""
+def api_token_create(
+    *, conta: Conta, nome: str, criado_por=None, validade_dias: int | None = None
+) -> tuple[ApiToken, str]:
+    """Creates a token, valid for `validade_dias` days (None: until revoked); returns it
+    with the raw secret, which is not stored anywhere."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         conta=conta,
@@ -27,6 +31,7 @@ def api_token_create(*, conta: Conta, nome: str, criado_por=None) -> tuple[ApiTo
         prefixo=raw[: len(TOKEN_PREFIX) + 6],
         token_hash=token_hash(raw),
         criado_por=criado_por,
+        expires_at=timezone.now() + timedelta(days=validade_dias) if validade_dias else None,
     )
     token.full_clean()
     token.save()

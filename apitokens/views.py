@@ -22,7 +22,10 @@ def token_list(request):
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         _token, created_raw = api_token_create(
-            conta=request.conta, nome=form.cleaned_data["nome"], criado_por=request.user
+            conta=request.conta,
+            nome=form.cleaned_data["nome"],
+            criado_por=request.user,
+            validade_dias=form.cleaned_data["validade_dias"],
         )
         form = ApiTokenForm()
     return render(

@@ -49,7 +49,8 @@ from dispositivos.models import Dispositivo, Gateway  # noqa: E402
 from tds_core import wire  # noqa: E402
 from tds_core.live import publish_live_event  # noqa: E402
 from tds_testing.browser import launch_chromium  # noqa: E402
-from tds_testing.mosquitto import PrivateMosquitto, free_port  # noqa: E402
+from tds_testing.mosquitto import PrivateMosquitto  # noqa: E402
+from tds_testing.uvicorn import UvicornServer  # noqa: E402
 from telemetria import storage as storage_api  # noqa: E402
 from telemetria.storage import ReadingRow, insert_readings  # noqa: E402
 from telemetria.storage.backend import current  # noqa: E402
@@ -144,48 +145,9 @@ def build_dataset(*, slug: str, gateways: int, days: int) -> tuple[Conta, list[D
 
 
 # ---------------------------------------------------------------- server
-class Server:
+class Server(UvicornServer):
     def __init__(self, extra_env=None):
-        self.port = free_port()
-        env = {
-            **os.environ,
-            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "on"),
-            **(extra_env or {}),
-        }
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "prj_tds_new.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        import socket
-
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.1)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        super().__init__(env=extra_env)
 
 
 def session_cookie() -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CertificadoDevice
+from .models import CertificadoDevice, Revogacao
 
 
 @admin.register(CertificadoDevice)
@@ -17,4 +17,26 @@ class CertificadoDeviceAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Revogacao)
+class RevogacaoAdmin(admin.ModelAdmin):
+    """The CRL's source: read-only, never deleted (a deleted row would un-revoke)."""
+
+    list_display = ["common_name", "serial", "revoked_at", "reason", "not_after"]
+    list_filter = ["reason"]
+    search_fields = ["common_name", "serial"]
+    readonly_fields = [f.name for f in Revogacao._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -111,3 +111,34 @@ class CertificadoDevice(ContaOwnedModel):
 
     def get_status_display(self) -> str:
         return Status(self.status).label
+
+
+class Revogacao(models.Model):
+    """The revocation record the CRL is built from: one row per revoked serial, on no
+    account and on no certificate row, so deleting an account (or a certificate row)
+    never takes a serial out of the CRL. Written only by `certificado_revoke`."""
+
+    serial = models.CharField(_("número de série"), max_length=64, unique=True)
+    common_name = models.CharField(_("CN"), max_length=64)
+    revoked_at = models.DateTimeField(_("revogado em"))
+    reason = models.CharField(
+        _("motivo da revogação"), max_length=32, choices=RevocationReason.choices
+    )
+    not_after = models.DateTimeField(_("válido até"))
+    conta_id_original = models.BigIntegerField(
+        _("conta (id)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Id da conta dona do certificado quando revogado (a conta pode não existir mais)."
+        ),
+    )
+
+    class Meta:
+        db_table = "tds_new_revogacao_certificado"
+        ordering = ["revoked_at", "pk"]
+        verbose_name = _("revogação")
+        verbose_name_plural = _("revogações (CRL)")
+
+    def __str__(self):
+        return f"{self.common_name} #{self.serial[:16]}"

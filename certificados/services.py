@@ -19,7 +19,7 @@ from dispositivos.models import Gateway
 from tds_core.wire import normalize_mac
 
 from . import broker
-from .models import EXPIRING_DAYS, CertificadoDevice, Origem, RevocationReason
+from .models import EXPIRING_DAYS, CertificadoDevice, Origem, RevocationReason, Revogacao
 from .pki import ca as pki
 from .readme import bundle_readme
 
@@ -108,13 +108,18 @@ _REASONS = {
 def certificado_revoke(
     *, certificado: CertificadoDevice, reason: str, revoked_by=None
 ) -> CertificadoDevice:
-    """Revokes, then (after commit) rewrites the CRL and reloads the broker."""
+    """Revokes, then (after commit) rewrites the CRL and reloads the broker.
+
+    For a key compromise the gateway is also disabled (its readings are refused as from
+    an inactive gateway, whatever still reaches the broker) and, after the CRL reload,
+    its open broker connection is dropped (a reload alone only refuses new ones)."""
     if reason not in RevocationReason.values:
         raise ValidationError(
             {"reason": _("motivo de revogação inválido: %(reason)s") % {"reason": reason}}
         )
     with transaction.atomic():
-        locked = CertificadoDevice.objects.select_for_update().get(pk=certificado.pk)
+        with scopes_disabled():  # the caller holds the row; signals run outside any scope
+            locked = CertificadoDevice.objects.select_for_update().get(pk=certificado.pk)
         if locked.revoked_at is not None:
             raise ValidationError({"__all__": _("este certificado já foi revogado")})
         locked.revoked_at = timezone.now()
@@ -122,24 +127,43 @@ def certificado_revoke(
         locked.revoked_by = revoked_by
         locked.full_clean()
         locked.save(update_fields=["revoked_at", "revocation_reason", "revoked_by", "updated_at"])
+        Revogacao.objects.create(
+            serial=locked.serial,
+            common_name=locked.common_name,
+            revoked_at=locked.revoked_at,
+            reason=reason,
+            not_after=locked.not_after,
+            conta_id_original=locked.conta_id,
+        )
         transaction.on_commit(crl_publish)
+        if reason == RevocationReason.KEY_COMPROMISE and locked.gateway_id is not None:
+            _gateway_disable(locked.gateway_id)
+            cn = locked.common_name
+            transaction.on_commit(lambda: broker.broker_disconnect(common_name=cn))
     logger.info("certificate %s (%s) revoked: %s", locked.serial, locked.common_name, reason)
     return locked
 
 
-def crl_publish(*, reload: bool = True, extra_paths=()) -> None:
-    """Writes the CRL of every revoked certificate (all accounts: one CA, one CRL) to
-    TDS_PKI_DIR/crl.pem and to the broker's directory, then reloads the broker."""
-    ca = pki.ca_load(settings.TDS_PKI_DIR)
+def _gateway_disable(gateway_id: int) -> None:
+    from dispositivos.services import gateway_update
+
     with scopes_disabled():
-        revoked = [
-            pki.Revoked(
-                serial=int(c.serial, 16),
-                revoked_at=c.revoked_at,
-                reason=_REASONS.get(c.revocation_reason),
-            )
-            for c in CertificadoDevice.objects.filter(revoked_at__isnull=False).order_by("pk")
-        ]
+        gateway = Gateway.objects.get(pk=gateway_id)
+        if gateway.is_active:
+            gateway_update(gateway=gateway, is_active=False)
+
+
+def crl_publish(*, reload: bool = True, extra_paths=()) -> None:
+    """Writes the CRL of every revocation record (all accounts: one CA, one CRL; the
+    records outlive accounts and certificate rows) to TDS_PKI_DIR/crl.pem and to the
+    broker's directory, then reloads the broker."""
+    ca = pki.ca_load(settings.TDS_PKI_DIR)
+    revoked = [
+        pki.Revoked(
+            serial=int(r.serial, 16), revoked_at=r.revoked_at, reason=_REASONS.get(r.reason)
+        )
+        for r in Revogacao.objects.order_by("pk")
+    ]
     extra = list(extra_paths)
     if settings.TDS_MOSQUITTO_DIR:
         extra.append(Path(settings.TDS_MOSQUITTO_DIR) / pki.CRL_FILE)

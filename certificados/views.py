@@ -14,6 +14,7 @@ from dispositivos.selectors import gateway_get
 
 from . import selectors, services
 from .forms import IssueForm, RevokeForm
+from .models import RevocationReason
 
 
 def _zip_response(*, certificado, key_pem=None) -> HttpResponse:
@@ -74,6 +75,14 @@ def revoke(request, pk):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Certificado revogado; a CRL do broker foi atualizada."))
+            if form.cleaned_data["reason"] == RevocationReason.KEY_COMPROMISE:
+                messages.warning(
+                    request,
+                    _(
+                        "Chave comprometida: o gateway foi desativado e sua conexão com o "
+                        "broker foi derrubada. Emita um novo certificado e reative-o."
+                    ),
+                )
     else:
         messages.error(request, _("Escolha um motivo de revogação válido."))
     return redirect("certificados:detail", pk=cert.pk)

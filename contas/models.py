@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -87,6 +88,16 @@ class ContaMembership(models.Model):
     conta = models.ForeignKey(Conta, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("papel"), max_length=16, choices=Role.choices, default=Role.LEITOR)
     created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(
+        _("aceito em"),
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text=_(
+            "Vazio: convite pendente, ainda sem acesso à conta. Um convite por e-mail só vale "
+            "depois que a pessoa o aceita."
+        ),
+    )
 
     class Meta:
         db_table = "tds_new_conta_membership"
@@ -98,6 +109,10 @@ class ContaMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.conta} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None
 
     @property
     def can_manage_members(self) -> bool:

@@ -5,8 +5,10 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 from .models import Role
+from .selectors import invites_of_user
 
 EDIT_REGISTRY = (Role.ADMIN, Role.OPERADOR)
 MANAGE_MEMBERS = (Role.ADMIN,)
@@ -22,6 +24,8 @@ def conta_required(*roles):
         @login_required
         def wrapper(request, *args, **kwargs):
             membership = getattr(request, "membership", None)
+            if membership is None and invites_of_user(user=request.user).exists():
+                return redirect("contas:convites")  # invited, not yet a member anywhere
             if membership is None or membership.role not in allowed:
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -5,9 +5,10 @@ from .models import Conta, ContaMembership
 
 
 def memberships_of_user(*, user) -> list[ContaMembership]:
-    """The user's memberships in active accounts, by account name."""
+    """The user's accepted memberships in active accounts, by account name (a pending
+    invitation gives no access)."""
     return list(
-        ContaMembership.objects.filter(user=user, conta__is_active=True)
+        ContaMembership.objects.filter(user=user, conta__is_active=True, accepted_at__isnull=False)
         .select_related("conta")
         .order_by("conta__nome", "conta_id")
     )
@@ -29,3 +30,20 @@ def membership_get(*, conta: Conta, pk) -> ContaMembership:
 
 def user_get_by_email(*, email: str):
     return get_user_model().objects.filter(email__iexact=email.strip()).first()
+
+
+def invites_of_user(*, user):
+    """The user's pending invitations (memberships not yet accepted), in active accounts."""
+    return (
+        ContaMembership.objects.filter(user=user, conta__is_active=True, accepted_at__isnull=True)
+        .select_related("conta")
+        .order_by("created_at", "pk")
+    )
+
+
+def invite_get(*, user, pk) -> ContaMembership:
+    """One of the user's own pending invitations; anything else is a 404."""
+    try:
+        return invites_of_user(user=user).get(pk=pk)
+    except (ContaMembership.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -1,4 +1,8 @@
-"""Writes of the accounts area: members of an account (add/invite, change role, remove).
+"""Writes of the accounts area: members of an account (invite, accept, change role, remove).
+
+Adding a member is always an invitation: a pending membership (no access) that the person
+accepts after logging in, whether the e-mail was registered or not; the admin's answer
+is the same in both cases, so the form cannot be used to learn who has an account.
 
 Rule: an account always keeps at least one admin. The account row is locked while a
 change that could remove an admin is checked, so two admins demoting each other at the
@@ -13,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -26,7 +31,9 @@ def _lock_conta(conta: Conta) -> Conta:
 
 def _other_admins(membership: ContaMembership) -> int:
     return (
-        ContaMembership.objects.filter(conta_id=membership.conta_id, role=Role.ADMIN)
+        ContaMembership.objects.filter(
+            conta_id=membership.conta_id, role=Role.ADMIN, accepted_at__isnull=False
+        )
         .exclude(pk=membership.pk)
         .count()
     )
@@ -41,10 +48,17 @@ def invite_link(*, user, base_url: str) -> str:
 
 
 def _send_invite(*, user, conta: Conta, invited_by, base_url: str) -> None:
+    """A user with a password gets the link to the invitations page; one without (new,
+    or never finished) gets the set-password link first."""
+    has_password = user.has_usable_password()
     context = {
         "conta": conta,
         "invited_by": invited_by,
-        "link": invite_link(user=user, base_url=base_url),
+        "link": base_url.rstrip("/") + reverse("contas:convites")
+        if has_password
+        else invite_link(user=user, base_url=base_url),
+        "convites_link": base_url.rstrip("/") + reverse("contas:convites"),
+        "has_password": has_password,
         "user": user,
     }
     subject = render_to_string("contas/email/convite_assunto.txt", context).strip()
@@ -55,28 +69,41 @@ def _send_invite(*, user, conta: Conta, invited_by, base_url: str) -> None:
 @transaction.atomic
 def member_add(
     *, conta: Conta, email: str, role: str, invited_by=None, base_url: str
-) -> tuple[ContaMembership, bool]:
-    """Adds the user with `email` to the account with `role`. An unknown e-mail gets a new
-    user without a usable password and an invitation e-mail to set one (sent after commit).
-    Returns (membership, invited)."""
+) -> ContaMembership:
+    """Invites `email` to the account with `role`: a pending membership and an e-mail
+    (after commit). An unknown e-mail gets a user without a usable password, whose
+    e-mail link sets one. Either way the person accepts on the invitations page."""
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     if role not in Role.values:
         raise ValidationError({"role": _("Papel inválido.")})
     User = get_user_model()
     user = User.objects.filter(email__iexact=email).first()
-    invited = user is None
-    if invited:
+    if user is None:
         user = User.objects.create_user(email=email, password=None)
     elif ContaMembership.objects.filter(conta=conta, user=user).exists():
+        # Says only what the member list already shows.
         raise ValidationError({"email": _("Este usuário já é membro da conta.")})
-    membership = ContaMembership(conta=conta, user=user, role=role)
+    membership = ContaMembership(conta=conta, user=user, role=role, accepted_at=None)
     membership.full_clean()
     membership.save()
-    if invited:
-        transaction.on_commit(
-            lambda: _send_invite(user=user, conta=conta, invited_by=invited_by, base_url=base_url)
-        )
-    return membership, invited
+    transaction.on_commit(
+        lambda: _send_invite(user=user, conta=conta, invited_by=invited_by, base_url=base_url)
+    )
+    return membership
+
+
+@transaction.atomic
+def invite_accept(*, membership: ContaMembership) -> ContaMembership:
+    membership = ContaMembership.objects.select_for_update().get(pk=membership.pk)
+    if membership.accepted_at is None:
+        membership.accepted_at = timezone.now()
+        membership.save(update_fields=["accepted_at"])
+    return membership
+
+
+@transaction.atomic
+def invite_decline(*, membership: ContaMembership) -> None:
+    ContaMembership.objects.filter(pk=membership.pk, accepted_at__isnull=True).delete()
 
 
 @transaction.atomic
@@ -105,9 +132,10 @@ def member_remove(*, membership: ContaMembership) -> None:
 
 
 def member_resend_invite(*, membership: ContaMembership, invited_by=None, base_url: str) -> None:
-    """Sends the invitation again to a member who has not set a password yet."""
+    """Sends the invitation again to a member who has not accepted it (or, from before
+    invitations needed accepting, has not set a password yet)."""
     user = membership.user
-    if user.has_usable_password():
+    if membership.accepted_at is not None and user.has_usable_password():
         raise ValidationError(_('Este membro já definiu a senha; use "Esqueceu a senha?".'))
     transaction.on_commit(
         lambda: _send_invite(

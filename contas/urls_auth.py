@@ -5,10 +5,12 @@ does not define a second "login"/"logout" name."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from .throttle import ThrottledPasswordResetView
+
 urlpatterns = [
     path("alterar/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("alterar/ok/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-    path("recuperar/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("recuperar/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path(
         "recuperar/enviado/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"
     ),

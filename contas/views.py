@@ -13,7 +13,7 @@ from .forms import MemberAddForm, MemberRoleForm, apply_validation_error
 from .middleware import SESSION_KEY
 from .models import Role
 from .permissions import MANAGE_MEMBERS, conta_required
-from .selectors import membership_get, membership_list
+from .selectors import invite_get, invites_of_user, membership_get, membership_list
 
 
 @require_POST
@@ -42,7 +42,7 @@ def member_add(request):
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership, invited = services.member_add(
+            membership = services.member_add(
                 conta=request.conta,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -52,11 +52,10 @@ def member_add(request):
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            if invited:
-                text = _("Convite enviado para %(email)s.")
-            else:
-                text = _("%(email)s adicionado à conta.")
-            messages.success(request, text % {"email": membership.user.email})
+            # The same answer whether the e-mail was registered or not.
+            messages.success(
+                request, _("Convite enviado para %(email)s.") % {"email": membership.user.email}
+            )
             return redirect("contas:member_list")
     return render(request, "contas/member_add.html", {"form": form})
 
@@ -121,3 +120,24 @@ def member_resend_invite(request, pk):
             request, _("Convite reenviado para %(email)s.") % {"email": membership.user.email}
         )
     return redirect("contas:member_list")
+
+
+@login_required
+def convites(request):
+    """The logged-in user's pending invitations, to accept or decline."""
+    return render(request, "contas/convites.html", {"convites": invites_of_user(user=request.user)})
+
+
+@require_POST
+@login_required
+def convite_responder(request, pk):
+    membership = invite_get(user=request.user, pk=pk)
+    nome = membership.conta.nome
+    if request.POST.get("resposta") == "aceitar":
+        services.invite_accept(membership=membership)
+        request.session[SESSION_KEY] = membership.conta_id
+        messages.success(request, _("Você agora é membro de %(conta)s.") % {"conta": nome})
+        return redirect("home")
+    services.invite_decline(membership=membership)
+    messages.info(request, _("Convite de %(conta)s recusado.") % {"conta": nome})
+    return redirect("contas:convites")

@@ -30,7 +30,8 @@ class GatewayForm(ServiceModelForm):
         help_texts = {
             "mac": _(
                 "Aceita AA:BB:CC:DD:EE:FF, aa-bb-cc-dd-ee-ff ou aabbccddeeff; "
-                "é único em toda a plataforma."
+                "é único em toda a plataforma. Trocar o MAC revoga os certificados válidos "
+                "do gateway (o certificado leva o MAC): emita um novo depois."
             )
         }
 

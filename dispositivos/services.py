@@ -30,6 +30,7 @@ from tds_core.wire import normalize_mac
 
 from .events import publish_registry_changed
 from .models import TIPO_DEFAULTS, Dispositivo, Gateway
+from .signals import gateway_mac_changed, gateway_mac_check
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,13 @@ def _mac_taken_errors(gateway: Gateway) -> dict:
         return {}
     with scopes_disabled():
         taken = Gateway.objects.filter(mac=mac).exclude(pk=gateway.pk).exists()
-    return {"mac": [ValidationError(_msg_mac_taken(), code="unique")]} if taken else {}
+    if taken:
+        return {"mac": [ValidationError(_msg_mac_taken(), code="unique")]}
+    refusals = gateway_mac_check.send(
+        sender=Gateway, conta_id=gateway.conta_id, mac=mac, gateway_pk=gateway.pk
+    )
+    messages = [message for _receiver, message in refusals if message]
+    return {"mac": [ValidationError(m, code="mac_claimed") for m in messages]} if messages else {}
 
 
 def _save(instance) -> None:
@@ -146,7 +153,11 @@ def gateway_create(*, conta: Conta, **data) -> Gateway:
 
 @transaction.atomic
 def gateway_update(*, gateway: Gateway, **data) -> Gateway:
+    """Changing the MAC sends `gateway_mac_changed` in the same transaction: the
+    certificates app revokes the gateway's live certificates (their CN is the old MAC)."""
     data.pop("conta", None)
+    with scopes_disabled():  # by primary key, of the gateway the caller already holds
+        old_mac = Gateway.objects.filter(pk=gateway.pk).values_list("mac", flat=True).first()
     _apply(gateway, data)
     extra = _mac_taken_errors(gateway)
     count = Dispositivo.objects.filter(gateway_id=gateway.pk).count()
@@ -159,6 +170,8 @@ def gateway_update(*, gateway: Gateway, **data) -> Gateway:
         )
     _validate(gateway, extra=extra)
     _save(gateway)
+    if old_mac is not None and old_mac != gateway.mac:
+        gateway_mac_changed.send(sender=Gateway, gateway=gateway, old_mac=old_mac)
     _notify(gateway.conta_id)
     return gateway
 

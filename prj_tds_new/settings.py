@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "axes",  # login brute-force lockout (after our apps: our templates win)
 ]
 
 MIDDLEWARE = [
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "contas.middleware.ActiveContaMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the pt-BR 429 page
 ]
 
 ROOT_URLCONF = "prj_tds_new.urls"
@@ -149,6 +151,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "contas.throttle.LoginLockoutBackend",  # django-axes: refuses a locked-out login first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute force (django-axes, on every authenticate(): /entrar/ and the admin login): after
+# TDS_LOGIN_FAILURE_LIMIT failures for one e-mail from one IP address, that pair is locked
+# for TDS_LOGIN_LOCKOUT_MINUTES (a success resets the count). Keyed on the pair so that
+# strangers cannot lock a user out from elsewhere. Failures are kept in the database.
+AXES_FAILURE_LIMIT = env.int("TDS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("TDS_LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "contas.throttle.axes_username"
+AXES_LOCKOUT_TEMPLATE = "registration/bloqueado.html"
+AXES_VERBOSE = False
+# Behind a reverse proxy the client address is the last X-Forwarded-For hop the proxies
+# added: set TDS_PROXY_COUNT to their number (0: REMOTE_ADDR, no proxy trusted).
+AXES_IPWARE_PROXY_COUNT = env.int("TDS_PROXY_COUNT", default=0) or None
+if AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Password reset requests (django-ratelimit, counters in the cache): per client address
+# and per e-mail, so the form cannot be used to flood a mailbox or probe many addresses.
+TDS_PASSWORD_RESET_RATE_IP = env.str("TDS_PASSWORD_RESET_RATE_IP", default="10/h")
+TDS_PASSWORD_RESET_RATE_EMAIL = env.str("TDS_PASSWORD_RESET_RATE_EMAIL", default="3/h")
+RATELIMIT_USE_CACHE = "default"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

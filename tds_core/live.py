@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 READINGS = "readings"
 GATEWAY_STATUS = "gateway_status"
 EVENT_TYPES = frozenset({READINGS, GATEWAY_STATUS})
+# Control event, never forwarded as such: the SSE view ends the named user's streams.
+ACCESS_REVOKED = "access_revoked"
 
 
 def timestamp(when: dt.datetime | None) -> str | None:
@@ -68,6 +70,23 @@ def gateway_status_event(
         "is_online": is_online,
         "last_seen": timestamp(last_seen),
     }
+
+
+def access_revoked_event(*, user_id: int) -> dict:
+    """`{"type": "access_revoked", "user_id"}`: that user left the account (removed,
+    invitation declined); their open streams on the account end."""
+    return {"type": ACCESS_REVOKED, "user_id": user_id}
+
+
+def revoked_user(data: bytes | str) -> int | None:
+    """The user id of an encoded access_revoked event, else None."""
+    try:
+        event = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(event, dict) and event.get("type") == ACCESS_REVOKED:
+        return event.get("user_id")
+    return None
 
 
 def event_type(data: bytes | str) -> str | None:

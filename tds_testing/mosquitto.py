@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from certificados.mosquitto import PERSISTENCE
+from certificados.mosquitto import PERSISTENCE  # the generated config's, measured as shipped
 
 
 def free_port() -> int:
@@ -40,17 +40,35 @@ log_type notice
 
 
 class PrivateMosquitto:
-    """Starts `mosquitto -c <generated conf>`; `restart()` keeps the same port and data."""
+    """Starts `mosquitto -c <conf>`; `restart()` keeps the same port and data.
 
-    def __init__(self, *, config: str | None = None, port: int | None = None):
-        self.dir = Path(tempfile.mkdtemp(prefix="tds-mosquitto-"))
+    The conf is BASE_CONFIG (or `config`, a template with {port} and {data_dir}) written
+    into a temp dir; or, with `conf_path` and `port`, a config file made elsewhere (the
+    one `manage.py mosquitto_config` generates), whose directory is then left in place."""
+
+    def __init__(
+        self,
+        *,
+        config: str | None = None,
+        port: int | None = None,
+        conf_path: Path | None = None,
+    ):
         self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self._owns_dir = conf_path is None
+        if conf_path is not None:
+            self.conf, self.dir = conf_path, conf_path.parent
+            return
+        self.dir = Path(tempfile.mkdtemp(prefix="tds-mosquitto-"))
         text = config if config is not None else BASE_CONFIG
         self.conf = self.dir / "mosquitto.conf"
         self.conf.write_text(
             text.format(port=self.port, data_dir=self.dir, persistence=PERSISTENCE)
         )
-        self.proc: subprocess.Popen | None = None
+
+    def log(self) -> str:
+        path = self.dir / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
 
     @property
     def url(self) -> str:
@@ -65,18 +83,14 @@ class PrivateMosquitto:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                log = (
-                    (self.dir / "mosquitto.log").read_text(errors="replace")
-                    if (self.dir / "mosquitto.log").exists()
-                    else ""
-                )
-                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {log}")
+                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {self.log()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start listening")
+        self.stop()
+        raise RuntimeError(f"mosquitto did not start listening: {self.log()}")
 
     def stop(self, timeout: float = 10) -> None:
         if self.proc and self.proc.poll() is None:
@@ -101,7 +115,8 @@ class PrivateMosquitto:
 
     def close(self) -> None:
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self._owns_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self.start()

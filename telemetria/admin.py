@@ -7,8 +7,8 @@ from .models import BackendArmazenamento
 class BackendArmazenamentoAdmin(admin.ModelAdmin):
     """Read-only: shows which time-series back end the migrations built."""
 
-    list_display = ("nome", "versao_extensao", "modo", "criado_em")
-    readonly_fields = ("nome", "versao_extensao", "modo", "criado_em")
+    list_display = ("nome", "versao_extensao", "modo", "created_at")
+    readonly_fields = ("nome", "versao_extensao", "modo", "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -9,6 +9,7 @@ class TelemetriaConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import signals  # noqa: F401
         from .storage.signals import create_partitions_after_migrate
 
         # Native back end: day partitions exist right after `migrate` (the hourly job keeps them).

@@ -34,6 +34,17 @@ BOM = "\ufeff"
 FORMATOS = ("padrao", "br")
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell that a spreadsheet would read as a formula (OWASP "CSV injection":
+    starts with = + - @, a tab or a CR) gets a leading apostrophe. Device codes and units
+    come from users and from gateways' payloads; values and times are ours (a negative
+    value stays a number)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def _header() -> list[str]:
     return [_("horario"), _("gateway"), _("dispositivo"), _("valor"), _("unidade")]
 
@@ -55,7 +66,15 @@ def csv_chunks(rows, *, formato: str, codigos: dict[int, tuple[str, str]]):
         else:
             when = time.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             text = str(valor)
-        writer.writerow([when, gateway_codigo, dispositivo_codigo, text, unidade])
+        writer.writerow(
+            [
+                when,
+                neutralise(gateway_codigo),
+                neutralise(dispositivo_codigo),
+                text,
+                neutralise(unidade or ""),
+            ]
+        )
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

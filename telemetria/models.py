@@ -72,7 +72,7 @@ class BackendArmazenamento(models.Model):
         _("TDS_TIMESCALE na migração"), max_length=8, help_text=_("auto, on ou off")
     )
     versao_extensao = models.CharField(_("versão do TimescaleDB"), max_length=32, blank=True)
-    criado_em = models.DateTimeField(_("escolhido em"), auto_now_add=True)
+    created_at = models.DateTimeField(_("escolhido em"), auto_now_add=True)
 
     class Meta:
         managed = False  # created by the storage migration, kept by test flushes

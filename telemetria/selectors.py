@@ -89,28 +89,17 @@ def dispositivos_with_latest(
     ]
 
 
-def device_series(*, conta: Conta, dispositivo: Dispositivo, periodo: Periodo) -> list[dict]:
-    """Buckets of `periodo.bucket` width: n, min, max, avg, sum, first, last."""
-    points = storage.readings_series_for_device(
+def device_series(
+    *, conta: Conta, dispositivo: Dispositivo, periodo: Periodo
+) -> list[storage.SeriesPoint]:
+    """Buckets of `periodo.bucket` width, oldest first."""
+    return storage.readings_series_for_device(
         conta_id=conta.pk,
         dispositivo_id=dispositivo.pk,
         start=periodo.inicio,
         end=periodo.fim,
         bucket=periodo.bucket,
     )
-    return [
-        {
-            "bucket": p.bucket,
-            "n": p.count,
-            "min": p.min,
-            "max": p.max,
-            "avg": p.avg,
-            "sum": p.sum,
-            "first": p.first,
-            "last": p.last,
-        }
-        for p in points
-    ]
 
 
 def _last_months(n: int, now: dt.datetime) -> list[dt.date]:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
-from tds_core.live import event_type, live_channel
+from tds_core.live import ACCESS_REVOKED, event_type, live_channel, revoked_user
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ def sse_message(*, event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
-    """Yields SSE frames for one Redis channel until `max_seconds` or disconnect."""
+async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, user_id=None):
+    """Yields SSE frames for one Redis channel until `max_seconds`, disconnect, or an
+    `access_revoked` event for `user_id` (the member was removed from the account)."""
     client = aioredis.Redis.from_url(settings.REDIS_URL)
     pubsub = client.pubsub()
     try:
@@ -52,6 +53,11 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float):
                 continue
             data = message["data"].decode() if isinstance(message["data"], bytes) else ""
             kind = event_type(data) if data else None
+            if kind is None and data and (gone := revoked_user(data)) is not None:
+                if gone == user_id:
+                    yield sse_message(event=ACCESS_REVOKED, data="{}")
+                    return
+                continue  # another member's: not forwarded
             if kind is None:
                 log.warning("ignoring malformed live event on %s", channel)
                 continue
@@ -90,6 +96,7 @@ async def live_events(request):
             channel=channel,
             heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
             max_seconds=float(settings.TDS_SSE_MAX_SECONDS),
+            user_id=user.pk,
         ),
         content_type="text/event-stream; charset=utf-8",
     )

@@ -71,3 +71,32 @@ def test_unknown_or_malformed_secrets_do_not_authenticate(conta_a):
     assert api_token_authenticate(raw=raw + "x") is None
     assert api_token_authenticate(raw="") is None
     assert api_token_authenticate(raw=raw.removeprefix("tds_")) is None
+
+
+def test_a_token_with_a_validity_expires_and_the_list_shows_it_with_its_creator(
+    client, admin_a, conta_a
+):
+    """Issue 12 item 9: tokens get an optional expiry and are listed with their creator."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    client.force_login(admin_a)
+    response = client.post(reverse("apitokens:list"), {"nome": "ERP 30d", "validade_dias": "30"})
+    raw = re.search(rb'id="new-token-value">([^<]+)<', response.content).group(1).decode()
+    token = ApiToken.objects.get()
+    left = token.expires_at - timezone.now()
+    assert dt.timedelta(days=29, hours=23) < left <= dt.timedelta(days=30)
+    assert api_token_authenticate(raw=raw) == token
+    page = client.get(reverse("apitokens:list")).content.decode()
+    assert admin_a.email in page
+    assert "Expira em" in page
+    # Past its expiry the token no longer authenticates, and the list says so.
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert api_token_authenticate(raw=raw) is None
+    api = client.get(reverse("telemetria:api_resumo"), HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.status_code == 401
+    assert "expirado" in client.get(reverse("apitokens:list")).content.decode()
+    # Without a validity it does not expire.
+    client.post(reverse("apitokens:list"), {"nome": "sem prazo", "validade_dias": ""})
+    assert ApiToken.objects.get(nome="sem prazo").expires_at is None

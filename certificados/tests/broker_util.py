@@ -3,7 +3,6 @@ clients acting as gateways (mosquitto_pub CLI) and as the consumer (paho)."""
 
 import datetime as dt
 import queue
-import socket
 import subprocess
 import threading
 import time
@@ -14,39 +13,33 @@ import paho.mqtt.client as mqtt
 from django.core.management import call_command
 
 from tds_core import wire
-from tds_testing.mosquitto import free_port
+from tds_testing.mosquitto import PrivateMosquitto, free_port
 
 
 class GeneratedBroker:
-    def __init__(self, out: Path):
+    """The broker `manage.py mosquitto_config` generates (mTLS, ACL, CRL), run privately;
+    two consumer identities (consumer.crt, consumer-2.crt) so a test can act as a second
+    instance without taking over the first one's session."""
+
+    def __init__(self, out: Path, *, consumers: int = 2):
         self.out = out
         self.port = free_port()
         call_command(
-            "mosquitto_config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1"
-        )
-        self.proc: subprocess.Popen | None = None
+            "mosquitto_config", "--out", str(out), "--port", str(self.port), "--bind", "127.0.0.1",
+            "--consumers", str(consumers),
+        )  # fmt: skip
+        self.process = PrivateMosquitto(conf_path=out / "mosquitto.conf", port=self.port)
 
     def start(self) -> "GeneratedBroker":
-        self.proc = subprocess.Popen(
-            ["mosquitto", "-c", str(self.out / "mosquitto.conf")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"mosquitto did not start: {self.log()}")
+        self.process.start()
+        return self
+
+    @property
+    def proc(self):
+        return self.process.proc
 
     def log(self) -> str:
-        path = self.out / "mosquitto.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return self.process.log()
 
     def wait_log(self, *needles: str, timeout: float = 10) -> bool:
         """True once the log holds one of `needles`: the broker may write its line after
@@ -59,13 +52,7 @@ class GeneratedBroker:
         return True
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.process.stop()
 
     # -- clients ---------------------------------------------------------------------
     def publish(self, *, topic: str, payload: str, cert=None, key=None, cafile=None) -> int:

@@ -202,7 +202,9 @@ def test_consumer_certificate_subscribes_but_cannot_publish_as_a_gateway(broker,
     sub = broker.subscriber("tds_new/devices/#")  # sees telemetry and status
     try:
         assert sub.granted == 1
-        consumer = (broker.out / "consumer.crt", broker.out / "consumer.key")
+        # A second consumer instance's identity: the subscriber's own (tds-ingest-1) would
+        # take over the subscriber's session (the client id is the certificate CN).
+        consumer = (broker.out / "consumer-2.crt", broker.out / "consumer-2.key")
         broker.publish(
             topic=f"tds_new/devices/{MAC_A}/telemetry",
             payload=payload(MAC_A, 666),
@@ -243,6 +245,8 @@ def test_config_regeneration_keeps_the_running_broker_valid(broker, pki_dir):
         str(broker.port),
         "--bind",
         "127.0.0.1",
+        "--consumers",
+        "2",
     )
     assert (broker.out / "acl").read_text() == before
 

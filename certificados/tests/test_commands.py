@@ -7,8 +7,7 @@ from cryptography import x509
 from django.core.management import CommandError, call_command
 
 from certificados.models import CertificadoDevice
-
-from .conftest import make_csr
+from tds_testing.pki import make_csr
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +66,7 @@ def test_mosquitto_config_writes_a_complete_broker_directory(pki_dir, tmp_path):
         "listener 18999",
         "require_certificate true",
         "use_identity_as_username true",
+        "use_username_as_clientid true",
         "allow_anonymous false",
         f"cafile {out}/ca.crt",
         f"crlfile {out}/crl.pem",
@@ -78,13 +78,14 @@ def test_mosquitto_config_writes_a_complete_broker_directory(pki_dir, tmp_path):
         assert line in conf, line
     acl = (out / "acl").read_text()
     assert "pattern write tds_new/devices/%u/telemetry" in acl
-    assert "user tds-ingest\ntopic read tds_new/devices/+/telemetry" in acl
+    assert "user tds-ingest-1\ntopic read tds_new/devices/+/telemetry" in acl
+    assert "user tds-ingest-2" not in acl
     server = x509.load_pem_x509_certificate((out / "server.crt").read_bytes())
     san = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert {"localhost", "mqtt.example.com"} <= set(san.get_values_for_type(x509.DNSName))
     assert [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] == ["127.0.0.1"]
     consumer = x509.load_pem_x509_certificate((out / "consumer.crt").read_bytes())
-    assert consumer.subject.rfc4514_string() == "CN=tds-ingest"
+    assert consumer.subject.rfc4514_string() == "CN=tds-ingest-1"
     for key in ("server.key", "consumer.key"):
         assert stat.S_IMODE((out / key).stat().st_mode) == 0o600
     # A second run keeps the existing identities (the consumer's deployed cert stays good).
@@ -92,6 +93,16 @@ def test_mosquitto_config_writes_a_complete_broker_directory(pki_dir, tmp_path):
         "mosquitto_config", "--out", str(out), "--port", "18999", "--host", "mqtt.example.com"
     )
     assert x509.load_pem_x509_certificate((out / "consumer.crt").read_bytes()) == consumer
+
+
+def test_mosquitto_config_gives_each_consumer_instance_its_own_identity(pki_dir, tmp_path):
+    out = tmp_path / "broker"
+    call_command("mosquitto_config", "--out", str(out), "--consumers", "3")
+    acl = (out / "acl").read_text()
+    for n, name in ((1, "consumer"), (2, "consumer-2"), (3, "consumer-3")):
+        cert = x509.load_pem_x509_certificate((out / f"{name}.crt").read_bytes())
+        assert cert.subject.rfc4514_string() == f"CN=tds-ingest-{n}"
+        assert f"user tds-ingest-{n}\ntopic read tds_new/devices/+/telemetry" in acl
 
 
 def test_mosquitto_config_without_ca_says_what_to_do(tmp_path, settings):

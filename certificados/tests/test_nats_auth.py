@@ -6,6 +6,7 @@ import pytest
 
 from certificados import nats
 from certificados.models import RevocationReason
+from certificados.mosquitto import CONSUMER_CN
 from certificados.services import certificado_issue, certificado_revoke
 from dispositivos.services import gateway_update
 
@@ -24,7 +25,7 @@ def test_users_are_the_active_gateways_with_a_usable_certificate(pki_dir, gatewa
         f'"tds_new.devices.{gateway_a.mac}.telemetry", "tds_new.devices.{gateway_a.mac}.status"'
         in auth
     )
-    assert 'user: "CN=tds-ingest"' in auth
+    assert f'user: "CN={CONSUMER_CN}"' in auth  # the consumer, JetStream API only
 
     certificado_revoke(certificado=cert_a, reason=RevocationReason.KEY_COMPROMISE)
     assert nats.gateway_identities() == [gateway_b.mac]

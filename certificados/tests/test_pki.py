@@ -10,8 +10,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.core.management import CommandError, call_command
 
 from certificados.pki import ca as pki
-
-from .conftest import make_csr
+from tds_testing.pki import make_csr
 
 
 def test_pki_init_writes_ca_with_private_key_0600_and_refuses_to_overwrite(tmp_path, settings):

@@ -15,8 +15,7 @@ from django.utils import timezone
 from certificados import services
 from certificados.models import CertificadoDevice, Origem, Status
 from certificados.tasks import certificates_check_expiry
-
-from .conftest import make_csr
+from tds_testing.pki import make_csr
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from certificados import services
 from certificados.models import CertificadoDevice
-
-from .conftest import make_csr
+from tds_testing.pki import make_csr
 
 pytestmark = pytest.mark.django_db
 EDITORS = ["admin", "operador"]

@@ -78,16 +78,87 @@ def test_sidebar_shows_members_only_to_admins(client, conta_a, admin_a, operador
     )
 
 
-def test_add_existing_user_creates_membership_without_email(admin_client, conta_a, admin_b):
-    response = admin_client.post(
-        reverse("contas:member_add"),
-        {"email": admin_b.email.upper(), "role": "operador"},
-        follow=True,
-    )
+def _accept_link(message) -> str:
+    return re.search(r"https?://\S+", message.body).group(0)
+
+
+def test_add_existing_user_is_an_invitation_they_must_accept(
+    client, admin_client, conta_a, admin_b, django_capture_on_commit_callbacks
+):
+    """Issue 12 item 9: before, an existing user was added at once, without being asked,
+    and the admin's answer ("adicionado" vs "convite enviado") told whether the e-mail
+    had an account."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("contas:member_add"),
+            {"email": admin_b.email.upper(), "role": "operador"},
+            follow=True,
+        )
+    assert f"Convite enviado para {admin_b.email}." in response.content.decode()
     membership = ContaMembership.objects.get(conta=conta_a, user=admin_b)
-    assert membership.role == Role.OPERADOR
-    assert "adicionado à conta" in response.content.decode()
-    assert mail.outbox == []
+    assert (membership.role, membership.accepted_at) == (Role.OPERADOR, None)
+    assert [m.to for m in mail.outbox] == [[admin_b.email]]
+    assert _accept_link(mail.outbox[0]).endswith(reverse("contas:convites"))
+    # Pending: no access to the account yet, not even to switch to it.
+    client.force_login(admin_b)
+    client.post(reverse("contas:switch"), {"conta": conta_a.pk})
+    assert client.get(reverse("dispositivos:gateway_list")).context["active_conta"] != conta_a
+    page = client.get(reverse("contas:convites")).content.decode()
+    assert conta_a.nome in page
+    response = client.post(
+        reverse("contas:convite_responder", args=[membership.pk]), {"resposta": "aceitar"}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("dispositivos:gateway_list")).context["active_conta"] == conta_a
+
+
+def test_the_answer_does_not_reveal_whether_an_email_is_registered(
+    admin_client, conta_a, admin_b, django_capture_on_commit_callbacks
+):
+    answers = {}
+    for email in (admin_b.email, "ninguem@example.com"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("contas:member_add"), {"email": email, "role": "leitor"}, follow=True
+            )
+        text = response.content.decode()
+        row = next(r for r in text.split('data-testid="member-row"')[1:] if email in r)
+        answers[email] = (
+            response.status_code,
+            text.count(email),
+            "Convite enviado para" in text,
+            "Convite pendente" in row,
+            "Reenviar convite" in row,
+        )
+    assert answers[admin_b.email] == answers["ninguem@example.com"]
+    assert answers[admin_b.email][2:] == (True, True, True)
+
+
+def test_an_invitation_is_answered_only_by_its_user(
+    client, admin_client, conta_a, admin_b, leitor_a
+):
+    admin_client.post(reverse("contas:member_add"), {"email": admin_b.email, "role": "leitor"})
+    invite = ContaMembership.objects.get(conta=conta_a, user=admin_b)
+    client.force_login(leitor_a)
+    url = reverse("contas:convite_responder", args=[invite.pk])
+    assert client.post(url, {"resposta": "aceitar"}).status_code == 404
+    accepted = ContaMembership.objects.get(conta=conta_a, user=leitor_a)
+    assert (
+        client.post(
+            reverse("contas:convite_responder", args=[accepted.pk]), {"resposta": "recusar"}
+        ).status_code
+        == 404
+    )
+    client.force_login(admin_b)
+    assert client.post(url, {"resposta": "recusar"}).status_code == 302
+    assert not ContaMembership.objects.filter(pk=invite.pk).exists()
+
+
+def test_a_pending_admin_invitation_does_not_count_as_another_admin(admin_client, admin_a, admin_b):
+    admin_client.post(reverse("contas:member_add"), {"email": admin_b.email, "role": "admin"})
+    me = ContaMembership.objects.get(user=admin_a)
+    with pytest.raises(services.ValidationError):
+        services.member_remove(membership=me)
 
 
 def test_invite_new_email_creates_user_and_sends_a_set_password_link(
@@ -100,13 +171,14 @@ def test_invite_new_email_creates_user_and_sends_a_set_password_link(
     assert response.status_code == 302
     user = get_user_model().objects.get(email="nova.pessoa@example.com")
     assert not user.has_usable_password()
-    assert ContaMembership.objects.get(user=user).conta == conta_a
+    invite = ContaMembership.objects.get(user=user)
+    assert (invite.conta, invite.accepted_at) == (conta_a, None)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["nova.pessoa@example.com"]
     assert conta_a.nome in message.subject
-    link = re.search(r"https?://\S+", message.body).group(0)
-    # The invitee follows the link, sets a password and logs in with the e-mail.
+    link = _accept_link(message)
+    # The invitee follows the link, sets a password, logs in and accepts.
     client.logout()
     form_page = client.get(link, follow=True)
     assert form_page.context["validlink"]
@@ -115,6 +187,10 @@ def test_invite_new_email_creates_user_and_sends_a_set_password_link(
         {"new_password1": "Uma-senha-boa-2026", "new_password2": "Uma-senha-boa-2026"},
     )
     assert client.login(username="nova.pessoa@example.com", password="Uma-senha-boa-2026")
+    page = client.get(reverse("dispositivos:gateway_list"))
+    assert page.status_code == 302
+    assert page.url == reverse("contas:convites")
+    client.post(reverse("contas:convite_responder", args=[invite.pk]), {"resposta": "aceitar"})
     page = client.get(reverse("dispositivos:gateway_list"))
     assert page.context["active_conta"] == conta_a
 

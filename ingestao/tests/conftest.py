@@ -1,7 +1,6 @@
 import pytest
 
 from tds_testing import factories
-from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto
 
 
 @pytest.fixture
@@ -14,17 +13,6 @@ def planta(conta_a):
     )
     d3 = factories.make_dispositivo(gateway=gw, codigo="D03", tipo="AGUA")
     return {"gateway": gw, "devices": [d1, d2, d3], "conta": conta_a}
-
-
-# BASE_CONFIG already keeps persistence working when run as root (`user root`).
-DURABLE_CONFIG = BASE_CONFIG
-
-
-@pytest.fixture
-def mosquitto():
-    """A private broker whose persistence really works (sessions survive a restart)."""
-    with PrivateMosquitto(config=DURABLE_CONFIG) as broker:
-        yield broker
 
 
 @pytest.fixture

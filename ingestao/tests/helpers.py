@@ -13,6 +13,7 @@ import paho.mqtt.client as mqtt
 from django.db import connection
 
 from tds_core import wire
+from tds_testing.postgres import current_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,15 +58,6 @@ class Publisher:
         self.client.loop_stop()
 
 
-def test_database_url() -> str:
-    s = connection.settings_dict
-    host = s.get("HOST") or "127.0.0.1"
-    port = s.get("PORT") or 5432
-    user = s.get("USER") or "postgres"
-    pw = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{user}{pw}@{host}:{port}/{s['NAME']}"
-
-
 def start_consumer(
     broker_port: int,
     *,
@@ -75,7 +67,7 @@ def start_consumer(
     log_path: Path | None = None,
 ) -> subprocess.Popen:
     env = dict(os.environ)
-    env["DATABASE_URL"] = database_url or test_database_url()
+    env["DATABASE_URL"] = database_url or current_database_url()
     env["MQTT_URL"] = f"mqtt://127.0.0.1:{broker_port}"
     env["LOG_LEVEL"] = "INFO"
     args = [

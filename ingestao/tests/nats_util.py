@@ -6,13 +6,15 @@ import sys
 import time
 from pathlib import Path
 
-from .helpers import ROOT, test_database_url
+from tds_testing.postgres import current_database_url
+
+from .helpers import ROOT
 
 
 def start_nats_consumer(cluster, *, log_path: Path, instance: int = 1, ack_wait: float = 2.0):
     env = dict(os.environ)
     env.update(cluster.consumer_env())
-    env["DATABASE_URL"] = test_database_url()
+    env["DATABASE_URL"] = current_database_url()
     env["LOG_LEVEL"] = "INFO"
     env["TDS_NATS_ACK_WAIT"] = str(ack_wait)
     args = [

@@ -12,6 +12,8 @@ import time
 import psycopg
 import pytest
 
+from tds_testing.postgres import PrivatePostgres, available
+
 from .helpers import (
     ROOT,
     Publisher,
@@ -22,7 +24,6 @@ from .helpers import (
     wait_connected,
     wait_for,
 )
-from .private_pg import PrivatePostgres, available
 
 pytestmark = [
     pytest.mark.slow,

@@ -12,13 +12,7 @@
   var gateways = {};
   cfg.gateways.forEach(function (g) { gateways[g.id] = g; });
 
-  function getJSON(url) {
-    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) {
-        if (!r.ok) throw new Error(r.status + " " + url);
-        return r.json();
-      });
-  }
+  var getJSON = window.TDSLive.getJSON;
 
   /* ---------- cards ---------- */
   function setText(id, text) { var el = document.getElementById(id); if (el) el.textContent = text; }
@@ -66,17 +60,18 @@
 
   /* ---------- latest readings ---------- */
   var latestBody = document.getElementById("latest-body");
+  var rowTemplate = document.getElementById("reading-row-template");
 
   function readingRow(r) {
+    // A copy of the server's own row (partials/reading_row.html), filled in.
     var dev = devices[r.dispositivo_id] || {};
     var gw = gateways[r.gateway_id] || {};
-    var tr = document.createElement("tr");
+    var tr = rowTemplate.content.firstElementChild.cloneNode(true);
     tr.dataset.dispositivoId = r.dispositivo_id;
-    tr.innerHTML =
-      '<td class="text-nowrap small">' + F.escape(F.dateTime(r.time)) + "</td>" +
-      '<td class="d-none d-sm-table-cell">' + F.escape(r.gateway_codigo || gw.codigo || "") + "</td>" +
-      "<td>" + F.escape(r.dispositivo_codigo || dev.codigo || "") + "</td>" +
-      '<td class="text-end text-nowrap">' + F.escape(F.number(r.valor)) + " " + F.escape(r.unidade || dev.unidade || "") + "</td>";
+    tr.querySelector(".r-time").textContent = F.dateTime(r.time);
+    tr.querySelector(".r-gateway").textContent = r.gateway_codigo || gw.codigo || "";
+    tr.querySelector(".r-dispositivo").textContent = r.dispositivo_codigo || dev.codigo || "";
+    tr.querySelector(".r-valor").textContent = F.number(r.valor) + " " + (r.unidade || dev.unidade || "");
     return tr;
   }
 
@@ -322,14 +317,6 @@
     }
   }
 
-  function onState(state) {
-    var badge = document.getElementById("live-badge");
-    document.getElementById("live-label").textContent = badge.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
-    var dot = document.getElementById("live-dot");
-    dot.classList.toggle("status-online", state === "live");
-    dot.classList.toggle("status-offline", state !== "live");
-  }
-
   loadConsumo();
-  window.TDSLive.connect({ url: cfg.urls.sse, onEvent: onEvent, onState: onState, resync: resync, pollMs: 5000 });
+  window.TDSLive.connect({ url: cfg.urls.sse, onEvent: onEvent, resync: resync, pollMs: 5000 });
 })();

@@ -1,7 +1,9 @@
-/* pt-BR formatting shared by the telemetry pages (same output as the server templates). */
+/* pt-BR formatting shared by the telemetry pages (same output as the server templates).
+ * The time zone is the server's (settings.TIME_ZONE), from the json_script element
+ * "tds-format-config" that the {% format_config %} tag writes before this script. */
 (function () {
   "use strict";
-  var TZ = "America/Sao_Paulo";
+  var TZ = JSON.parse(document.getElementById("tds-format-config").textContent).time_zone;
   var num = new Intl.NumberFormat("pt-BR", { maximumFractionDigits: 4 });
   var dtParts = new Intl.DateTimeFormat("pt-BR", {
     timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
@@ -30,11 +32,6 @@
     month: function (yyyymm) {  // "2026-02" -> "fev. de 2026"
       var bits = yyyymm.split("-");
       return monthFmt.format(new Date(Date.UTC(Number(bits[0]), Number(bits[1]) - 1, 15)));
-    },
-    escape: function (s) {
-      return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
-        return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-      });
     }
   };
 })();

@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("tds-gateway-config").textContent);
-  var F = window.TDSFormat, L = cfg.labels;
+  var F = window.TDSFormat, L = cfg.labels, getJSON = window.TDSLive.getJSON;
   var panel = document.getElementById("gateway-telemetry");
   var sparks = {};
 
@@ -11,8 +11,7 @@
   function loadSpark(dev) {
     var canvas = panel.querySelector('canvas.dev-spark[data-dispositivo-id="' + dev.id + '"]');
     if (!canvas) return;
-    fetch(cfg.urls.serie.replace("{id}", dev.id) + "?periodo=24h", { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
+    getJSON(cfg.urls.serie.replace("{id}", dev.id) + "?periodo=24h")
       .then(function (data) {
         var f = field(dev.tipo_medidor);
         var pts = data.pontos.map(function (p) { return { x: Date.parse(p.t), y: Number(p[f]) }; });
@@ -64,22 +63,13 @@
   }
 
   function resync() {
-    fetch(cfg.urls.gateway.replace("{id}", cfg.gateway.id), { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
+    getJSON(cfg.urls.gateway.replace("{id}", cfg.gateway.id))
       .then(function (g) {
         setStatus(g.is_online);
         g.dispositivos.forEach(function (d) { if (d.ultima_leitura) showLatest(d.id, d.ultima_leitura.time, d.ultima_leitura.valor); });
       }).catch(function () {});
   }
 
-  function onState(state) {
-    var badge = document.getElementById("live-badge");
-    document.getElementById("live-label").textContent = badge.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || state;
-    var dot = document.getElementById("live-dot");
-    dot.classList.toggle("status-online", state === "live");
-    dot.classList.toggle("status-offline", state !== "live");
-  }
-
   cfg.dispositivos.forEach(loadSpark);
-  window.TDSLive.connect({ url: cfg.urls.sse, onEvent: onEvent, onState: onState, resync: resync, pollMs: 5000 });
+  window.TDSLive.connect({ url: cfg.urls.sse, onEvent: onEvent, resync: resync, pollMs: 5000 });
 })();

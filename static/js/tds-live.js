@@ -6,7 +6,10 @@
  *     on every reopen to fetch what may have been missed while disconnected;
  *   - when EventSource is missing, or the stream is refused (closed for good) or keeps
  *     failing, `resync()` is polled every `pollMs` until the stream opens again.
- * No page reload is ever used.
+ * The page's live badge (telemetria/partials/live_badge.html) shows the state; `onState`
+ * is for anything else a page wants to do with it. No page reload is ever used.
+ *
+ * TDSLive.getJSON(url): fetch JSON with the session; rejects on an HTTP error status.
  */
 (function () {
   "use strict";
@@ -21,6 +24,7 @@
 
     function setState(state) {
       document.documentElement.dataset.liveState = state;
+      showBadge(state);
       if (opts.onState) opts.onState(state);
     }
 
@@ -48,6 +52,11 @@
       es = new EventSource(opts.url);
       es.addEventListener("readings", handler("readings"));
       es.addEventListener("gateway_status", handler("gateway_status"));
+      // This user was removed from the account: stop, and reload (the server decides
+      // what the user may still see).
+      es.addEventListener("access_revoked", function () {
+        es.close(); stopPolling(); window.location.reload();
+      });
       es.onopen = function () {
         failures = 0;
         stopPolling();
@@ -77,5 +86,23 @@
     };
   }
 
-  window.TDSLive = { connect: connect };
+  function showBadge(state) {
+    var badge = document.getElementById("live-badge");
+    if (!badge) return;
+    var key = "label" + state.charAt(0).toUpperCase() + state.slice(1);
+    document.getElementById("live-label").textContent = badge.dataset[key] || state;
+    var dot = document.getElementById("live-dot");
+    dot.classList.toggle("status-online", state === "live");
+    dot.classList.toggle("status-offline", state !== "live");
+  }
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) throw new Error(r.status + " " + url);
+        return r.json();
+      });
+  }
+
+  window.TDSLive = { connect: connect, getJSON: getJSON };
 })();

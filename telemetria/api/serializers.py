@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from tds_core.wire import format_timestamp
+
 
 def iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else format_timestamp(value)
 
 
 def dec(value) -> str | None:
@@ -55,6 +55,20 @@ def reading_dict(r: dict) -> dict:
         "dispositivo_codigo": r.get("dispositivo_codigo", ""),
         "valor": dec(r["valor"]),
         "unidade": r.get("unidade", ""),
+    }
+
+
+def series_point_dict(p) -> dict:
+    """A storage.SeriesPoint with the API's keys (kept as published: docs/naming.md)."""
+    return {
+        "t": iso(p.bucket),
+        "n": p.n,
+        "min": dec(p.minimo),
+        "max": dec(p.maximo),
+        "avg": dec(p.media),
+        "sum": dec(p.soma),
+        "first": dec(p.primeiro),
+        "last": dec(p.ultimo),
     }
 
 

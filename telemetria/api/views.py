@@ -12,7 +12,7 @@ from dispositivos.selectors import dispositivo_get, gateway_get
 from .. import selectors
 from ..periodos import PeriodoInvalido, bucket_label, parse_periodo
 from .auth import api_view
-from .serializers import dec, dispositivo_dict, gateway_dict, iso, reading_dict
+from .serializers import dec, dispositivo_dict, gateway_dict, iso, reading_dict, series_point_dict
 
 
 def _bad_request(field: str, message: str) -> JsonResponse:
@@ -99,19 +99,7 @@ def dispositivo_serie(request, pk):
             "fim": iso(periodo.fim),
             "bucket_segundos": int(periodo.bucket.total_seconds()),
             "bucket_label": bucket_label(periodo.bucket),
-            "pontos": [
-                {
-                    "t": iso(p["bucket"]),
-                    "n": p["n"],
-                    "min": dec(p["min"]),
-                    "max": dec(p["max"]),
-                    "avg": dec(p["avg"]),
-                    "sum": dec(p["sum"]),
-                    "first": dec(p["first"]),
-                    "last": dec(p["last"]),
-                }
-                for p in pontos
-            ],
+            "pontos": [series_point_dict(p) for p in pontos],
         }
     )
 

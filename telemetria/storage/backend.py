@@ -48,8 +48,7 @@ def record_backend(schema_editor, *, nome: str, versao: str) -> None:
     with schema_editor.connection.cursor() as cur:
         cur.execute(f"DELETE FROM {BACKEND_TABLE}")
         cur.execute(
-            f"INSERT INTO {BACKEND_TABLE} (nome, modo, versao_extensao, criado_em)"
-            " VALUES (%s, %s, %s, now())",
+            f"INSERT INTO {BACKEND_TABLE} (nome, modo, versao_extensao) VALUES (%s, %s, %s)",
             [nome, str(settings.TDS_TIMESCALE).lower(), versao],
         )
 
@@ -115,7 +114,7 @@ def backend_details() -> dict:
     """What the migration recorded, plus the retention in force; for the command and admin."""
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT nome, modo, versao_extensao, criado_em FROM {BACKEND_TABLE}"
+            f"SELECT nome, modo, versao_extensao, created_at FROM {BACKEND_TABLE}"
             " ORDER BY id DESC LIMIT 1"
         )
         row = cur.fetchone()

@@ -25,7 +25,7 @@ BACKEND_DDL = f"""CREATE TABLE {BACKEND_TABLE} (
     nome varchar(16) NOT NULL,
     modo varchar(8) NOT NULL,
     versao_extensao varchar(32) NOT NULL DEFAULT '',
-    criado_em timestamptz NOT NULL DEFAULT now()
+    criado_em timestamptz NOT NULL DEFAULT now()  -- created_at since migration 0003
 )"""
 
 SHARED_DDL = [

@@ -1,4 +1,5 @@
-"""A device's series: aggregates per bucket (count, sum, min, max, avg, first, last).
+"""A device's series: aggregates per bucket (n, soma, minimo, maximo, media, primeiro,
+ultimo).
 
 The one series query of the product: the dashboard, the JSON API and the bench call
 `readings_series_for_device`. Day and month buckets come from the real-time daily
@@ -21,14 +22,16 @@ ORIGIN = "2000-01-03 00:00:00"  # local time, a Monday: where sub-day and n-day 
 
 
 class SeriesPoint(NamedTuple):
+    """One bucket, named as the aggregate columns (and ConsumoMes) name them."""
+
     bucket: datetime  # bucket start
-    count: int
-    sum: Decimal
-    min: Decimal
-    max: Decimal
-    avg: Decimal  # rounded to 4 places
-    first: Decimal  # by time
-    last: Decimal
+    n: int
+    soma: Decimal
+    minimo: Decimal
+    maximo: Decimal
+    media: Decimal  # rounded to 4 places
+    primeiro: Decimal  # by time
+    ultimo: Decimal
 
 
 _POINT = "n::bigint, soma, minimo, maximo, round(soma / n, 4), primeiro, ultimo"  # after `bucket`

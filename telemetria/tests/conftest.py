@@ -1,14 +1,13 @@
 """Fixtures of the telemetria tests: the storage tests' account with meters of each kind,
 and the dashboard tests' plants with recent readings."""
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from tds_testing import factories
-from telemetria.storage import ReadingRow, insert_readings
+from tds_testing.readings import store_points
 
 
 @pytest.fixture
@@ -35,38 +34,13 @@ def agua_intervalo(gateway_a):
     )
 
 
-def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
-
-def row(dispositivo, time, valor, payload=None) -> ReadingRow:
-    return ReadingRow(
-        time=time,
-        conta_id=dispositivo.conta_id,
-        gateway_id=dispositivo.gateway_id,
-        dispositivo_id=dispositivo.pk,
-        valor=Decimal(str(valor)),
-        unidade=dispositivo.unidade,
-        payload_raw=payload,
-    )
-
-
 @pytest.fixture
 def store():
     """store(dispositivo, [(time, valor), ...]) -> InsertResult"""
-
-    def _store(dispositivo, points):
-        return insert_readings([row(dispositivo, t, v) for t, v in points])
-
-    return _store
+    return store_points
 
 
 # ---- dashboard fixtures (H5): a plant with 2 h of minutely readings up to now ----
-
-
-def store_points(dispositivo, points):
-    """Stores [(aware datetime, value)] through the storage API (usable outside fixtures)."""
-    return insert_readings([row(dispositivo, t, v) for t, v in points])
 
 
 @pytest.fixture
@@ -105,10 +79,3 @@ def clean_store(db):
     )
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")
-
-
-def local(*args) -> datetime:
-    """A wall-clock time in America/Sao_Paulo (settings.TIME_ZONE)."""
-    from zoneinfo import ZoneInfo
-
-    return datetime(*args, tzinfo=ZoneInfo("America/Sao_Paulo"))

@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
 from tds_core.live import publish_live_event
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium
-from tds_testing.mosquitto import free_port
-
-from .conftest import store_points as store
+from tds_testing.postgres import current_database_url
+from tds_testing.readings import store_points as store
+from tds_testing.uvicorn import UvicornServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README's screenshots are refreshed with TDS_SCREENSHOTS=1; otherwise they go to a
@@ -57,54 +57,17 @@ def in_thread(fn, *args, **kwargs):
 @pytest.fixture
 def uvicorn_server(transactional_db):
     """`uvicorn prj_tds_new.asgi:application` on a free port, on the test database."""
-    port = free_port()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "DJANGO_DEBUG": "on",
-        "TDS_SSE_HEARTBEAT_SECONDS": "5",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "prj_tds_new.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    server = UvicornServer(
+        env={
+            "DATABASE_URL": current_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_DEBUG": "on",
+            "TDS_SSE_HEARTBEAT_SECONDS": "5",
+        },
+        timeout=20,
     )
-    import socket
-
-    deadline = time.monotonic() + 20
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"uvicorn exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("uvicorn did not start") from None
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
@@ -272,10 +235,9 @@ def test_reading_published_over_mqtt_appears(uvicorn_server, mosquitto, admin_a,
     import paho.mqtt.client as mqtt
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    db = connection.settings_dict
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": current_database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "MQTT_URL": mosquitto.url,
     }

@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tds_testing import factories
+from tds_testing.readings import store_points as store
 from telemetria.selectors import _last_months
-
-from .conftest import store_points as store
 
 SP = ZoneInfo("America/Sao_Paulo")
 
@@ -108,3 +107,36 @@ def test_csv_streams_in_chunks(client, admin_a, planta_a, monkeypatch):
     url = reverse("telemetria:csv_dispositivo", args=[planta_a["energia"].pk])
     chunks = list(client.get(url, {"periodo": "24h"}).streaming_content)
     assert len(chunks) >= 12  # 121 rows, 10 a chunk: not one big body
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(client, admin_a, conta_a):
+    """Issue 12 item 9 (OWASP CSV injection): codes come from users, units from gateways'
+    payloads; a cell starting with = + - @, a tab or a CR must not become a formula."""
+    from tds_testing.readings import row
+    from telemetria.storage import insert_readings
+
+    gw = factories.make_gateway(conta=conta_a, codigo='=HYPERLINK("http://x")')
+    d = factories.make_dispositivo(gateway=gw, codigo="@SUM(A1)")
+    now = timezone.now().replace(microsecond=0)
+    units = ["=cmd|'/C calc'", "+1", "-2", "\tx", "\rx", "kWh"]
+    insert_readings(
+        [
+            row(d, now - dt.timedelta(minutes=i), -1.5)._replace(unidade=u)
+            for i, u in enumerate(units)
+        ]
+    )
+    client.force_login(admin_a)
+    for formato, delimiter in (("padrao", ","), ("br", ";")):
+        body = _csv(
+            client.get(
+                reverse("telemetria:csv_dispositivo", args=[d.pk]),
+                {"periodo": "24h", "formato": formato},
+            )
+        )
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=delimiter))[1:]
+        assert {r[1] for r in rows} == {'\'=HYPERLINK("http://x")'}
+        assert {r[2] for r in rows} == {"'@SUM(A1)"}
+        assert sorted(r[4] for r in rows) == sorted(
+            ["'=cmd|'/C calc'", "'+1", "'-2", "'\tx", "'\rx", "kWh"]
+        )
+        assert {r[3] for r in rows} == {"-1.5000" if formato == "padrao" else "-1,5000"}

@@ -102,3 +102,38 @@ def test_user_without_account_gets_403(client, django_user_model):
 def test_only_get(client, admin_a, method):
     client.force_login(admin_a)
     assert getattr(client, method)(reverse("telemetria:live_events")).status_code in (403, 405)
+
+
+def test_stream_ends_when_the_member_is_removed(
+    admin_a, leitor_a, conta_a, settings, django_capture_on_commit_callbacks
+):
+    """Issue 12 item 9: before, a removed member kept receiving the account's live
+    events until the stream's max age (300 s)."""
+    from asgiref.sync import sync_to_async
+
+    from contas import services as contas_services
+    from contas.models import ContaMembership
+
+    settings.TDS_SSE_HEARTBEAT_SECONDS = 30
+
+    def remove_leitor():
+        with django_capture_on_commit_callbacks(execute=True):
+            contas_services.member_remove(
+                membership=ContaMembership.objects.get(conta=conta_a, user=leitor_a)
+            )
+
+    async def scenario():
+        removed = aiter((await _open(leitor_a)).streaming_content)
+        staying = aiter((await _open(admin_a)).streaming_content)
+        assert (await _next_frame(removed)).startswith("retry: ")
+        assert (await _next_frame(staying)).startswith("retry: ")
+        await sync_to_async(remove_leitor)()
+        assert (await _next_frame(removed)).startswith("event: access_revoked\n")
+        with pytest.raises(StopAsyncIteration):
+            await _next_frame(removed)
+        # The other member's stream goes on, and never sees the notice.
+        publish_live_event(conta_id=conta_a.pk, event=_reading_event("1.0000"))
+        assert (await _next_frame(staying)).startswith("event: readings\n")
+        await staying.aclose()
+
+    async_to_sync(scenario)()

@@ -4,10 +4,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from tds_testing.readings import row, utc
 from telemetria.models import LeituraDispositivo
 from telemetria.storage import InsertResult, insert_readings
-
-from .conftest import row, utc
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,11 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from tds_testing.readings import utc
 from telemetria.models import LeituraDispositivo
 from telemetria.storage import is_timescale
 from telemetria.storage.partitions import existing_partitions, maintain_partitions
 from telemetria.storage.tables import DEFAULT_PARTITION
-
-from .conftest import utc
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
 

@@ -9,6 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from tds_testing.readings import local, utc
 from telemetria.storage import (
     DAY,
     MONTH,
@@ -17,8 +18,6 @@ from telemetria.storage import (
     readings_series_for_device,
     refresh_rollups,
 )
-
-from .conftest import local, utc
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
 
@@ -92,7 +91,7 @@ def test_reset_inside_a_day_and_across_midnight(conta_a, energia, store):
             end=local(2026, 3, 12),
             bucket=DAY,
         )
-        assert [(p.bucket, p.count, p.first, p.last, p.min, p.max) for p in days] == [
+        assert [(p.bucket, p.n, p.primeiro, p.ultimo, p.minimo, p.maximo) for p in days] == [
             (local(2026, 3, 10), 4, D(990), D(10), D(4), D(998)),
             (local(2026, 3, 11), 2, D(2), D(7), D(2), D(7)),
         ]
@@ -117,7 +116,7 @@ def test_late_reading_after_a_refresh_is_counted(conta_a, energia, store):
             end=local(2026, 2, 1),
             bucket=MONTH,
         )
-        assert (jan.count, jan.sum, jan.first, jan.last) == (4, D(440), D(90), D(130))
+        assert (jan.n, jan.soma, jan.primeiro, jan.ultimo) == (4, D(440), D(90), D(130))
 
     both_ways(check)
 
@@ -136,7 +135,7 @@ def test_duplicate_reading_counts_once(conta_a, energia, store):
         end=local(2026, 2, 1),
         bucket=MONTH,
     )
-    assert (jan.count, jan.sum) == (2, D(230))
+    assert (jan.n, jan.soma) == (2, D(230))
 
 
 def test_readings_far_in_the_past_and_future(conta_a, energia, store):
@@ -208,7 +207,7 @@ def test_sub_day_buckets_from_raw(conta_a, temperatura, store):
         end=local(2026, 4, 2),
         bucket=timedelta(hours=1),
     )
-    assert [(p.bucket, p.count, p.avg, p.first, p.last) for p in points] == [
+    assert [(p.bucket, p.n, p.media, p.primeiro, p.ultimo) for p in points] == [
         (local(2026, 4, 1, 10), 2, D(21), D(20), D(22)),
         (local(2026, 4, 1, 11), 1, D(30), D(30), D(30)),
     ]
@@ -251,7 +250,7 @@ def test_another_accounts_device_yields_nothing(conta_a, conta_b, energia, store
 
 def daily_points(conta, dispositivo, start, end):
     return [
-        (p.bucket, p.count, p.sum, p.min, p.max, p.first, p.last)
+        (p.bucket, p.n, p.soma, p.minimo, p.maximo, p.primeiro, p.ultimo)
         for p in readings_series_for_device(
             conta_id=conta.pk, dispositivo_id=dispositivo.pk, start=start, end=end, bucket=DAY
         )

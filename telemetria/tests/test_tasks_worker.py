@@ -10,10 +10,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tds_testing.readings import local
 from telemetria.storage.tables import PENDING
 from telemetria.tasks import maintain_storage_task, refresh_rollups_task
-
-from .conftest import local
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -26,7 +26,13 @@ class Command(BaseCommand):
             help="extra name/IP in the broker certificate (repeatable); "
             "127.0.0.1 and localhost are always there",
         )
-        parser.add_argument("--consumer-cn", default=mosquitto.CONSUMER_CN)
+        parser.add_argument(
+            "--consumers",
+            type=int,
+            default=1,
+            help="consumer instances, one certificate each: consumer.crt (CN tds-ingest-1), "
+            "consumer-2.crt (CN tds-ingest-2)...; run instance N with its own certificate",
+        )
         parser.add_argument("--user", default="", help="`user` line (default: current user)")
         parser.add_argument("--max-queued-messages", type=int, default=1_000_000)
         parser.add_argument("--max-queued-bytes", type=int, default=1024 * 1024 * 1024)
@@ -43,7 +49,7 @@ class Command(BaseCommand):
         )
         try:
             written = mosquitto.broker_files_write(
-                opts, hosts=tuple(o["host"]), consumer_cn=o["consumer_cn"], renew=o["renew"]
+                opts, hosts=tuple(o["host"]), consumers=max(1, o["consumers"]), renew=o["renew"]
             )
         except pki.PkiError as exc:
             raise CommandError(str(exc)) from None

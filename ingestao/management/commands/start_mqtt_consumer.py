@@ -85,7 +85,8 @@ class Command(BaseCommand):
         worker = IngestWorker(
             options_from_settings(
                 url=o["url"],
-                client_id=o["client_id"] or default_client_id(wire.CONSUMER_NAME, o["instance"]),
+                client_id=o["client_id"]
+                or default_client_id(wire.CONSUMER_NAME, o["instance"], cert_file=o["cert_file"]),
                 batch_size=None if batch_size is None else max(1, batch_size),
                 batch_wait=None if batch_wait_ms is None else max(0, batch_wait_ms) / 1000,
                 v5=v5,

@@ -15,6 +15,19 @@ from tds_testing.mosquitto import free_port
 BIN = Path("/usr/lib/postgresql/15/bin")
 
 
+def current_database_url() -> str:
+    """postgres:// URL of the database Django uses now (the test database in tests), for
+    subprocesses (consumer, uvicorn) that must see the same rows."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or 5432
+    user = s.get("USER") or "postgres"
+    pw = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    return f"postgres://{user}{pw}@{host}:{port}/{s['NAME']}"
+
+
 def available() -> bool:
     return (BIN / "initdb").exists() and (os.geteuid() != 0 or shutil.which("runuser"))
 

@@ -1,0 +1,12 @@
+"""Hooks of the registry for the apps above it (certificates), which it must not import.
+
+- `gateway_mac_check(conta_id, mac, gateway_pk)`: sent before a gateway is created with, or
+  changed to, `mac`; a receiver returns a pt-BR error message to refuse it, or None.
+- `gateway_mac_changed(gateway, old_mac)`: sent inside the transaction that changed a
+  gateway's MAC; a receiver's writes commit or roll back with it.
+"""
+
+from django.dispatch import Signal
+
+gateway_mac_check = Signal()
+gateway_mac_changed = Signal()

@@ -1,0 +1,68 @@
+"""The ASGI app under uvicorn on a free port, as production serves it (the live feed needs
+ASGI), for browser tests and the dashboard bench."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .mosquitto import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class UvicornServer:
+    """`uvicorn prj_tds_new.asgi:application` with the current environment plus `env`."""
+
+    def __init__(self, *, env: dict | None = None, timeout: float = 30):
+        self.port = free_port()
+        # A file, not a pipe: nobody reads a pipe while the server runs, and a full one
+        # would block it.
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "prj_tds_new.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "on"), **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.stderr.seek(0)
+                raise RuntimeError(f"uvicorn exited: {self.stderr.read().decode()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.proc.kill()
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.1)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
