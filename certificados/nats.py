@@ -34,18 +34,16 @@ from django.conf import settings
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from tds_core import wire
+
 from .mosquitto import CONSUMER_CN, write_identity
 from .pki import ca as pki
 
 log = logging.getLogger(__name__)
 
 CLUSTER_NAME = "tds"
-STREAM = "TDS_TELEMETRY"
-STREAM_SUBJECTS = ["tds_new.devices.*.telemetry", "tds_new.devices.*.status"]
-
-
-def subject_for(mac: str, kind: str) -> str:
-    return f"tds_new.devices.{mac}.{kind}"
+STREAM = wire.NATS_STREAM
+subject_for = wire.nats_subject
 
 
 def gateway_identities(now=None) -> list[str]:

@@ -34,7 +34,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StreamConfig
 from nats.js.errors import BadRequestError
 
-from certificados.nats import STREAM, STREAM_SUBJECTS
+from tds_core import wire
 
 from .transport import Received
 
@@ -49,7 +49,7 @@ class NatsOptions:
     servers: list[str] = field(default_factory=lambda: ["nats://127.0.0.1:4222"])
     name: str = "tds-ingest"
     durable: str = DURABLE
-    stream: str = STREAM
+    stream: str = wire.NATS_STREAM
     replicas: int = 1
     batch_size: int = 500
     max_inflight: int = 2000  # this process: the batch committing, the one validated, room
@@ -62,11 +62,6 @@ class NatsOptions:
 
 def servers_from_url(url: str) -> list[str]:
     return [u.strip() for u in url.split(",") if u.strip()]
-
-
-def topic_of(subject: str) -> str:
-    """NATS subject -> the MQTT topic the gateway published (MACs hold no dots)."""
-    return subject.replace(".", "/")
 
 
 class NatsTransport:
@@ -194,7 +189,9 @@ class NatsTransport:
             now, mono = dt.datetime.now(tz=dt.UTC), time.monotonic()
             for m in msgs:
                 self._unacked[m.reply] = m
-                self._deliver(Received(0, m, 1, topic_of(m.subject), m.data, now, mono))
+                self._deliver(
+                    Received(0, m, 1, wire.topic_of_subject(m.subject), m.data, now, mono)
+                )
         await self._closing.wait()
 
     async def _subscribe(self, js):
@@ -203,7 +200,7 @@ class NatsTransport:
         o = self.opts
         stream = StreamConfig(
             name=o.stream,
-            subjects=STREAM_SUBJECTS,
+            subjects=wire.NATS_SUBJECTS,
             retention=RetentionPolicy.WORK_QUEUE,
             max_age=MAX_AGE,
             num_replicas=o.replicas,
