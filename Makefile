@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PYTHON ?= python3
 export DJANGO_SETTINGS_MODULE ?= prj_tds_new.settings
+# Development: these targets run with DEBUG on, explicitly (the settings default to off,
+# production). Production sets nothing here: see the README and deploy/.
+export DJANGO_DEBUG ?= on
 
 .PHONY: setup run test bench lint format services db clean
 

@@ -11,6 +11,8 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
+# Benches are development runs: DEBUG on, explicitly (the settings default to off).
+os.environ.setdefault("DJANGO_DEBUG", "on")
 
 from bin.ensure_database import DEFAULT_URL, admin_connection, ensure_database  # noqa: E402
 

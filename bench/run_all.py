@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-MODULES = ["storage", "ingest", "brokers", "dashboard"]
+MODULES = ["storage", "ingest", "brokers", "dashboard", "many_dashboards"]
 
 
 def main() -> int:

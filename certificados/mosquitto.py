@@ -91,6 +91,14 @@ class BrokerOptions:
     max_queued_bytes: int = 1024 * 1024 * 1024
 
 
+PACKET_OVERHEAD = 1024  # bytes for the fixed header, the topic and v5 properties
+
+
+def max_packet_size() -> int:
+    """The broker's max_packet_size: the ingest payload limit plus the packet overhead."""
+    return settings.TDS_INGEST_MAX_PAYLOAD_BYTES + PACKET_OVERHEAD
+
+
 def render_conf(opts: BrokerOptions) -> str:
     d = opts.out.resolve()
     user = opts.user or getpass.getuser()
@@ -112,7 +120,10 @@ max_queued_bytes {opts.max_queued_bytes}
 # Unacknowledged messages in flight to an MQTT 3.1.1 client (a v5 client, like the
 # consumer, sets its own with Receive Maximum: 4 x its batch size).
 max_inflight_messages 10000
-max_packet_size 1048576
+# The ingest limit (TDS_INGEST_MAX_PAYLOAD_BYTES) plus room for the topic and MQTT
+# headers: a client sending a larger packet is disconnected by the broker instead of
+# having the consumer receive (and dead-letter) up to 1 MiB.
+max_packet_size {max_packet_size()}
 
 {listener}
 protocol mqtt

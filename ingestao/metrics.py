@@ -42,9 +42,11 @@ class IngestMetrics:
         self.log_interval = log_interval
         self._last_log = time.monotonic()
 
-    def serve(self, port: int) -> None:
+    def serve(self, port: int, addr: str = "127.0.0.1") -> None:
+        """The Prometheus endpoint, on loopback unless TDS_INGEST_METRICS_ADDR says
+        otherwise (it has no authentication)."""
         if port:
-            start_http_server(port, registry=self.registry)
+            start_http_server(port, addr=addr, registry=self.registry)
 
     def batch(self, *, telemetry, status, stored, duplicates, rejects: Tally, seconds, ages):
         t = self.totals

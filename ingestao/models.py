@@ -31,7 +31,8 @@ class MensagemRejeitada(models.Model):
 
     recebida_em = models.DateTimeField(_("recebida em"), db_index=True)
     topico = models.TextField(_("tópico"))
-    payload = models.BinaryField(_("payload"))
+    payload = models.BinaryField(_("payload"))  # the first TDS_DEAD_LETTER_PAYLOAD_BYTES
+    tamanho_payload = models.PositiveIntegerField(_("tamanho original (bytes)"), default=0)
     motivo = models.CharField(_("motivo"), max_length=24, choices=Motivo.choices)
     detalhe = models.TextField(_("detalhe"), blank=True)
     gateway = models.ForeignKey(
@@ -70,4 +71,46 @@ class MensagemRejeitada(models.Model):
         """The payload as text for display (invalid UTF-8 shown as escapes)."""
         data = bytes(self.payload or b"")
         text = data[:limit].decode("utf-8", errors="backslashreplace")
-        return text + ("…" if len(data) > limit else "")
+        return text + ("…" if max(len(data), self.tamanho_payload) > min(len(data), limit) else "")
+
+
+class ContagemRejeicoes(models.Model):
+    """Rejects per source (a gateway, or the topic's MAC when no gateway has it) and hour.
+    Every reject is counted here; only the first TDS_DEAD_LETTER_MAX_PER_HOUR of a source
+    in an hour are also stored as MensagemRejeitada rows, so a gateway repeating a bad
+    message cannot grow the table without bound."""
+
+    fonte = models.CharField(_("origem"), max_length=64)
+    hora = models.DateTimeField(_("hora"))
+    quantidade = models.PositiveIntegerField(_("rejeições"), default=0)
+    gateway = models.ForeignKey(
+        "dispositivos.Gateway",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gateway"),
+    )
+    conta = models.ForeignKey(
+        "contas.Conta",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("conta"),
+    )
+
+    objects = ScopedManager(conta="conta")
+
+    class Meta:
+        db_table = "tds_new_contagem_rejeicoes"
+        ordering = ["-hora", "fonte"]
+        verbose_name = _("contagem de rejeições")
+        verbose_name_plural = _("contagens de rejeições")
+        constraints = [
+            models.UniqueConstraint(fields=["fonte", "hora"], name="contagem_fonte_hora_uniq")
+        ]
+        indexes = [models.Index(fields=["conta", "-hora"], name="contagem_conta_hora_idx")]
+
+    def __str__(self):
+        return f"{self.fonte} @ {self.hora:%Y-%m-%d %H}h: {self.quantidade}"

@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
 import nats
 from nats.errors import TimeoutError as NatsTimeout
@@ -79,12 +78,15 @@ class NatsTransport:
         self._acks: set[asyncio.Task] = set()
         self._nc = None
         self.ready = threading.Event()  # stream and consumer exist, fetching
-        first = urlparse(options.servers[0])
-        self.address = type(
-            "Addr", (), {"host": first.hostname, "port": first.port, "tls": bool(options.ca_file)}
-        )
 
     # -- Transport -----------------------------------------------------------------------
+    def describe(self) -> str:
+        o = self.opts
+        return (
+            f"nats servers={','.join(o.servers)} tls={bool(o.ca_file)} stream={o.stream}"
+            f" durable={o.durable} max_inflight={o.max_inflight}"
+        )
+
     def start(self, deliver: Callable[[Received], None]) -> None:
         self._deliver = deliver
         self._thread.start()

@@ -5,8 +5,8 @@ Threads: the transport's network thread only queues received messages (`deliver`
 main thread (`run`) collects batches, by size and by time, and validates batch N+1 while
 a writer thread commits and acks batch N. A lost database connection is retried with
 backoff while nothing is acked, so the broker keeps every message (persistent session,
-QoS 1). A batch that fails for another reason is retried message by message; the culprit
-is stored as an internal error.
+QoS 1). A batch that fails for another reason is taken apart by halves (bisection) until
+the culprit is a single message, stored as an internal error; the others commit.
 
 Post-commit hook point: `register_committed_hook(fn)`; `fn(committed)` runs after each
 batch's transaction has committed, with the batch's readings per account
@@ -97,6 +97,7 @@ class BatchPipeline:
         stopping: threading.Event,
         batch_size: int = 500,
         batch_wait: float = 0.05,
+        batch_max_bytes: int = 4 * 1024 * 1024,
         last_seen_resolution: float = 1.0,
     ):
         self.transport = transport
@@ -104,6 +105,7 @@ class BatchPipeline:
         self.metrics = metrics
         self.batch_size = batch_size
         self.batch_wait = batch_wait
+        self.batch_max_bytes = batch_max_bytes
         self.last_seen_resolution = last_seen_resolution
         self._stopping = stopping
         self.queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
@@ -188,31 +190,33 @@ class BatchPipeline:
             return []
         batch = [first]
         deadline = first.received_mono + self.batch_wait
-        while len(batch) < size:
+        max_bytes = self.batch_max_bytes  # a batch also ends at this many payload bytes
+        size_bytes = len(first.payload)
+        while len(batch) < size and size_bytes < max_bytes:
             try:
-                batch.append(q.get_nowait())
-                continue
+                item = q.get_nowait()
             except queue.Empty:
-                pass
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not wait:
-                break
-            try:
-                batch.append(q.get(timeout=remaining))
-            except queue.Empty:
-                break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not wait:
+                    break
+                try:
+                    item = q.get(timeout=remaining)
+                except queue.Empty:
+                    break
+            batch.append(item)
+            size_bytes += len(item.payload)
         return batch
 
     def _prepare_safely(self, batch: list[Received]) -> rules.Prepared | None:
         """prepare(), or None when it failed unexpectedly (then the writer takes the
-        batch message by message, storing the culprit as an internal error)."""
+        batch apart by halves, storing the culprit as an internal error)."""
         try:
             with scopes_disabled():
                 return self.prepare(batch)
         except DB_ERRORS:
             return None  # the registry refresh could not reach the database
         except Exception:
-            log.exception("event=prepare_failed size=%d fallback=one_by_one", len(batch))
+            log.exception("event=prepare_failed size=%d fallback=bisect", len(batch))
             return None
 
     def _process(
@@ -232,10 +236,9 @@ class BatchPipeline:
                 except DB_ERRORS:
                     raise
                 except Exception:
-                    log.exception("event=batch_failed size=%d fallback=one_by_one", len(batch))
+                    log.exception("event=batch_failed size=%d fallback=bisect", len(batch))
                     with scopes_disabled():
-                        for item in batch:
-                            self._consume_single(item)
+                        self._isolate(batch)
                 break
             except DB_ERRORS as exc:
                 self.metrics.db_retry()
@@ -258,23 +261,35 @@ class BatchPipeline:
         self.transport.ack(batch)
         return True
 
-    def _consume_single(self, item: Received) -> None:
-        try:
-            self.consume_batch([item])
-        except DB_ERRORS:
-            raise
-        except Exception as exc:
-            log.exception("event=message_failed topic=%s", item.topic)
-            with transaction.atomic():
-                services.rejeitadas_store(
-                    items=[rules.dead_letter(item, Motivo.INTERNAL_ERROR, repr(exc)[:500], None)]
-                )
-            self.metrics.batch(
-                telemetry=1,
-                status=0,
-                stored=0,
-                duplicates=0,
-                rejects=Counter({Motivo.INTERNAL_ERROR: 1}),
-                seconds=0,
-                ages=[],
+    def _isolate(self, batch: list[Received]) -> None:
+        """Store what can be stored of a batch whose transaction failed: each half in its
+        own transaction, halving again the half that fails, until the culprit is a single
+        message, stored as an internal-error dead letter. One bad message among n costs
+        about 2·log2(n) transactions (a message at a time took n: 301 messages, ~2 s)."""
+        mid = len(batch) // 2
+        for half in (batch[:mid], batch[mid:]):
+            try:
+                self.consume_batch(half)
+            except DB_ERRORS:
+                raise
+            except Exception as exc:
+                if len(half) > 1:
+                    self._isolate(half)
+                else:
+                    self._internal_error(half[0], exc)
+
+    def _internal_error(self, item: Received, exc: Exception) -> None:
+        log.error("event=message_failed topic=%s error=%r", item.topic, exc)
+        with transaction.atomic():
+            services.rejeitadas_store(
+                items=[rules.dead_letter(item, Motivo.INTERNAL_ERROR, repr(exc)[:500], None)]
             )
+        self.metrics.batch(
+            telemetry=1,
+            status=0,
+            stored=0,
+            duplicates=0,
+            rejects=Counter({Motivo.INTERNAL_ERROR: 1}),
+            seconds=0,
+            ages=[],
+        )

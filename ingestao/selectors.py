@@ -3,12 +3,14 @@ to no account and are only visible in the admin)."""
 
 import datetime as dt
 
-from django.db.models import Count, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 from django.http import Http404
 
 from contas.models import Conta
 
-from .models import MensagemRejeitada, Motivo
+from .models import ContagemRejeicoes, MensagemRejeitada, Motivo
 
 
 def rejeitada_list(*, conta: Conta, motivo: str = "") -> QuerySet:
@@ -40,6 +42,16 @@ def rejeitada_get(*, conta: Conta, pk) -> MensagemRejeitada:
 def rejeitada_count_since(*, conta: Conta, since) -> int:
     """The account's rejected messages received since `since` (the dashboard card)."""
     return MensagemRejeitada.objects.filter(conta=conta, recebida_em__gte=since).count()
+
+
+def rejeitada_only_counted(*, conta: Conta) -> int:
+    """The account's rejects that were counted but not stored (past
+    TDS_DEAD_LETTER_MAX_PER_HOUR per gateway and hour), over the retention period."""
+    limit = settings.TDS_DEAD_LETTER_MAX_PER_HOUR
+    total = ContagemRejeicoes.objects.filter(conta=conta).aggregate(
+        n=Sum(Greatest(F("quantidade") - Value(limit), Value(0)))
+    )["n"]
+    return total or 0
 
 
 def rejeitadas_24h_count(*, conta: Conta, now: dt.datetime) -> int:

@@ -48,6 +48,9 @@ class Transport(Protocol):
     def close(self) -> None:
         """Disconnect; unacknowledged messages stay with the broker."""
 
+    def describe(self) -> str:
+        """For the start-up log line: where it is connected and how."""
+
 
 @dataclass
 class MqttOptions:
@@ -116,6 +119,13 @@ class MqttTransport:
         if self.client is not None:
             self.client.disconnect()
             self.client.loop_stop()
+
+    def describe(self) -> str:
+        o, addr = self.opts, self.address
+        return (
+            f"mqtt client_id={o.client_id} broker={addr.host}:{addr.port} tls={addr.tls}"
+            f" v5={o.v5} shared={o.shared}"
+        )
 
     # -- paho callbacks (network thread) ---------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties):

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -136,6 +136,35 @@ def parse_timestamp(value, now: dt.datetime) -> dt.datetime:
     return ts
 
 
+VALOR_SCALE = Decimal("0.0001")  # the 4 decimal places of numeric(15, 4)
+MIN_EXP = -1000  # PostgreSQL's numeric input refuses smaller exponents
+
+
+def _fit(valor: Decimal) -> Decimal | None:
+    """valor rounded as numeric(15, 4) stores it (half away from zero), or None when
+    PostgreSQL would refuse it: out of range once rounded (99999999999.99995), or an
+    exponent below -1000 ('1e-20000'::numeric: "value overflows numeric format"; in a
+    binary COPY its scale made the whole batch fail). The rounded value has scale 4, so
+    the COPY never sees a scale it refuses, and live events show what the table holds."""
+    if not (valor.is_finite() and -VALOR_LIMIT < valor < VALOR_LIMIT):
+        return None
+    if valor.adjusted() < MIN_EXP:
+        return None
+    valor = valor.quantize(VALOR_SCALE, ROUND_HALF_UP)
+    return valor if -VALOR_LIMIT < valor < VALOR_LIMIT else None
+
+
+def text_ok(value: str) -> bool:
+    """True when PostgreSQL can store the string: no NUL character, valid UTF-8 (a lone
+    surrogate such as JSON's "\\ud800" cannot be encoded)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return "\x00" not in value
+
+
 def _from_register(raw: int, device) -> tuple[Decimal, dict]:
     """A Modbus register read -> (valor, payload_raw kept for audit)."""
     return raw * device.fator, {"raw": raw, "fator": str(device.fator)}
@@ -214,7 +243,9 @@ def _parse_fast(out, topic_mac, payload, gateway, now) -> bool:
         if device is None or not device.is_active:
             return False
         unidade = item.unidade
-        if unidade is not None and (type(unidade) is not str or len(unidade) > MAX_UNIDADE):
+        if unidade is not None and (
+            type(unidade) is not str or len(unidade) > MAX_UNIDADE or not text_ok(unidade)
+        ):
             return False
         valor, raw = item.valor, item.raw
         if raw is _UNSET:
@@ -228,7 +259,8 @@ def _parse_fast(out, topic_mac, payload, gateway, now) -> bool:
             valor, payload_raw = _from_register(raw, device)
         else:
             return False
-        if not (valor.is_finite() and -VALOR_LIMIT < valor < VALOR_LIMIT):
+        valor = _fit(valor)
+        if valor is None:
             return False
         row = _new_row(
             ReadingRow,
@@ -324,14 +356,19 @@ def _reading(i: int, item, devices: dict) -> tuple[str, Decimal | None, str | No
     if not isinstance(item, dict):
         raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: must be an object")
     codigo = item.get("dispositivo_codigo")
-    if not isinstance(codigo, str) or not codigo or len(codigo) > MAX_CODIGO:
+    if not isinstance(codigo, str) or not codigo or len(codigo) > MAX_CODIGO or not text_ok(codigo):
         raise Rejected(Motivo.SCHEMA, f"leituras[{i}].dispositivo_codigo: required string")
     has_valor, has_raw = "valor" in item, "raw" in item
     if has_valor == has_raw:
         raise Rejected(Motivo.SCHEMA, f"leituras[{i}]: exactly one of valor or raw")
     unidade = item.get("unidade")
-    if unidade is not None and (not isinstance(unidade, str) or len(unidade) > MAX_UNIDADE):
-        raise Rejected(Motivo.SCHEMA, f"leituras[{i}].unidade: string of up to 16 characters")
+    if unidade is not None and (
+        not isinstance(unidade, str) or len(unidade) > MAX_UNIDADE or not text_ok(unidade)
+    ):
+        raise Rejected(
+            Motivo.SCHEMA,
+            f"leituras[{i}].unidade: text of up to 16 characters (no NUL, valid UTF-8)",
+        )
     if has_valor:
         valor = item["valor"]
         if type(valor) is not Decimal:  # Decimal is what the decoder gives for 12.5
@@ -358,9 +395,9 @@ def _in_range(i: int, valor) -> Decimal:
     try:
         if type(valor) is not Decimal:
             valor = Decimal(valor)
-        finite = valor.is_finite() and abs(valor) < VALOR_LIMIT
+        fitted = _fit(valor)
     except (InvalidOperation, OverflowError):
-        finite = False
-    if not finite:
+        fitted = None
+    if fitted is None:
         raise Rejected(Motivo.BAD_VALUE, f"leituras[{i}]: value out of numeric(15,4) range")
-    return valor
+    return fitted

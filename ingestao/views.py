@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
@@ -24,6 +25,8 @@ def rejeitadas(request):
             "counts": counts,
             "total": sum(n for _, _, n in counts),
             "motivo": motivo,
+            "only_counted": selectors.rejeitada_only_counted(conta=request.conta),
+            "limit": settings.TDS_DEAD_LETTER_MAX_PER_HOUR,
         },
     )
 

@@ -40,6 +40,8 @@ class WorkerOptions:
     receive_maximum: int = 0  # 0: 4 x batch_size: the batch being committed, the one being
     # validated and room to receive the next (MQTT 3.1.1: the broker's max_inflight_messages)
     metrics_port: int = 0
+    metrics_addr: str = "127.0.0.1"
+    batch_max_bytes: int = 4 * 1024 * 1024  # a batch also ends at this many payload bytes
     log_interval: float = 10.0
     registry_refresh: float = 60.0
     last_seen_resolution: float = 1.0
@@ -62,8 +64,9 @@ class WorkerOptions:
 
 
 class IngestWorker:
+    """`transport`: another Transport (NATS JetStream) instead of MQTT from the options."""
+
     def __init__(self, options: WorkerOptions, *, transport: Transport | None = None):
-        """`transport`: another one than MQTT (ingestao.nats_transport.NatsTransport)."""
         self.opts = options
         self._stopping = threading.Event()
         self.metrics = IngestMetrics(log_interval=options.log_interval)
@@ -78,6 +81,7 @@ class IngestWorker:
             stopping=self._stopping,
             batch_size=options.batch_size,
             batch_wait=options.batch_wait,
+            batch_max_bytes=options.batch_max_bytes,
             last_seen_resolution=options.last_seen_resolution,
         )
 
@@ -101,18 +105,13 @@ class IngestWorker:
             override=self.opts.shared_override,
         ).log()
         self.registry.start_listener()
-        self.metrics.serve(self.opts.metrics_port)
+        self.metrics.serve(self.opts.metrics_port, self.opts.metrics_addr)
         _tune_gc()
         self.transport.start(self.pipeline.deliver)
-        o, addr = self.opts, self.transport.address
+        o = self.opts
         log.info(
-            "event=consumer_start client_id=%s broker=%s:%s tls=%s v5=%s shared=%s batch_size=%d batch_wait=%.3f",
-            o.client_id,
-            addr.host,
-            addr.port,
-            addr.tls,
-            o.v5,
-            o.shared,
+            "event=consumer_start transport=%s batch_size=%d batch_wait=%.3f",
+            self.transport.describe(),
             o.batch_size,
             o.batch_wait,
         )
@@ -160,6 +159,8 @@ def options_from_settings(**overrides) -> WorkerOptions:
         batch_size=settings.TDS_INGEST_BATCH_SIZE,
         batch_wait=settings.TDS_INGEST_BATCH_WAIT_MS / 1000,
         metrics_port=settings.TDS_INGEST_METRICS_PORT,
+        metrics_addr=settings.TDS_INGEST_METRICS_ADDR,
+        batch_max_bytes=settings.TDS_INGEST_BATCH_MAX_BYTES,
         ca_file=settings.MQTT_CA_FILE,
         cert_file=settings.MQTT_CERT_FILE,
         key_file=settings.MQTT_KEY_FILE,

@@ -35,3 +35,9 @@ app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "task": "telemetria.maintain_storage",
     "schedule": settings.TDS_PARTITION_SECONDS,
 }
+
+# Dead letters (ingestao/tasks.py): older than TDS_DEAD_LETTER_RETENTION_DAYS are deleted.
+app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
+    "task": "ingestao.rejeitadas_purge",
+    "schedule": settings.TDS_DEAD_LETTER_PURGE_SECONDS,
+}

@@ -1,7 +1,8 @@
 """Settings for TDS New, read from the environment (12-factor) with working local defaults.
 
-Nothing exists only in production: production sets DJANGO_DEBUG=off and a real
-DJANGO_SECRET_KEY, and refuses to start without the latter.
+Production is the default: DJANGO_DEBUG is off unless set (`make run`, `make test` and
+the test suite turn it on), and then a real DJANGO_SECRET_KEY and an explicit
+DJANGO_EMAIL_BACKEND are required. Nothing exists only in production settings.
 """
 
 from pathlib import Path
@@ -14,11 +15,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (the default: production)."
+            " For development set DJANGO_DEBUG=on (make run and make test do)."
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -43,7 +47,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "prj_tds_new.health.HealthMiddleware",  # /saude/vivo/ and /saude/pronto/, before all
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -78,8 +84,22 @@ WSGI_APPLICATION = "prj_tds_new.wsgi.application"
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/tds_new"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection pool per process (Django 5.2 + psycopg_pool) when DJANGO_DB_POOL_MAX_SIZE
+# is set (production: deploy/tds.env.example): without one every concurrent request
+# opened its own connection and 200 dashboards opened at once got "sorry, too many
+# clients already". Requests wait up to DJANGO_DB_POOL_TIMEOUT seconds for a connection.
+# Size it so that web workers × max size + consumers + Celery stay under max_connections.
+DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -123,6 +143,24 @@ TDS_INGEST_MAX_PAYLOAD_BYTES = env.int("TDS_INGEST_MAX_PAYLOAD_BYTES", default=6
 TDS_INGEST_MAX_READINGS = env.int("TDS_INGEST_MAX_READINGS", default=64)
 TDS_INGEST_MAX_FUTURE_SECONDS = env.int("TDS_INGEST_MAX_FUTURE_SECONDS", default=300)
 TDS_INGEST_METRICS_PORT = env.int("TDS_INGEST_METRICS_PORT", default=0)
+# The metrics endpoint has no authentication: loopback unless set otherwise.
+TDS_INGEST_METRICS_ADDR = env.str("TDS_INGEST_METRICS_ADDR", default="127.0.0.1")
+# A batch also ends at this many payload bytes (500 messages of 64 KiB would be 32 MiB).
+TDS_INGEST_BATCH_MAX_BYTES = env.int("TDS_INGEST_BATCH_MAX_BYTES", default=4 * 1024 * 1024)
+# Dead letters (ingestao/services.py): kept this many days, payload kept up to this many
+# bytes (with the original size), and at most this many rows per source (gateway or
+# topic MAC) and hour; past that, rejects are only counted.
+TDS_DEAD_LETTER_RETENTION_DAYS = env.int("TDS_DEAD_LETTER_RETENTION_DAYS", default=30)
+TDS_DEAD_LETTER_PAYLOAD_BYTES = env.int("TDS_DEAD_LETTER_PAYLOAD_BYTES", default=4096)
+TDS_DEAD_LETTER_MAX_PER_HOUR = env.int("TDS_DEAD_LETTER_MAX_PER_HOUR", default=100)
+# Live feed (telemetria/sse.py): open SSE streams per user (all processes), and how
+# long a stream lasts before the browser reconnects (with jitter, static/js/tds-live.js).
+TDS_SSE_MAX_STREAMS_PER_USER = env.int("TDS_SSE_MAX_STREAMS_PER_USER", default=10)
+# CSV export (telemetria/csv_export.py): concurrent downloads per account, rows per
+# chunk (each chunk its own short transaction), statement timeout per chunk.
+TDS_CSV_MAX_CONCURRENT_PER_CONTA = env.int("TDS_CSV_MAX_CONCURRENT_PER_CONTA", default=2)
+TDS_CSV_ROWS_PER_CHUNK = env.int("TDS_CSV_ROWS_PER_CHUNK", default=2000)
+TDS_CSV_STATEMENT_TIMEOUT_MS = env.int("TDS_CSV_STATEMENT_TIMEOUT_MS", default=30000)
 # A gateway is offline after this many of its reporting intervals without a message.
 TDS_OFFLINE_AFTER_INTERVALS = env.int("TDS_OFFLINE_AFTER_INTERVALS", default=3)
 # Live feed (telemetria/sse.py): a comment every HEARTBEAT seconds keeps proxies from
@@ -134,6 +172,7 @@ TDS_STATUS_CHECK_SECONDS = env.float("TDS_STATUS_CHECK_SECONDS", default=30.0)
 TDS_CERT_CHECK_SECONDS = env.float("TDS_CERT_CHECK_SECONDS", default=6 * 3600.0)
 TDS_ROLLUP_SECONDS = env.float("TDS_ROLLUP_SECONDS", default=60.0)
 TDS_PARTITION_SECONDS = env.float("TDS_PARTITION_SECONDS", default=3600.0)
+TDS_DEAD_LETTER_PURGE_SECONDS = env.float("TDS_DEAD_LETTER_PURGE_SECONDS", default=3600.0)
 
 CACHES = {
     "default": {
@@ -207,9 +246,19 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env.str(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="")
+if not EMAIL_BACKEND:
+    if not DEBUG:  # invitations and password resets must reach people
+        raise ImproperlyConfigured(
+            "DJANGO_EMAIL_BACKEND must be set when DJANGO_DEBUG is off"
+            " (django.core.mail.backends.smtp.EmailBackend with EMAIL_HOST etc.)."
+        )
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="TDS New <noreply@localhost>")
 
 # Celery: broker and results on Redis; the beat schedule lives in prj_tds_new/celery.py.
@@ -227,10 +276,39 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TIMEZONE = TIME_ZONE
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=True)
+# HTTPS (README, "Production deployment"): on by default in production, each overridable.
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# X-Forwarded-Proto is trusted only behind a proxy that sets it (and strips the client's):
+# anyone could otherwise claim https. deploy/nginx sets it.
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy (django-csp): scripts and styles only from our static files, no
+# inline code (templates carry JSON in json_script blocks, never executed).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap's CSS draws icons as data: SVG
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+class CspBypassingBrowser:
+    """A Playwright browser whose pages and contexts bypass the site's
+    Content-Security-Policy unless asked not to (`bypass_csp=False`): Playwright runs a
+    test's string expressions (wait_for_function) through eval, which the policy forbids.
+    The CSP itself is tested with bypass_csp=False (telemetria/tests/test_browser.py)."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_page(self, **kwargs):
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_page(**kwargs)
+
+    def new_context(self, **kwargs):
+        kwargs.setdefault("bypass_csp", True)
+        return self._browser.new_context(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 def launch_chromium(playwright):
     """A headless chromium browser from a `sync_playwright()` context."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return CspBypassingBrowser(
+        playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    )

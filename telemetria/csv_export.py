@@ -1,7 +1,9 @@
 """CSV export of a device's or a gateway's readings for a period, streamed.
 
-Rows come from a server-side cursor (`selectors.readings_for_export`) a chunk at a time
-and leave as soon as a chunk is written, so a year of readings is never held in memory.
+Rows come from `selectors.readings_for_export` a chunk at a time (keyset queries, each in
+its own short transaction) and leave as soon as a chunk is written, so a year of readings
+is never held in memory and a slow client holds no transaction. At most
+TDS_CSV_MAX_CONCURRENT_PER_CONTA downloads of an account run at once (429 beyond).
 Under ASGI the response is an async generator that pulls each chunk from the sync
 cursor with `sync_to_async` (thread-sensitive: the cursor's connection and transaction
 stay on one thread); a sync iterator would be read whole by Django before sending.
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.http import StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from dispositivos.selectors import dispositivo_get, dispositivo_list, gateway_get
@@ -27,6 +29,7 @@ from dispositivos.selectors import dispositivo_get, dispositivo_list, gateway_ge
 from . import selectors
 from .api.auth import api_view
 from .api.views import _bad_request
+from .livehub import Slots, redis_key, sync_client
 from .periodos import PeriodoInvalido, parse_periodo
 
 ROWS_PER_CHUNK = 2000
@@ -101,13 +104,26 @@ def _export(request, *, conta, dispositivos, filename_stem: str):
         periodo = parse_periodo(request.GET)
     except PeriodoInvalido as exc:
         return _bad_request(exc.field, exc.message)
+    slots = export_slots(conta)
+    client = sync_client()
+    token = slots.acquire(client)
+    if token is None:
+        return JsonResponse(
+            {
+                "erro": _(
+                    "Há exportações demais em andamento nesta conta; tente de novo em instantes."
+                )
+            },
+            status=429,
+            headers={"Retry-After": "10"},
+        )
     codigos = {d.pk: (d.gateway.codigo, d.codigo) for d in dispositivos}
     rows = selectors.readings_for_export(
         conta=conta,
         dispositivo_ids=list(codigos),
         inicio=periodo.inicio,
         fim=periodo.fim,
-        chunk_size=ROWS_PER_CHUNK,
+        chunk_size=settings.TDS_CSV_ROWS_PER_CHUNK,
     )
     chunks = csv_chunks(rows, formato=formato, codigos=codigos)
     content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
@@ -117,7 +133,18 @@ def _export(request, *, conta, dispositivos, filename_stem: str):
     response["Content-Disposition"] = f'attachment; filename="{filename_stem}_{stamp}.csv"'
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"
+    # Released when the response is closed: sent in full, or the client went away.
+    response._resource_closers.append(lambda: slots.release(client, token))
     return response
+
+
+def export_slots(conta) -> Slots:
+    """At most TDS_CSV_MAX_CONCURRENT_PER_CONTA downloads of one account at once."""
+    return Slots(
+        redis_key("csv", "conta", conta.pk),
+        limit=settings.TDS_CSV_MAX_CONCURRENT_PER_CONTA,
+        ttl=3600,
+    )
 
 
 def _safe(text: str) -> str:

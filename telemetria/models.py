@@ -82,3 +82,25 @@ class BackendArmazenamento(models.Model):
 
     def __str__(self):
         return self.get_nome_display()
+
+
+class ExecucaoManutencao(models.Model):
+    """One run of a storage maintenance job (retention, compression, partitions), by our
+    own Celery beat jobs on both back ends: TimescaleDB's job scheduler is not relied on
+    (on PostgreSQL 15 its policy jobs did their work and then recorded a failure). Failures
+    are listed on the admin's storage page."""
+
+    job = models.CharField(_("tarefa"), max_length=32)
+    started_at = models.DateTimeField(_("iniciada em"), db_index=True)
+    duration_s = models.FloatField(_("duração (s)"), default=0)
+    ok = models.BooleanField(_("sucesso"), default=True)
+    detalhe = models.TextField(_("detalhe"), blank=True)
+
+    class Meta:
+        db_table = "tds_new_execucao_manutencao"
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("execução de manutenção do armazenamento")
+        verbose_name_plural = _("execuções de manutenção do armazenamento")
+
+    def __str__(self):
+        return f"{self.job} @ {self.started_at:%Y-%m-%d %H:%M} ({'ok' if self.ok else 'falha'})"

@@ -12,10 +12,11 @@ Heartbeat comments keep proxies and the browser from timing out an idle stream; 
 (which re-checks the login and the membership).
 """
 
+import asyncio
 import logging
+import random
 import time
 
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
@@ -23,35 +24,49 @@ from django.http import HttpResponse, StreamingHttpResponse
 
 from tds_core.live import ACCESS_REVOKED, event_type, live_channel, revoked_user
 
+from . import livehub
+
 log = logging.getLogger(__name__)
 
 
-RETRY_MS = 1000
+RETRY_MS = 1000  # the browser's reconnect delay, plus up to RETRY_JITTER_MS at random
+RETRY_JITTER_MS = 4000
+# Streams end after TDS_SSE_MAX_SECONDS minus up to this share at random: dashboards
+# opened together (a shift change, a restart) would otherwise all reconnect together,
+# every TDS_SSE_MAX_SECONDS, in waves.
+LIFETIME_JITTER = 0.2
 
 
 def sse_message(*, event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
 
-async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, user_id=None):
+async def live_stream(
+    *, channel: str, heartbeat: float, max_seconds: float, user_id=None, on_close=None
+):
     """Yields SSE frames for one Redis channel until `max_seconds`, disconnect, or an
-    `access_revoked` event for `user_id` (the member was removed from the account)."""
-    client = aioredis.Redis.from_url(settings.REDIS_URL)
-    pubsub = client.pubsub()
+    `access_revoked` event for `user_id` (the member was removed from the account), from
+    the process's shared pub/sub (telemetria.livehub). `on_close`: an async callable run
+    when the stream ends (releases the user's stream slot)."""
+    live = livehub.hub()
+    queue = await live.subscribe(channel)
     try:
-        await pubsub.subscribe(channel)
         # Sent at once so that the browser fires `open` and proxies flush the headers.
-        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        retry = RETRY_MS + random.randrange(RETRY_JITTER_MS)  # noqa: S311 (not a secret)
+        yield f"retry: {retry}\n: connected\n\n"
         started = last_sent = time.monotonic()
         while (now := time.monotonic()) - started < max_seconds:
             wait = max(0.05, min(heartbeat - (now - last_sent), max_seconds - (now - started)))
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
-            if message is None:
+            try:
+                data = await asyncio.wait_for(queue.get(), timeout=wait)
+            except TimeoutError:
                 if time.monotonic() - last_sent >= heartbeat:
                     yield ": ping\n\n"
                     last_sent = time.monotonic()
                 continue
-            data = message["data"].decode() if isinstance(message["data"], bytes) else ""
+            if data is livehub.CLOSED:
+                return
+            data = data.decode() if isinstance(data, bytes) else ""
             kind = event_type(data) if data else None
             if kind is None and data and (gone := revoked_user(data)) is not None:
                 if gone == user_id:
@@ -64,12 +79,12 @@ async def live_stream(*, channel: str, heartbeat: float, max_seconds: float, use
             yield sse_message(event=kind, data=data)
             last_sent = time.monotonic()
     finally:
-        try:
-            await pubsub.unsubscribe()
-            await pubsub.aclose()
-            await client.aclose()
-        except Exception:  # the client may be gone; nothing to clean up on our side
-            log.debug("closing the live pub/sub failed", exc_info=True)
+        await live.unsubscribe(channel, queue)
+        if on_close is not None:
+            try:
+                await on_close()
+            except Exception:  # Redis gone: the slot lapses by itself
+                log.debug("releasing the stream slot failed", exc_info=True)
 
 
 def _release_db_connections() -> None:
@@ -91,12 +106,28 @@ async def live_events(request):
         return HttpResponse(status=403)
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()
+    max_seconds = float(settings.TDS_SSE_MAX_SECONDS)
+    max_seconds *= 1 - random.random() * LIFETIME_JITTER  # noqa: S311 (not a secret)
+    slots = livehub.Slots(
+        livehub.redis_key("sse", "user", user.pk),
+        limit=settings.TDS_SSE_MAX_STREAMS_PER_USER,
+        ttl=max_seconds + 60,
+    )
+    client = livehub.hub().client
+    token = await slots.aacquire(client)
+    if token is None:  # EventSource gives up on a 429; the page polls and retries later
+        return HttpResponse(status=429, headers={"Retry-After": "30"})
+
+    async def release():
+        await slots.arelease(client, token)
+
     response = StreamingHttpResponse(
         live_stream(
             channel=channel,
             heartbeat=float(settings.TDS_SSE_HEARTBEAT_SECONDS),
-            max_seconds=float(settings.TDS_SSE_MAX_SECONDS),
+            max_seconds=max_seconds,
             user_id=user.pk,
+            on_close=release,
         ),
         content_type="text/event-stream; charset=utf-8",
     )

@@ -1,5 +1,6 @@
 import pytest
 
+from ingestao.worker import IngestWorker, WorkerOptions
 from tds_testing import factories
 
 
@@ -13,6 +14,14 @@ def planta(conta_a):
     )
     d3 = factories.make_dispositivo(gateway=gw, codigo="D03", tipo="AGUA")
     return {"gateway": gw, "devices": [d1, d2, d3], "conta": conta_a}
+
+
+@pytest.fixture
+def worker(planta):
+    """An in-process worker (no broker connection) with the registry loaded."""
+    w = IngestWorker(WorkerOptions(url="mqtt://127.0.0.1:1", client_id="t"))
+    w.registry.reload()
+    return w
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from django.db import connection
 
+from ingestao.transport import Received
 from tds_core import wire
 from tds_testing.postgres import current_database_url
 
@@ -23,6 +24,11 @@ def payload(mac: str, ts: dt.datetime | str, leituras: list[dict], **extra) -> b
 
 
 telemetry_topic = wire.telemetry_topic
+
+
+def received(topic: str, data: bytes, mid: int = 1) -> Received:
+    """A message as the transport hands it to the pipeline (in-process batch tests)."""
+    return Received(1, mid, 1, topic, data, dt.datetime.now(tz=dt.UTC), time.monotonic())
 
 
 class Publisher:

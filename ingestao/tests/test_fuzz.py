@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ingestao.models import MensagemRejeitada
+from ingestao.models import ContagemRejeicoes, MensagemRejeitada
 from ingestao.registry import load_gateways
 from ingestao.validation import Outcome, _parse, _parse_fast, parse_telemetry
 from tds_core.wire import topic_parts
@@ -89,7 +89,10 @@ def test_validation_never_raises_and_always_decides(data):
 def test_running_consumer_stores_or_dead_letters_every_message(fuzz_env, messages):
     broker, planta, _log = fuzz_env
     gw = planta["gateway"]
+    # Rows and the per-gateway hourly counts (past TDS_DEAD_LETTER_MAX_PER_HOUR rejects
+    # are only counted): each example starts from none.
     MensagemRejeitada.objects.all().delete()
+    ContagemRejeicoes.objects.all().delete()
     ids = [d.pk for d in planta["devices"]]
     before = count_readings(ids)
     previous = stored_keys(ids)

@@ -2,29 +2,16 @@
 receive, only after the batch's transaction has committed."""
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
 
 from ingestao.pipeline import register_committed_hook, unregister_committed_hook
-from ingestao.worker import IngestWorker, Received, WorkerOptions
 from telemetria.models import LeituraDispositivo
 
-from .helpers import payload, telemetry_topic
+from .helpers import payload, received, telemetry_topic
 
 pytestmark = pytest.mark.django_db
-
-
-def received(topic, data, mid=1):
-    return Received(1, mid, 1, topic, data, dt.datetime.now(tz=dt.UTC), time.monotonic())
-
-
-@pytest.fixture
-def worker(planta):
-    w = IngestWorker(WorkerOptions(url="mqtt://127.0.0.1:1", client_id="t"))
-    w.registry.reload()
-    return w
 
 
 @pytest.fixture

@@ -12,24 +12,12 @@ from django.conf import settings
 
 from dispositivos.models import Gateway
 from ingestao.models import MensagemRejeitada
-from ingestao.worker import IngestWorker, Received, WorkerOptions
 from tds_core.live import live_channel
 from telemetria.models import LeituraDispositivo
 
-from .helpers import payload, telemetry_topic
+from .helpers import payload, received, telemetry_topic
 
 pytestmark = pytest.mark.django_db
-
-
-def received(topic, data, mid=1):
-    return Received(1, mid, 1, topic, data, dt.datetime.now(tz=dt.UTC), time.monotonic())
-
-
-@pytest.fixture
-def worker(planta):
-    w = IngestWorker(WorkerOptions(url="mqtt://127.0.0.1:1", client_id="t"))
-    w.registry.reload()
-    return w
 
 
 def test_batch_stores_readings_touches_gateway_and_dead_letters(
@@ -127,7 +115,7 @@ def test_readings_live_event_per_account(worker, planta, django_capture_on_commi
             if event["type"] != "readings":
                 event = None
     assert event["readings"][0]["dispositivo_codigo"] == "D01"
-    assert event["readings"][0]["valor"] == "7"
+    assert event["readings"][0]["valor"] == "7.0000"  # as numeric(15, 4) stores it
 
 
 def test_inactive_gateway_is_rejected_and_not_touched(worker, planta):

@@ -70,7 +70,9 @@
           // Refused (e.g. 401/403 or a proxy error): poll, and try the stream again later.
           startPolling();
           if (!retryTimer) {
-            retryTimer = window.setTimeout(function () { retryTimer = null; open(); }, 30000);
+            // 30-45 s, at random: refused pages do not all come back at the same moment.
+            var delay = 30000 + Math.floor(Math.random() * 15000);
+            retryTimer = window.setTimeout(function () { retryTimer = null; open(); }, delay);
           }
         } else if (failures >= 3) {
           startPolling();  // the browser keeps reconnecting meanwhile

@@ -53,3 +53,20 @@ def test_wire_contract_needs_no_django():
 def test_every_installed_app_has_a_layer(settings):
     ours = {a for a in settings.INSTALLED_APPS if (ROOT / a).is_dir()}
     assert ours <= set(LAYER_OF), ours - set(LAYER_OF)
+
+
+def test_tests_take_shared_helpers_from_tds_testing_not_conftest():
+    """conftest.py holds fixtures; helpers that tests import live in tds_testing/."""
+    wrong = []
+    for path in sorted(ROOT.rglob("test_*.py")):
+        if ".venv" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names if not node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n.split(".")[-1] == "conftest" for n in names):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not wrong, wrong

@@ -5,9 +5,10 @@ Everything that differs between the two goes through `current()`: no other modul
 asks which back end is in use.
 """
 
+import logging
 from datetime import date, datetime
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -17,12 +18,48 @@ NATIVE = "native"
 TIMESCALEDB = "timescaledb"
 BACKEND_TABLE = "tds_new_storage_backend"
 
+log = logging.getLogger(__name__)
+
+
+class TimescaleStatus(NamedTuple):
+    installed: bool  # CREATE EXTENSION already done in this database
+    available: bool  # the package is installed on the server
+    preloaded: bool  # 'timescaledb' in shared_preload_libraries
+
+
+def timescale_status(cursor) -> TimescaleStatus:
+    """What the server offers, read without touching the extension: CREATE EXTENSION on a
+    server where it is installed but not preloaded answers FATAL and kills the
+    connection (migrate then failed with "the connection is closed")."""
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'),"
+        " EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'),"
+        " current_setting('shared_preload_libraries')"
+    )
+    installed, available, preload = cursor.fetchone()
+    libraries = {lib.strip().strip('"').lower() for lib in preload.split(",")}
+    return TimescaleStatus(installed, available, "timescaledb" in libraries)
+
+
+def timescale_unusable_reason(status: TimescaleStatus) -> str:
+    """Why TimescaleDB cannot be used on this server, or "" when it can."""
+    if status.installed or (status.available and status.preloaded):
+        return ""
+    if not status.available:
+        return "the timescaledb extension is not installed on the PostgreSQL server"
+    return (
+        "the timescaledb extension is installed but not preloaded: add"
+        " shared_preload_libraries = 'timescaledb' to postgresql.conf (timescaledb-tune"
+        " does it) and restart PostgreSQL"
+    )
+
 
 def choose_backend(schema_editor) -> tuple[str, str]:
     """Return (back end, extension version) for the database being migrated.
 
-    `auto` tries `CREATE EXTENSION timescaledb` inside a savepoint and falls back to the
-    native back end when it fails; `on` fails loudly; `off` never tries.
+    `auto` uses TimescaleDB when the server has it available and preloaded, and falls
+    back to the native back end (with a warning when the extension is there but not
+    preloaded) otherwise; `on` fails with the reason; `off` never tries.
     """
     mode = str(settings.TDS_TIMESCALE).strip().lower()
     if mode not in ("auto", "on", "off"):
@@ -30,6 +67,14 @@ def choose_backend(schema_editor) -> tuple[str, str]:
     if mode == "off":
         return NATIVE, ""
     conn = schema_editor.connection
+    with conn.cursor() as cur:
+        reason = timescale_unusable_reason(timescale_status(cur))
+    if reason:
+        if mode == "on":
+            raise ImproperlyConfigured(f"TDS_TIMESCALE=on but {reason}.")
+        if "preloaded" in reason:
+            log.warning("TDS_TIMESCALE=auto: using native PostgreSQL storage: %s.", reason)
+        return NATIVE, ""
     try:
         with transaction.atomic(using=conn.alias), conn.cursor() as cur:
             cur.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
@@ -40,6 +85,7 @@ def choose_backend(schema_editor) -> tuple[str, str]:
             raise ImproperlyConfigured(
                 f"TDS_TIMESCALE=on but the TimescaleDB extension cannot be created: {exc}"
             ) from exc
+        log.warning("TDS_TIMESCALE=auto: using native PostgreSQL storage: %s", exc)
         return NATIVE, ""
     return TIMESCALEDB, version
 

@@ -29,6 +29,12 @@ class MaintenanceResult(NamedTuple):
     dropped: list[date]
     moved: int  # rows moved out of the default partition
     purged: int  # rows past retention deleted from the default partition
+    chunks_dropped: list[str] = []  # TimescaleDB: chunks past retention
+    chunks_compressed: list[str] = []  # TimescaleDB: chunks compressed
+
+
+class StorageMaintenanceError(Exception):
+    """A maintenance step failed (the others ran); recorded on the admin's storage page."""
 
 
 def partition_name(day: date) -> str:

@@ -18,7 +18,10 @@ from .tables import DEVICES, MONTHLY, PENDING, READINGS
 
 DAY = "day"
 MONTH = "month"
-ORIGIN = "2000-01-03 00:00:00"  # local time, a Monday: where sub-day and n-day buckets align
+# Local time, a Monday: where sub-day and n-day buckets align. After 2019, when Brazil
+# ended daylight saving time: the dashboard's former origin, 2000-01-03, fell in DST, so
+# its day and week buckets started at 23:00.
+ORIGIN = "2024-01-01 00:00:00"
 
 
 class SeriesPoint(NamedTuple):

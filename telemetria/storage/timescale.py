@@ -1,5 +1,6 @@
-"""TimescaleDB back end: a hypertable with 1-day chunks, compression after 7 days,
-retention (settings.TDS_RETENTION_DAYS), and continuous aggregates (daily, and monthly
+"""TimescaleDB back end: a hypertable with 1-day chunks, compression after 7 days and
+retention (settings.TDS_RETENTION_DAYS) by our beat job (timescale_jobs.py), and
+continuous aggregates (daily, and monthly
 on top of daily) named and shaped like the native rollup tables.
 
 The aggregates are `materialized_only`: the read queries add the not-yet-refreshed
@@ -9,13 +10,10 @@ back end, so both back ends answer the same.
 
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.db import connection
 
 from .sql import tz_literal, zone
 from .tables import DAILY, MONTHLY, READINGS
-
-COMPRESS_AFTER = "7 days"
 
 
 def create_schema(cur, readings_columns_ddl: str) -> None:
@@ -30,11 +28,8 @@ def create_schema(cur, readings_columns_ddl: str) -> None:
         " timescaledb.compress_segmentby = 'dispositivo_id',"
         " timescaledb.compress_orderby = 'time DESC')"
     )
-    cur.execute(f"SELECT add_compression_policy(%s, INTERVAL '{COMPRESS_AFTER}')", [READINGS])
-    cur.execute(
-        "SELECT add_retention_policy(%s, make_interval(days => %s))",
-        [READINGS, settings.TDS_RETENTION_DAYS],
-    )
+    # Compression and retention run from our beat job (timescale_jobs.maintain), not
+    # from TimescaleDB's job scheduler.
     cur.execute(
         f"""CREATE MATERIALIZED VIEW {DAILY}
         WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS
@@ -105,25 +100,6 @@ def refresh_aggregates(*, days: list[datetime]) -> None:
         cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [MONTHLY, month_lo, month_hi])
 
 
-def sync_retention() -> None:
-    """Keep the retention policy equal to settings.TDS_RETENTION_DAYS."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT config->>'drop_after' FROM timescaledb_information.jobs"
-            " WHERE proc_name = 'policy_retention' AND hypertable_name = %s",
-            [READINGS],
-        )
-        row = cur.fetchone()
-        wanted = f"{settings.TDS_RETENTION_DAYS} days"
-        if row and row[0] == wanted:
-            return
-        cur.execute("SELECT remove_retention_policy(%s, if_exists => true)", [READINGS])
-        cur.execute(
-            "SELECT add_retention_policy(%s, make_interval(days => %s))",
-            [READINGS, settings.TDS_RETENTION_DAYS],
-        )
-
-
 class TimescaleBackend:
     name = "timescaledb"
 
@@ -140,10 +116,20 @@ class TimescaleBackend:
         pass  # done by refresh_outside_transaction
 
     def maintain(self, *, today: date | None = None):
-        from .partitions import MaintenanceResult
+        """Retention and compression by our beat job (timescale_jobs), not by the
+        extension's job scheduler. Raises StorageMaintenanceError naming what failed
+        (the other steps ran)."""
+        from . import timescale_jobs
+        from .locks import try_advisory_lock
+        from .partitions import MaintenanceResult, StorageMaintenanceError
 
-        sync_retention()  # chunks and retention are the extension's job
-        return MaintenanceResult(False, [], [], 0, 0)
+        with try_advisory_lock("maintain_partitions") as acquired:
+            if not acquired:
+                return MaintenanceResult(True, [], [], 0, 0)
+            done = timescale_jobs.maintain()
+        if done.failures:
+            raise StorageMaintenanceError("; ".join(done.failures))
+        return MaintenanceResult(False, [], [], 0, 0, done.dropped, done.compressed)
 
     def prepare_days(self, first: date, last: date) -> None:
         pass  # chunks are created as readings arrive

@@ -281,3 +281,29 @@ def test_reading_published_over_mqtt_appears(uvicorn_server, mosquitto, admin_a,
             consumer.wait(15)
         except subprocess.TimeoutExpired:
             consumer.kill()
+
+
+def test_pages_work_under_the_content_security_policy(uvicorn_server, admin_a, planta_a, browser):
+    """The CSP forbids inline scripts and styles (and eval): nothing on the dashboard or a
+    gateway page is blocked (chromium reports each violation on the console)."""
+    page = browser.new_page(
+        viewport={"width": 1366, "height": 900}, locale="pt-BR", bypass_csp=False
+    )
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    response = page.goto(uvicorn_server + reverse("telemetria:dashboard"))
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+    _login(page, uvicorn_server, admin_a.email)
+    page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
+    deadline = time.monotonic() + 10
+    while page.evaluate(CHART_POINTS) == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert page.evaluate(CHART_POINTS) > 0
+    gw = planta_a["gateway"]
+    page.goto(uvicorn_server + reverse("telemetria:gateway", args=[gw.pk]))
+    page.wait_for_selector("canvas")
+    assert [u for u in failed if not u.endswith("/favicon.ico")] == []
+    assert [p for p in problems if not p.startswith("Failed to load resource")] == []

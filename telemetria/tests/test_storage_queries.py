@@ -213,6 +213,25 @@ def test_sub_day_buckets_from_raw(conta_a, temperatura, store):
     ]
 
 
+def test_week_buckets_start_on_local_monday_and_stay_in_the_account(
+    conta_a, conta_b, temperatura, store
+):
+    """The dashboard's widest buckets (2 and 7 days) come from the same series function."""
+    store(temperatura, [(local(2026, 4, 1, 10), 20), (local(2026, 4, 6, 9), 30)])  # Wed, Mon
+    args = {
+        "dispositivo_id": temperatura.pk,
+        "start": local(2026, 3, 25),
+        "end": local(2026, 4, 20),
+        "bucket": timedelta(days=7),
+    }
+    points = readings_series_for_device(conta_id=conta_a.pk, **args)
+    assert [(p.bucket, p.n, p.media) for p in points] == [
+        (local(2026, 3, 30), 1, D(20)),
+        (local(2026, 4, 6), 1, D(30)),
+    ]
+    assert readings_series_for_device(conta_id=conta_b.pk, **args) == []
+
+
 def test_latest_readings_of_an_account_with_codes(conta_a, energia, temperatura, store):
     base = utc(2026, 5, 1, 12, 0)
     store(energia, [(base + timedelta(minutes=i), i) for i in range(5)])

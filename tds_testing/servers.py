@@ -1,0 +1,113 @@
+"""Real servers for tests and benches: a private Redis, the web app under uvicorn, and
+SSE clients that log in with their own session."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from .mosquitto import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            raise RuntimeError(f"{proc.args[0]} exited: {err}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"nothing listening on {port}") from None
+            time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def private_redis(*, maxclients: int = 10000):
+    """`redis-server` on a free loopback port, nothing persisted; yields its URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--maxclients", str(maxclients), "--dir", tmp],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            wait_port(port, proc)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            stop(proc)
+
+
+@contextmanager
+def uvicorn(*, env: dict, workers: int = 1, port: int | None = None, log: Path | None = None):
+    """The web app (`uvicorn prj_tds_new.asgi:application`) with `env` added to this
+    process's environment; yields (base URL, process). Its output goes to `log` (a
+    temporary file when not given)."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "uvicorn", "prj_tds_new.asgi:application", "--host",
+            "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    with tempfile.TemporaryDirectory() as tmp:
+        log = log or Path(tmp) / "uvicorn.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                args, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+            )
+            try:
+                try:
+                    wait_port(port, proc)
+                except RuntimeError as exc:
+                    raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from None
+                yield f"http://127.0.0.1:{port}", proc
+            finally:
+                stop(proc)
+
+
+async def sse_open(base: str, path: str, cookie: str, *, timeout: float = 30):
+    """Opens an SSE stream with a session cookie; returns (status, reader, writer) once
+    the headers (and, on 200, the first frame) have arrived."""
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), timeout)
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n"
+        f"Cookie: {cookie}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout)
+    status = int(head.split(b" ", 2)[1])
+    if status == 200:
+        await asyncio.wait_for(reader.readuntil(b": connected\n\n"), timeout)
+    return status, reader, writer
+
+
+async def sse_next_event(reader, kind: str, timeout: float) -> bytes:
+    """The data line of the next `event: <kind>` frame."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = await asyncio.wait_for(reader.readuntil(b"\n\n"), deadline - time.monotonic())
+        # Chunked transfer encoding: chunk sizes appear between frames; find the event.
+        marker = f"event: {kind}\n".encode()
+        if marker in frame:
+            return frame[frame.index(marker) + len(marker) :]
