@@ -6,7 +6,17 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-MODULES = ["storage", "ingest", "brokers", "dashboard", "many_dashboards"]
+MODULES = [
+    "storage",
+    "ingest",
+    "brokers",
+    "dashboard",
+    "many_dashboards",
+    "alarms",
+    "statements",
+    "agent",
+    "notify",
+]
 
 
 def main() -> int:

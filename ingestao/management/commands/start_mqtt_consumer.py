@@ -6,6 +6,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ingestao.agent_config import ConfigPublisher
 from ingestao.delivery import ACCEPT_LOSS, GATEWAYS_RETRY_V5, DeliveryMisconfigured, guarantee_for
 from ingestao.mqtt import default_client_id
 from ingestao.worker import IngestWorker, options_from_settings
@@ -65,6 +66,11 @@ class Command(BaseCommand):
         parser.add_argument("--ca-file", default=None)
         parser.add_argument("--cert-file", default=None)
         parser.add_argument("--key-file", default=None)
+        parser.add_argument(
+            "--no-config-publisher",
+            action="store_true",
+            help="do not publish gateway configs (ingestao/agent_config.py) from this process",
+        )
 
     def handle(self, *args, **o):
         v5 = o["protocol"] == "v5"
@@ -109,4 +115,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         worker.setup()
-        worker.start()
+        publisher = None
+        if not o["no_config_publisher"]:
+            publisher = ConfigPublisher(client=worker.transport.client).start()
+        try:
+            worker.start()
+        finally:
+            if publisher is not None:
+                publisher.stop()
