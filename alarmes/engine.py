@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -265,7 +265,9 @@ def on_committed_batch(committed) -> None:
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     """Evaluate the reading-driven rules on committed ReadingRows; returns the number of
     alarm transitions. Never raises for a rule problem (logged): ingest is not judged by
-    its alarms."""
+    its alarms. A database error (connection lost, deadlock...) is raised: the consumer
+    runs the hook again before acking the batch (ingestao.pipeline), which is safe since
+    readings at or before a pair's watermark are ignored."""
     if not rows:
         return 0
     by_conta = defaultdict(list)
@@ -371,6 +373,8 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
                 n += _evaluate_pair(
                     regra, device, series, hours[dev_id], open_alarm, mark, pendente, end
                 )
+            except (OperationalError, InterfaceError):
+                raise  # transient: the whole batch is evaluated again (see the docstring)
             except Exception:
                 log.exception("event=alarm_rule_failed regra=%s dispositivo=%s", regra.pk, dev_id)
     return n
