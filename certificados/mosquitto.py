@@ -32,6 +32,21 @@ CONSUMER_CN_PREFIX = wire.CONSUMER_NAME
 CONSUMER_CN = f"{CONSUMER_CN_PREFIX}-1"
 
 
+# Persistence, shared with the private brokers of tests and benches (tds_testing.mosquitto)
+# so that what the tests measure is what the generated config does. The whole in-memory
+# database is written every AUTOSAVE_SECONDS: the consumer's session and its (plain)
+# subscription reach the disk within a second, so a kill -9 cannot make the broker forget
+# them (with autosave_interval 30, a kill -9 lost 100 acknowledged messages in
+# ingestao/tests/test_broker_restart.py). Not `autosave_on_changes`: it rewrites the whole
+# database every N queued messages, quadratic in a backlog (20,000 queued messages with
+# N = 1 had not finished after 5 minutes; N = 100: 1,800 msg/s against 7,300 with 1 s).
+AUTOSAVE_SECONDS = 1
+PERSISTENCE = f"""\
+persistence true
+autosave_interval {AUTOSAVE_SECONDS}
+"""
+
+
 def consumer_cn(instance: int) -> str:
     return f"{CONSUMER_CN_PREFIX}-{instance}"
 
@@ -49,6 +64,8 @@ topic read {wire.TELEMETRY_FILTER}
 topic read {wire.STATUS_FILTER}
 topic read {wire.shared(wire.TELEMETRY_FILTER)}
 topic read {wire.shared(wire.STATUS_FILTER)}
+topic read {wire.DIAGNOSTICS_FILTER}
+topic write {wire.CONFIG_FILTER}
 """
         for n in range(1, consumers + 1)
     )
@@ -60,9 +77,13 @@ topic read {wire.shared(wire.STATUS_FILTER)}
 # Gateways (CN = normalized MAC): each may write only its own topics.
 pattern write {wire.telemetry_topic("%u")}
 pattern write {wire.status_topic("%u")}
+pattern write {wire.diagnostics_topic("%u")}
+# Its configuration (retained, published by the platform): only that gateway reads it.
+pattern read {wire.config_topic("%u")}
 
-# The ingest consumer instances (one certificate each): read every gateway's telemetry
-# and status, directly or through the shared subscription; never publish.
+# The ingest consumer instances (one certificate each): read every gateway's telemetry,
+# status and diagnostics, directly or through the shared subscription; never publish on
+# a gateway's topic, only the gateways' configs (ingestao/agent_config.py).
 {sections}"""
 
 
@@ -97,9 +118,7 @@ per_listener_settings false
 pid_file {d}/mosquitto.pid
 
 # Persistence: queued QoS 1 messages and sessions survive a restart.
-persistence true
-persistence_location {d}/data/
-autosave_interval 30
+{PERSISTENCE}persistence_location {d}/data/
 
 # The default (1,000 messages) silently drops QoS 1 messages to a slow subscriber.
 max_queued_messages {opts.max_queued_messages}

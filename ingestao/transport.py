@@ -57,7 +57,9 @@ class MqttOptions:
     url: str
     client_id: str
     v5: bool = True
-    shared: bool = True  # telemetry through $share/<SHARE_GROUP>/ (MQTT v5 only)
+    # Telemetry through $share/<SHARE_GROUP>/ (MQTT v5 only). Off by default: Mosquitto
+    # saves a plain subscription with the session but never a shared one (ingestao.delivery).
+    shared: bool = False
     session_expiry: int = 7 * 86400
     receive_maximum: int = 2000  # unacknowledged messages the broker may send at once
     ca_file: str = ""
@@ -143,10 +145,21 @@ class MqttTransport:
                 qos=wire.QOS, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB
             )
             client.subscribe(
-                [(telemetry, SubscribeOptions(qos=wire.QOS)), (wire.STATUS_FILTER, status_opts)]
+                [
+                    (telemetry, SubscribeOptions(qos=wire.QOS)),
+                    (wire.STATUS_FILTER, status_opts),
+                    # The gateway agents' health (ingestao/diagnostics.py), plainly too.
+                    (wire.DIAGNOSTICS_FILTER, SubscribeOptions(qos=wire.QOS)),
+                ]
             )
         else:
-            client.subscribe([(telemetry, wire.QOS), (wire.STATUS_FILTER, wire.QOS)])
+            client.subscribe(
+                [
+                    (telemetry, wire.QOS),
+                    (wire.STATUS_FILTER, wire.QOS),
+                    (wire.DIAGNOSTICS_FILTER, wire.QOS),
+                ]
+            )
         log.info(
             "event=mqtt_connected session_present=%s generation=%d",
             getattr(flags, "session_present", None),

@@ -17,8 +17,12 @@ TOPIC_ROOT = "tds_new/devices"
 TOPIC_PREFIX = TOPIC_ROOT + "/"
 TELEMETRY = "telemetry"
 STATUS = "status"
+DIAGNOSTICS = "diagnostics"  # gateway -> platform: the agent's health, per interval
+CONFIG = "config"  # platform -> gateway: retained, versioned; only that gateway reads it
 TELEMETRY_FILTER = f"{TOPIC_ROOT}/+/{TELEMETRY}"
 STATUS_FILTER = f"{TOPIC_ROOT}/+/{STATUS}"
+DIAGNOSTICS_FILTER = f"{TOPIC_ROOT}/+/{DIAGNOSTICS}"
+CONFIG_FILTER = f"{TOPIC_ROOT}/+/{CONFIG}"
 QOS = 1
 
 # The ingest consumer's identity: its certificate CN, its client-id prefix and the
@@ -35,9 +39,32 @@ def status_topic(mac: str) -> str:
     return f"{TOPIC_PREFIX}{mac}/{STATUS}"
 
 
+def diagnostics_topic(mac: str) -> str:
+    return f"{TOPIC_PREFIX}{mac}/{DIAGNOSTICS}"
+
+
+def config_topic(mac: str) -> str:
+    return f"{TOPIC_PREFIX}{mac}/{CONFIG}"
+
+
 def shared(topic_filter: str, group: str = SHARE_GROUP) -> str:
     """`$share/<group>/<filter>`: the broker hands each message to one group member."""
     return f"$share/{group}/{topic_filter}"
+
+
+# NATS (the JetStream deployment): nats-server maps an MQTT topic to a subject by '/' -> '.'
+# (a MAC holds no dot); the stream keeping telemetry and status until a consumer acks it.
+NATS_STREAM = "TDS_TELEMETRY"
+NATS_SUBJECTS = [f"{TOPIC_ROOT.replace('/', '.')}.*.{kind}" for kind in (TELEMETRY, STATUS)]
+
+
+def nats_subject(mac: str, kind: str) -> str:
+    return f"{TOPIC_ROOT.replace('/', '.')}.{mac}.{kind}"
+
+
+def topic_of_subject(subject: str) -> str:
+    """NATS subject -> the MQTT topic the gateway published."""
+    return subject.replace(".", "/")
 
 
 # -- MAC addresses ------------------------------------------------------------------------

@@ -174,7 +174,7 @@ def dispositivo_overview(
     )
     monthly = monthly_consumption(conta=conta, dispositivo=dispositivo, now=now)
     return {
-        "dias": [(timezone.localtime(d.dia).date(), d) for d in reversed(days)],
+        "dias": [(d.dia, d) for d in reversed(days)],
         "meses": list(zip(monthly["meses"], monthly["linhas"][0][1], strict=True)),
         "ultimas": storage.latest_readings_for_conta(
             conta_id=conta.pk, dispositivo_id=dispositivo.pk, limit=20
@@ -229,9 +229,7 @@ def utility_summary(*, conta: Conta, now: dt.datetime | None = None) -> list[dic
     by_device: dict[int, list] = {}
     for r in rows:
         if r.consumo is not None:
-            by_device.setdefault(r.dispositivo_id, []).append(
-                (timezone.localtime(r.dia).date(), r.consumo)
-            )
+            by_device.setdefault(r.dispositivo_id, []).append((r.dia, r.consumo))
     summary = []
     for tipo, label, unit, price_field in UTILITIES:
         mine = [d for d in devices if d.tipo == tipo]

@@ -5,9 +5,11 @@ By purpose:
   insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
   series.py       readings_series_for_device: a device's buckets (day, month or any width)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
-  consumption.py  consumption_by_month / _by_day: per device and local month or day, by meter kind
+  consumption.py  consumption_by_month: per device and local month, by meter kind
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
                   the alarm engine's reads, with the same meter semantics
+  days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
+                  days (billing periods)
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
@@ -17,7 +19,8 @@ which one is in use.
 """
 
 from .backend import backend_name, is_timescale
-from .consumption import ConsumoDia, ConsumoMes, consumption_by_day, consumption_by_month
+from .consumption import ConsumoMes, consumption_by_month
+from .days import ConsumoDia, ConsumoPeriodo, consumption_by_date_ranges, consumption_by_day
 from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
 from .latest import (
@@ -48,6 +51,7 @@ __all__ = [
     "MONTH",
     "ConsumoDia",
     "ConsumoMes",
+    "ConsumoPeriodo",
     "DeviceLatest",
     "InsertResult",
     "LatestReading",
@@ -58,6 +62,7 @@ __all__ = [
     "Step",
     "backend_name",
     "backward_steps",
+    "consumption_by_date_ranges",
     "consumption_by_day",
     "consumption_by_month",
     "consumption_by_period",

@@ -17,7 +17,6 @@ from .aggregates import (
     pending_span,
     raw_daily,
     realtime_daily,
-    realtime_daily_between,
 )
 from .sql import (
     device_kinds,
@@ -137,41 +136,6 @@ def _previous_values(params: dict) -> str:
             {pending_before}
         ) AS candidates
         ORDER BY dispositivo_id, bucket DESC"""
-
-
-class ConsumoDia(NamedTuple):
-    """One device's local day, as ConsumoMes."""
-
-    dispositivo_id: int
-    dia: datetime  # local midnight starting the day
-    tipo_medidor: str
-    consumo: Decimal | None
-    n: int
-    soma: Decimal
-    minimo: Decimal
-    media: Decimal
-    maximo: Decimal
-
-
-def consumption_by_day(
-    *, conta_id: int, start: date, end: date, dispositivo_ids=None
-) -> list[ConsumoDia]:
-    """Per device and local day in [start, end), days with readings; the same rules as
-    consumption_by_month (each step counted in the day of its later reading)."""
-    kinds = device_kinds(conta_id, dispositivo_ids)
-    if not kinds:
-        return []
-    params = {
-        "devs": list(kinds),
-        "lo": local_midnight(start),
-        "hi": local_midnight(end),
-        "origin": _EPOCH,
-    }
-    daily = realtime_daily_between(params, "lo", "hi", "span")
-    units = f"""SELECT dispositivo_id, bucket, n, soma, minimo, maximo, primeiro, ultimo, ajuste
-                FROM ({daily}) AS d"""
-    rows = fetch(_per_period_sql(units, _previous_values(params), "bucket"), params)
-    return [ConsumoDia(*_consumo_mes(row, kinds[row[0]])) for row in rows]
 
 
 def _per_month_sql(units: str, previous: str) -> str:
