@@ -14,7 +14,8 @@ def condominio(conta_a):
     """Closing day 10; the October 2026 period runs 2026-10-10 → 2026-11-09.
 
     101 (fraction 0.5): 100 → 110 → 120: 20 m³.
-    102 (0.3): 500 → 505, a counter reset to 2, then 10: 5 + 2 + 8 = 15 m³.
+    102 (0.3): a register of 0–504 (wraps at 505): 500 → 503, rolls over to 2, then 10:
+         3 + 4 + 8 = 15 m³.
     201 (0.2): no reading in the period; 31 m³ in Aug 10 → Sep 9 and 30 in Sep 10 → Oct 9,
          i.e. 1 m³/day of its own history: estimated 31 m³ for the 31-day period.
     Main meter: 5000 → 5080: 80 m³. A common-area meter: 3 m³.
@@ -29,12 +30,14 @@ def condominio(conta_a):
     u201 = factories.make_unidade(conta=conta_a, bloco="B", numero="201", fracao_ideal="0.2")
     m101 = factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u101)
     m102 = factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u102)
+    m102.registro_maximo = 504
+    m102.save(update_fields=["registro_maximo"])
     m201 = factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u201)
     principal = factories.make_medidor(gateway=gw, papel="PRINCIPAL")
     comum = factories.make_medidor(gateway=gw, papel="AREA_COMUM")
     store(m101, [(local(2026, 10, 9, 12), 100), (local(2026, 10, 20, 12), 110),
                  (local(2026, 11, 9, 20), 120)])  # fmt: skip
-    store(m102, [(local(2026, 10, 9, 12), 500), (local(2026, 10, 15, 12), 505),
+    store(m102, [(local(2026, 10, 9, 12), 500), (local(2026, 10, 15, 12), 503),
                  (local(2026, 10, 25, 12), 2), (local(2026, 11, 9, 20), 10)])  # fmt: skip
     store(m201, [(local(2026, 8, 10, 0, 30), 1000), (local(2026, 9, 9, 12), 1031),
                  (local(2026, 10, 9, 12), 1061)])  # fmt: skip

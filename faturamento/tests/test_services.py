@@ -43,7 +43,7 @@ def test_apuracao_flags_the_unit_without_data_and_estimates_from_its_history(con
     ap = selectors.apuracao(conta=conta_a, inicio=date(2026, 10, 10), fim=date(2026, 11, 10))
     by_unit = {c.unidade.numero: c for c in ap.por_tipo["AGUA"]}
     assert by_unit["101"].medido == D(20)
-    assert by_unit["102"].medido == D(15)  # 5 + 2 (reset) + 8
+    assert by_unit["102"].medido == D(15)  # 3 + 4 (rollover) + 8
     assert (by_unit["201"].situacao, by_unit["201"].medido) == ("SEM_DADOS", D(0))
     assert by_unit["201"].estimativa == D(31)  # 1 m³/day × 31 days
     assert ap.principal["AGUA"] == D(80)

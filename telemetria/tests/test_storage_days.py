@@ -28,10 +28,11 @@ def test_periods_from_the_10th_add_up_and_match_months(conta_a, energia, store):
             boundaries=[date(2026, 1, 10), date(2026, 2, 10), date(2026, 3, 10)],
             dispositivo_ids=[energia.pk],
         )
-        # Jan 10 → Feb 9: 130 - 100 + 131 - 130. Feb 10 → Mar 9: 19 + 5 (reset) + 20 + 15.
+        # Jan 10 → Feb 9: 130 - 100 + 131 - 130. Feb 10 → Mar 9: 19 + 0 (meter swapped:
+        # a step back that is no rollover counts zero) + 20 + 15.
         assert [(p.inicio, p.fim, p.consumo, p.n, p.dias_com_leitura) for p in periods] == [
             (date(2026, 1, 10), date(2026, 2, 10), D(31), 3, 3),
-            (date(2026, 2, 10), date(2026, 3, 10), D(59), 4, 4),
+            (date(2026, 2, 10), date(2026, 3, 10), D(54), 4, 4),
         ]
         assert periods[-1].ultima_leitura == local(2026, 3, 2, 8, 0)
         # Calendar months through the same function equal consumption_by_month's.
@@ -53,7 +54,7 @@ def test_days_count_the_step_from_the_previous_reading(conta_a, energia, store):
         [
             (local(2026, 3, 8, 12, 0), 100),
             (local(2026, 3, 10, 10, 0), 110),
-            (local(2026, 3, 10, 12, 0), 3),  # reset inside the day: 3 from zero
+            (local(2026, 3, 10, 12, 0), 3),  # back to 3, no rollover: counts 0, re-bases
             (utc(2026, 3, 11, 2, 0), 9),  # 23:00 local on the 10th
             (local(2026, 3, 11, 6, 0), 12),
         ],
@@ -64,7 +65,7 @@ def test_days_count_the_step_from_the_previous_reading(conta_a, energia, store):
             conta_id=conta_a.pk, start=date(2026, 3, 10), end=date(2026, 3, 12)
         )
         assert [(d.dia, d.consumo, d.n) for d in days] == [
-            (date(2026, 3, 10), D(19), 3),  # 10 from the 8th + 3 + 6
+            (date(2026, 3, 10), D(16), 3),  # 10 from the 8th + 0 + 6
             (date(2026, 3, 11), D(3), 1),
         ]
 
