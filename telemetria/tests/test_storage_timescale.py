@@ -83,6 +83,51 @@ def test_retention_follows_the_setting(conta_a, settings):
     assert kept() == [Decimal(2)]
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("clean_store")
+def test_late_and_redelivered_readings_into_a_compressed_chunk(conta_a, settings):
+    """A gateway backfilling old readings writes into a chunk our job already compressed:
+    a reading stored before stays single (the fast COPY path must still see the key), a
+    new one is stored, and the month's consumption counts it."""
+    from telemetria.storage import consumption_by_month, refresh_rollups
+    from telemetria.storage.partitions import maintain_partitions
+    from telemetria.storage.sql import local_midnight
+
+    gw = factories.make_gateway(conta=conta_a, codigo="GW-CMP")
+    d = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
+    day = timezone.localdate() - dt.timedelta(days=10)
+    noon = local_midnight(day) + dt.timedelta(hours=12)
+
+    def reading(hours, valor):
+        t = noon + dt.timedelta(hours=hours)
+        return ReadingRow(t, conta_a.pk, gw.pk, d.pk, Decimal(valor), "kWh", None)
+
+    insert_readings([reading(0, 100), reading(1, 110)])
+    refresh_rollups()
+    settings.TDS_RETENTION_DAYS = 400
+    assert maintain_partitions().chunks_compressed
+    compressed = fetch(
+        "SELECT count(*) FROM timescaledb_information.chunks"
+        " WHERE hypertable_name = %s AND is_compressed AND range_start <= %s AND %s < range_end",
+        [READINGS, noon, noon],
+    )
+    assert compressed == [(1,)]
+
+    again = insert_readings([reading(0, 100)])
+    assert (again.inserted, again.duplicates) == (0, 1)
+    late = insert_readings([reading(1, 110), reading(2, 125)])
+    assert (late.inserted, late.duplicates) == (1, 1)
+    stored = fetch(f"SELECT valor FROM {READINGS} WHERE dispositivo_id = %s ORDER BY time", [d.pk])
+    assert [v for (v,) in stored] == [Decimal(100), Decimal(110), Decimal(125)]
+
+    month = day.replace(day=1)
+    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    for _ in range(2):  # real-time (pending day), then from the refreshed aggregates
+        (row,) = consumption_by_month(conta_id=conta_a.pk, start=month, end=next_month)
+        assert (row.consumo, row.n, row.maximo) == (Decimal(25), 3, Decimal(125))
+        refresh_rollups()
+
+
 def test_backend_is_reported(capsys):
     call_command("storage_backend")
     assert capsys.readouterr().out.strip() == backend_name() == "timescaledb"
