@@ -12,8 +12,20 @@ from django.utils.translation import gettext_lazy as _
 from contas.models import ContaOwnedModel
 
 
+class Escopo(models.TextChoices):
+    LEITURA = "leitura", _("Somente leitura")
+    ESCRITA = "escrita", _("Leitura e escrita (regras e alarmes)")
+
+
 class ApiToken(ContaOwnedModel):
     nome = models.CharField(_("nome"), max_length=80)
+    escopo = models.CharField(
+        _("escopo"),
+        max_length=8,
+        choices=Escopo.choices,
+        default=Escopo.LEITURA,
+        help_text=_("Escrita permite criar regras e reconhecer/encerrar alarmes pela API."),
+    )
     prefixo = models.CharField(
         _("prefixo"), max_length=16, help_text=_("Início do token, para reconhecê-lo.")
     )
@@ -48,3 +60,7 @@ class ApiToken(ContaOwnedModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and not self.is_expired
+
+    @property
+    def can_write(self) -> bool:
+        return self.escopo == Escopo.ESCRITA

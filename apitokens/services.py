@@ -20,10 +20,16 @@ def token_hash(raw: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, conta: Conta, nome: str, criado_por=None, validade_dias: int | None = None
+    *,
+    conta: Conta,
+    nome: str,
+    criado_por=None,
+    escopo: str = "leitura",
+    validade_dias: int | None = None,
 ) -> tuple[ApiToken, str]:
-    """Creates a token, valid for `validade_dias` days (None: until revoked); returns it
-    with the raw secret, which is not stored anywhere."""
+    """Creates a token (read-only, or `escopo="escrita"` for the alarm API's writes), valid
+    for `validade_dias` days (None: until revoked); returns it with the raw secret, which
+    is not stored anywhere."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         conta=conta,
@@ -31,6 +37,7 @@ def api_token_create(
         prefixo=raw[: len(TOKEN_PREFIX) + 6],
         token_hash=token_hash(raw),
         criado_por=criado_por,
+        escopo=escopo,
         expires_at=timezone.now() + timedelta(days=validade_dias) if validade_dias else None,
     )
     token.full_clean()

@@ -25,6 +25,7 @@ def token_list(request):
             conta=request.conta,
             nome=form.cleaned_data["nome"],
             criado_por=request.user,
+            escopo=form.cleaned_data["escopo"] or "leitura",
             validade_dias=form.cleaned_data["validade_dias"],
         )
         form = ApiTokenForm()

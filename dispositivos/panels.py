@@ -15,15 +15,18 @@ The template is included in the slot's block of dispositivos/gateway_detail.html
 `context` runs inside the request's account scope; it must read through selectors.
 
 The device page has one slot, "dispositivo_telemetry" (context gets the device, and
-the template `dispositivo`, `gateway`, `can_edit`, `panel_context`).
+the template `dispositivo`, `gateway`, `can_edit`, `panel_context`). The gateway pages
+(registry and telemetry) also render the "alerts" slot, and the dashboard the
+"dashboard" slot (context gets None as its object).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-GATEWAY_SLOTS = ("telemetry", "certificates")
+GATEWAY_SLOTS = ("alerts", "telemetry", "certificates")
 DISPOSITIVO_SLOTS = ("dispositivo_telemetry",)
-SLOTS = GATEWAY_SLOTS + DISPOSITIVO_SLOTS
+DASHBOARD_SLOTS = ("dashboard",)
+SLOTS = GATEWAY_SLOTS + DISPOSITIVO_SLOTS + DASHBOARD_SLOTS
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,7 @@ def gateway_panels(*, request, gateway) -> dict[str, list[dict]]:
 
 def dispositivo_panels(*, request, dispositivo) -> dict[str, list[dict]]:
     return _panels_for(DISPOSITIVO_SLOTS, request, dispositivo)
+
+
+def dashboard_panels(*, request) -> dict[str, list[dict]]:
+    return _panels_for(DASHBOARD_SLOTS, request, None)

@@ -36,6 +36,13 @@ app.conf.beat_schedule["telemetria-maintain-storage"] = {
     "schedule": settings.TDS_PARTITION_SECONDS,
 }
 
+# Alarms (alarmes/tasks.py): window rules (leak nights, day consumption, median spikes, no
+# data, gateway offline); each window is judged once, so the period only bounds the delay.
+app.conf.beat_schedule["alarmes-evaluate-windows"] = {
+    "task": "alarmes.evaluate_windows",
+    "schedule": settings.TDS_ALARM_WINDOW_SECONDS,
+}
+
 # Dead letters (ingestao/tasks.py): older than TDS_DEAD_LETTER_RETENTION_DAYS are deleted.
 app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
     "task": "ingestao.rejeitadas_purge",

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "alarmes",
+    "ninja",  # the alarm API's docs served from our static files (no CDN; CSP allows 'self' only)
     "axes",  # login brute-force lockout (after our apps: our templates win)
 ]
 
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "contas.context_processors.active_conta",
+                "alarmes.context_processors.alarmes",
             ],
         },
     },
@@ -161,6 +164,7 @@ TDS_STATUS_CHECK_SECONDS = env.float("TDS_STATUS_CHECK_SECONDS", default=30.0)
 TDS_CERT_CHECK_SECONDS = env.float("TDS_CERT_CHECK_SECONDS", default=6 * 3600.0)
 TDS_ROLLUP_SECONDS = env.float("TDS_ROLLUP_SECONDS", default=60.0)
 TDS_PARTITION_SECONDS = env.float("TDS_PARTITION_SECONDS", default=3600.0)
+TDS_ALARM_WINDOW_SECONDS = env.float("TDS_ALARM_WINDOW_SECONDS", default=60.0)
 TDS_DEAD_LETTER_PURGE_SECONDS = env.float("TDS_DEAD_LETTER_PURGE_SECONDS", default=3600.0)
 
 CACHES = {

@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from alarmes.api import api as alarmes_api
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="telemetria:dashboard"), name="home"),
     path(settings.ADMIN_URL, admin.site.urls),
@@ -16,4 +18,7 @@ urlpatterns = [
     path("ingestao/", include("ingestao.urls")),
     path("certificados/", include("certificados.urls")),
     path("tokens-api/", include("apitokens.urls")),
+    # The alarm API lives at the project level: django-ninja reverses its own namespace.
+    path("alarmes/api/v1/", alarmes_api.urls),
+    path("alarmes/", include("alarmes.urls")),
 ]

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 READINGS = "readings"
 GATEWAY_STATUS = "gateway_status"
-EVENT_TYPES = frozenset({READINGS, GATEWAY_STATUS})
+ALARM = "alarm"
+EVENT_TYPES = frozenset({READINGS, GATEWAY_STATUS, ALARM})
 # Control event, never forwarded as such: the SSE view ends the named user's streams.
 ACCESS_REVOKED = "access_revoked"
 
@@ -70,6 +71,13 @@ def gateway_status_event(
         "is_online": is_online,
         "last_seen": timestamp(last_seen),
     }
+
+
+def alarm_event(*, abertos: int, alarme: dict) -> dict:
+    """`{"type": "alarm", "abertos", "alarme": {...}}`: an alarm was fired, acknowledged,
+    closed or commented; `abertos` is the account's open-alarm count after it, `alarme`
+    the alarm as alarmes.events.alarm_payload shapes it (timestamps by `timestamp()`)."""
+    return {"type": ALARM, "abertos": abertos, "alarme": alarme}
 
 
 def access_revoked_event(*, user_id: int) -> dict:

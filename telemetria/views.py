@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from contas.permissions import conta_required
+from dispositivos.panels import dashboard_panels, gateway_panels
 from dispositivos.selectors import dispositivo_list, gateway_get
 
 from . import selectors
@@ -74,6 +75,7 @@ def dashboard(request):
             "periodo_inicial": DEFAULT,
             "csv_dispositivo_url": config["urls"]["csv"],
             "config": config,
+            "dashboard_panels": dashboard_panels(request=request)["dashboard"],
         },
     )
 
@@ -99,5 +101,9 @@ def gateway(request, pk):
     return render(
         request,
         "telemetria/gateway.html",
-        {"gateway": gw, "panel_context": gateway_panel_context(request, gw)},
+        {
+            "gateway": gw,
+            "panel_context": gateway_panel_context(request, gw),
+            "gateway_panels": {"alerts": gateway_panels(request=request, gateway=gw)["alerts"]},
+        },
     )

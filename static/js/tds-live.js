@@ -13,8 +13,10 @@
  */
 (function () {
   "use strict";
+  if (window.TDSLive) return;  // loaded by the layout and again by a page: one copy
 
   function connect(opts) {
+    window.TDSLive.active = true;
     var pollMs = opts.pollMs || 5000;
     var pollTimer = null;
     var retryTimer = null;
@@ -31,7 +33,10 @@
     function startPolling() {
       if (pollTimer) return;
       setState("polling");
-      pollTimer = window.setInterval(function () { opts.resync(); }, pollMs);
+      pollTimer = window.setInterval(function () {
+        opts.resync();
+        document.dispatchEvent(new CustomEvent("tds:resync"));
+      }, pollMs);
       opts.resync();
     }
 
@@ -52,6 +57,13 @@
       es = new EventSource(opts.url);
       es.addEventListener("readings", handler("readings"));
       es.addEventListener("gateway_status", handler("gateway_status"));
+      es.addEventListener("alarm", function (msg) {
+        var data;
+        try { data = JSON.parse(msg.data); } catch (e) { return; }
+        // Every page's alarm widgets (navbar count, lists) listen on the document.
+        document.dispatchEvent(new CustomEvent("tds:alarm", { detail: data }));
+        opts.onEvent("alarm", data);
+      });
       // This user was removed from the account: stop, and reload (the server decides
       // what the user may still see).
       es.addEventListener("access_revoked", function () {
@@ -61,7 +73,10 @@
         failures = 0;
         stopPolling();
         setState("live");
-        if (opened) opts.resync();  // catch up after a reconnect
+        if (opened) {
+          opts.resync();  // catch up after a reconnect
+          document.dispatchEvent(new CustomEvent("tds:resync"));
+        }
         opened = true;
       };
       es.onerror = function () {
@@ -106,5 +121,5 @@
       });
   }
 
-  window.TDSLive = { connect: connect, getJSON: getJSON };
+  window.TDSLive = { connect: connect, getJSON: getJSON, active: false };
 })();

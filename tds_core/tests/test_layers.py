@@ -14,6 +14,7 @@ LAYERS = [
     ["apitokens", "dispositivos"],
     ["telemetria"],
     ["ingestao", "certificados"],
+    ["alarmes"],
 ]
 LAYER_OF = {app: i for i, apps in enumerate(LAYERS) for app in apps}
 

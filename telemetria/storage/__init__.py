@@ -6,6 +6,8 @@ By purpose:
   series.py       readings_series_for_device: a device's buckets (day, month or any width)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
   consumption.py  consumption_by_month: per device and local month, by meter kind
+  steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
+                  the alarm engine's reads, with the same meter semantics
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
@@ -27,25 +29,47 @@ from .latest import (
 )
 from .rollups import RefreshResult, refresh_rollups
 from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
+from .steps import (
+    HOUR,
+    PeriodConsumption,
+    Step,
+    backward_steps,
+    consumption_by_period,
+    consumption_steps,
+    last_reading_times,
+    reading_gaps,
+    steps_for_rows,
+    threshold_samples,
+)
 
 __all__ = [
     "DAY",
+    "HOUR",
     "MONTH",
     "ConsumoMes",
     "DeviceLatest",
     "InsertResult",
     "LatestReading",
+    "PeriodConsumption",
     "ReadingRow",
     "RefreshResult",
     "SeriesPoint",
+    "Step",
     "backend_name",
+    "backward_steps",
     "consumption_by_month",
+    "consumption_by_period",
+    "consumption_steps",
     "insert_readings",
     "is_timescale",
     "iter_readings",
+    "last_reading_times",
     "latest_per_device",
     "latest_readings_for_conta",
+    "reading_gaps",
     "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
+    "steps_for_rows",
+    "threshold_samples",
 ]

@@ -1,0 +1,131 @@
+"""Forms of the alarm pages. Querysets are narrowed to the active account in __init__
+(none is built at import, so nothing unscoped exists)."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contas.forms import ServiceModelForm, bootstrapify
+from contas.models import Conta
+from dispositivos.models import Dispositivo, Gateway
+
+from .models import EstadoAlarme, RegraAlarme, Severidade
+
+
+class RegraForm(ServiceModelForm):
+    dispositivo = forms.ModelChoiceField(
+        label=_("Dispositivo"), queryset=Dispositivo.objects.none(), required=False
+    )
+    gateway = forms.ModelChoiceField(
+        label=_("Gateway"), queryset=Gateway.objects.none(), required=False
+    )
+    exclusoes = forms.ModelMultipleChoiceField(
+        label=_("Dispositivos excluídos"),
+        queryset=Dispositivo.objects.none(),
+        required=False,
+        help_text=_("Para regras de gateway ou de tipo: dispositivos que ficam de fora."),
+    )
+
+    class Meta:
+        model = RegraAlarme
+        fields = [
+            "nome",
+            "tipo",
+            "severidade",
+            "ativo",
+            "descricao",
+            "dispositivo",
+            "gateway",
+            "tipo_dispositivo",
+            "exclusoes",
+            "grandeza",
+            "limite_superior",
+            "limite_inferior",
+            "histerese",
+            "duracao_minutos",
+            "periodo",
+            "vazao_minima",
+            "janela_inicio",
+            "janela_fim",
+            "noites_para_encerrar",
+            "intervalos",
+            "modo_anomalia",
+            "fator_mediana",
+            "tolerancia_reset",
+        ]
+        widgets = {
+            "descricao": forms.Textarea(attrs={"rows": 2}),
+            "janela_inicio": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "janela_fim": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        help_texts = {
+            "tipo_dispositivo": _("Alvo: um dispositivo, um gateway ou todos de um tipo."),
+            "limite_superior": _("Limite: valor ou taxa máxima. Consumo: consumo máximo."),
+        }
+
+    def __init__(self, *args, conta: Conta, **kwargs):
+        super().__init__(*args, **kwargs)
+        devices = Dispositivo.objects.filter(conta=conta).select_related("gateway")
+        self.fields["dispositivo"].queryset = devices
+        self.fields["gateway"].queryset = Gateway.objects.filter(conta=conta)
+        self.fields["exclusoes"].queryset = devices
+        self.fields["exclusoes"].widget.attrs["size"] = 4
+        for name in ("dispositivo", "exclusoes"):
+            self.fields[name].label_from_instance = lambda d: f"{d.gateway.codigo} · {d}"
+
+    def service_kwargs(self) -> tuple[dict, list]:
+        data = dict(self.cleaned_data)
+        exclusoes = list(data.pop("exclusoes", []) or [])
+        for name in ("histerese", "vazao_minima", "fator_mediana", "tolerancia_reset"):
+            if data.get(name) is None:
+                data.pop(name, None)  # blank: the model's default
+        for name in ("duracao_minutos", "noites_para_encerrar", "intervalos"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        for name in ("janela_inicio", "janela_fim"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data, exclusoes
+
+
+class AlarmeFilterForm(forms.Form):
+    estado = forms.ChoiceField(
+        label=_("Estado"), required=False, choices=[("", _("Todos")), *EstadoAlarme.choices]
+    )
+    severidade = forms.ChoiceField(
+        label=_("Severidade"), required=False, choices=[("", _("Todas")), *Severidade.choices]
+    )
+    gateway = forms.ModelChoiceField(
+        label=_("Gateway"), required=False, queryset=Gateway.objects.none(), empty_label=_("Todos")
+    )
+    regra = forms.ModelChoiceField(
+        label=_("Regra"),
+        required=False,
+        queryset=RegraAlarme.objects.none(),
+        empty_label=_("Todas"),
+    )
+
+    def __init__(self, *args, conta: Conta, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gateway"].queryset = Gateway.objects.filter(conta=conta)
+        self.fields["regra"].queryset = RegraAlarme.objects.filter(conta=conta)
+        bootstrapify(self)
+
+    def selector_kwargs(self) -> dict:
+        if not self.is_valid():
+            return {}
+        d = self.cleaned_data
+        return {
+            "estado": d.get("estado") or "",
+            "severidade": d.get("severidade") or "",
+            "gateway_id": d["gateway"].pk if d.get("gateway") else None,
+            "regra_id": d["regra"].pk if d.get("regra") else None,
+        }
+
+
+class ComentarioForm(forms.Form):
+    comentario = forms.CharField(
+        label=_("Comentário"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+    )

@@ -1,0 +1,221 @@
+"""Prévia: what a rule would have fired over the last 30 days of stored readings.
+
+The stored data goes through the same functions (alarmes.logic) as the live engine and
+the window jobs, one pass per device, starting with nothing open. Nothing is written.
+"""
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from telemetria.storage import (
+    DAY,
+    HOUR,
+    backward_steps,
+    consumption_by_period,
+    reading_gaps,
+    threshold_samples,
+)
+
+from . import logic
+from .engine import rule_devices
+from .models import Grandeza, ModoAnomalia, Periodo, TipoRegra
+
+PREVIEW_DAYS = 30
+MAX_LISTED = 200
+
+
+@dataclass
+class PreviewAlarm:
+    dispositivo_codigo: str
+    gateway_id: int
+    inicio: datetime
+    disparo: datetime
+    fim: datetime | None
+    valor: Decimal | None
+
+
+@dataclass
+class Preview:
+    alarms: list[PreviewAlarm]
+    total: int
+    devices: int
+    seconds: float
+    start: datetime
+    end: datetime
+    unavailable: str = ""
+
+    @property
+    def by_device(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for a in self.alarms:
+            out[a.dispositivo_codigo] += 1
+        return dict(sorted(out.items()))
+
+
+def _pairs(events) -> list[tuple]:
+    """Fire/Clear events -> (inicio, disparo, fim, valor) per alarm."""
+    out, current = [], None
+    for ev in events:
+        if isinstance(ev, logic.Fire):
+            current = [ev.inicio, ev.em, None, ev.valor]
+            out.append(current)
+        elif current is not None:
+            current[2] = ev.em
+            current = None
+    return [tuple(p) for p in out]
+
+
+def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Preview:
+    """Runs an unsaved (or saved) rule over the last PREVIEW_DAYS days."""
+    t0 = time.monotonic()
+    end = now or timezone.now()
+    start = end - timedelta(days=PREVIEW_DAYS)
+    if regra.tipo == TipoRegra.GATEWAY_OFFLINE:
+        return Preview(
+            [], 0, 0, 0.0, start, end, _("O histórico de status dos gateways não é guardado.")
+        )
+    excluded = {d.pk for d in exclusoes}
+    devices = [d for d in _devices(regra) if d.id not in excluded]
+    ids = [d.id for d in devices]
+    found: list[PreviewAlarm] = []
+    if ids:
+        per_device = _events(regra, ids, devices, start, end)
+        by_id = {d.id: d for d in devices}
+        for dev_id, events in per_device.items():
+            d = by_id[dev_id]
+            for inicio, disparo, fim, valor in _pairs(events):
+                found.append(PreviewAlarm(d.codigo, d.gateway_id, inicio, disparo, fim, valor))
+    found.sort(key=lambda a: a.disparo)
+    return Preview(
+        alarms=found[-MAX_LISTED:],
+        total=len(found),
+        devices=len(ids),
+        seconds=time.monotonic() - t0,
+        start=start,
+        end=end,
+    )
+
+
+def _devices(regra):
+    # rule_devices takes saved rules by id; an unsaved rule gets a temporary key.
+    key = regra.pk or 0
+    regra_pk = regra.pk
+    regra.pk = key
+    try:
+        return rule_devices([regra], regra.conta_id)[key]
+    finally:
+        regra.pk = regra_pk
+
+
+def _events(regra, ids, devices, start, end) -> dict[int, list]:
+    conta_id = regra.conta_id
+    tipo = regra.tipo
+    out: dict[int, list] = {}
+    if tipo == TipoRegra.LIMITE:
+        samples = threshold_samples(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=start,
+            end=end,
+            upper=regra.limite_superior,
+            lower=regra.limite_inferior,
+            band=regra.histerese,
+            duration=timedelta(minutes=regra.duracao_minutos or 0),
+            rate=regra.grandeza == Grandeza.TAXA,
+        )
+        for dev_id, xs in samples.items():
+            out[dev_id] = logic.limit_samples(regra, xs, logic.LimitState())
+        return out
+    if tipo == TipoRegra.ANOMALIA and regra.modo_anomalia == ModoAnomalia.CONTADOR:
+        found = backward_steps(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=start,
+            end=end,
+            above=regra.tolerancia_reset or Decimal(0),
+        )
+        for dev_id, steps in found.items():
+            out[dev_id] = logic.counter_backwards(regra, steps)
+        return out
+    if tipo == TipoRegra.CONSUMO:
+        hourly = regra.periodo == Periodo.HORA
+        first = _day_start(start) if not hourly else start
+        per = defaultdict(list)
+        for p in consumption_by_period(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=first,
+            end=end,
+            period=HOUR if hourly else DAY,
+        ):
+            length = timedelta(hours=1) if hourly else None
+            bucket_end = p.bucket + length if hourly else _day_start(p.bucket + timedelta(hours=36))
+            per[p.dispositivo_id].append((p.bucket, bucket_end, p.consumo))
+        for dev_id, periods in per.items():
+            out[dev_id] = logic.period_consumption(
+                regra, periods, aberto=False, complete_before=end
+            )
+        return out
+    if tipo == TipoRegra.VAZAMENTO:
+        hourly = defaultdict(dict)
+        for p in consumption_by_period(
+            conta_id=conta_id, dispositivo_ids=ids, start=start, end=end, period=HOUR
+        ):
+            hourly[p.dispositivo_id][p.bucket] = p.consumo
+        nights = []
+        day = start.astimezone(logic.zone()).date() + timedelta(days=1)
+        while True:
+            w_start, w_end = logic.night_window(regra, day)
+            if w_end > end:
+                break
+            nights.append((w_start, w_end))
+            day += timedelta(days=1)
+        for dev_id in ids:
+            h = hourly.get(dev_id, {})
+            out[dev_id] = logic.leak_nights(
+                regra, [(a, b, h) for a, b in nights], logic.LeakState()
+            )
+        return out
+    if tipo == TipoRegra.ANOMALIA:  # mediana
+        daily = defaultdict(dict)
+        for p in consumption_by_period(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=_day_start(start - timedelta(days=29)),
+            end=_day_start(end),
+            period=DAY,
+        ):
+            daily[p.dispositivo_id][p.bucket] = p.consumo
+        for dev_id, values in daily.items():
+            days = sorted(d for d in values if d >= _day_start(start))
+            out[dev_id] = logic.median_spikes(regra, values, days, aberto=False)
+        return out
+    if tipo == TipoRegra.SEM_DADOS:
+        from dispositivos.models import Gateway
+
+        by_gw = {d.id: d.gateway_id for d in devices}
+        intervals = dict(
+            Gateway.objects.filter(pk__in=set(by_gw.values())).values_list(
+                "pk", "intervalo_envio_segundos"
+            )
+        )
+        limits = {
+            dev_id: timedelta(seconds=intervals[by_gw[dev_id]] * regra.intervalos) for dev_id in ids
+        }
+        found = reading_gaps(
+            conta_id=conta_id, dispositivo_ids=ids, start=start, end=end, longer_than=limits
+        )
+        for dev_id, g in found.items():
+            out[dev_id] = logic.gap_events(g["gaps"], last=g["last"], now=end, limit=limits[dev_id])
+    return out
+
+
+def _day_start(t: datetime) -> datetime:
+    z = logic.zone()
+    return datetime.combine(t.astimezone(z).date(), datetime.min.time(), z)

@@ -1,0 +1,87 @@
+"""The alarm engine's reads: consumption per reading and per local hour/day, with the same
+meter semantics as the months; the in-memory twin (steps_for_rows) equals the SQL."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from tds_testing.readings import local, row
+from telemetria.storage import (
+    DAY,
+    HOUR,
+    consumption_by_period,
+    consumption_steps,
+    last_reading_times,
+    steps_for_rows,
+)
+
+pytestmark = pytest.mark.django_db
+
+# A cumulative register with a reset to 3 at 10:40 (counts 3 from zero).
+POINTS = [(0, 100), (20, 110), (40, 3), (60, 10), (80, 25), (100, 25)]
+
+
+def _store(store, dev, points, t0):
+    store(dev, [(t0 + timedelta(minutes=m), v) for m, v in points])
+
+
+def test_steps_follow_the_meter_kind_and_the_twin_agrees(energia, agua_intervalo, store):
+    t0 = local(2026, 3, 10, 10, 0)
+    _store(store, energia, POINTS, t0)
+    _store(store, agua_intervalo, [(0, 5), (30, 7)], t0)
+    sql = consumption_steps(
+        conta_id=energia.conta_id,
+        dispositivo_ids=[energia.pk, agua_intervalo.pk],
+        start=t0 + timedelta(minutes=20),
+        end=t0 + timedelta(minutes=100),
+    )
+    by_dev = {}
+    for s in sql:
+        by_dev.setdefault(s.dispositivo_id, []).append(s)
+    assert [s.consumo for s in by_dev[energia.pk]] == [10, 3, 7, 15, 0]
+    assert by_dev[energia.pk][0].anterior == 100  # found before the range
+    assert [s.consumo for s in by_dev[agua_intervalo.pk]] == [7]
+    batch = [row(energia, t0 + timedelta(minutes=m), v) for m, v in POINTS[1:]]
+    batch += [row(agua_intervalo, t0 + timedelta(minutes=30), 7)]
+    twin = steps_for_rows(conta_id=energia.conta_id, rows=batch)
+    assert twin[energia.pk] == by_dev[energia.pk]
+    assert twin[agua_intervalo.pk] == by_dev[agua_intervalo.pk]
+
+
+def test_consumption_per_local_hour_and_day(energia, store):
+    t0 = local(2026, 3, 10, 10, 0)
+    _store(store, energia, POINTS, t0)
+    hours = consumption_by_period(
+        conta_id=energia.conta_id,
+        dispositivo_ids=[energia.pk],
+        start=t0,
+        end=t0 + timedelta(hours=3),
+        period=HOUR,
+    )
+    assert [(p.bucket, p.consumo) for p in hours] == [
+        (t0, Decimal(13)),  # 10:20 +10, 10:40 reset +3 (10:00 has no previous)
+        (t0 + timedelta(hours=1), Decimal(22)),  # 11:00 +7, 11:20 +15, 11:40 +0
+    ]
+    store(energia, [(local(2026, 3, 11, 9, 0), 40)])
+    days = consumption_by_period(
+        conta_id=energia.conta_id,
+        dispositivo_ids=[energia.pk],
+        start=local(2026, 3, 10),
+        end=local(2026, 3, 12),
+        period=DAY,
+    )
+    assert [(p.bucket, p.consumo) for p in days] == [
+        (local(2026, 3, 10), Decimal(35)),
+        (local(2026, 3, 11), Decimal(15)),
+    ]
+
+
+def test_another_accounts_device_yields_nothing(energia, store, conta_b):
+    t0 = local(2026, 3, 10, 10, 0)
+    _store(store, energia, POINTS, t0)
+    kw = {"conta_id": conta_b.pk, "dispositivo_ids": [energia.pk]}
+    assert consumption_steps(**kw, start=t0, end=t0 + timedelta(hours=2)) == []
+    assert consumption_by_period(**kw, start=t0, end=t0 + timedelta(hours=2), period=HOUR) == []
+    assert last_reading_times(**kw, since=t0) == {}
+    assert steps_for_rows(conta_id=conta_b.pk, rows=[row(energia, t0, 1)]) == {}
