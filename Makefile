@@ -11,10 +11,10 @@ export DJANGO_DEBUG ?= on
 
 .PHONY: setup run test bench lint format services db clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml gateway_agent/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q -e '.[dev]' -e ./gateway_agent
 	@touch $@
 
 ## setup: idempotent install: system packages, virtualenv, database, migrations, static files

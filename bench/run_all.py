@@ -6,7 +6,16 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-MODULES = ["storage", "ingest", "dashboard", "many_dashboards", "alarms"]
+MODULES = [
+    "storage",
+    "ingest",
+    "dashboard",
+    "many_dashboards",
+    "alarms",
+    "statements",
+    "agent",
+    "notify",
+]
 
 
 def main() -> int:

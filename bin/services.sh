@@ -6,10 +6,12 @@ set -euo pipefail
 need_apt=()
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 command -v mosquitto_pub >/dev/null || need_apt+=(mosquitto-clients)
+command -v socat >/dev/null || need_apt+=(socat)  # pseudo-terminal pairs: RTU meters in the gateway agent tests
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
 command -v msgfmt >/dev/null || need_apt+=(gettext)
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)  # tests read statement PDFs back
 if ((${#need_apt[@]})); then
     echo "installing system packages: ${need_apt[*]}"
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -49,6 +49,8 @@ topic read {wire.TELEMETRY_FILTER}
 topic read {wire.STATUS_FILTER}
 topic read {wire.shared(wire.TELEMETRY_FILTER)}
 topic read {wire.shared(wire.STATUS_FILTER)}
+topic read {wire.DIAGNOSTICS_FILTER}
+topic write {wire.CONFIG_FILTER}
 """
         for n in range(1, consumers + 1)
     )
@@ -60,9 +62,13 @@ topic read {wire.shared(wire.STATUS_FILTER)}
 # Gateways (CN = normalized MAC): each may write only its own topics.
 pattern write {wire.telemetry_topic("%u")}
 pattern write {wire.status_topic("%u")}
+pattern write {wire.diagnostics_topic("%u")}
+# Its configuration (retained, published by the platform): only that gateway reads it.
+pattern read {wire.config_topic("%u")}
 
-# The ingest consumer instances (one certificate each): read every gateway's telemetry
-# and status, directly or through the shared subscription; never publish.
+# The ingest consumer instances (one certificate each): read every gateway's telemetry,
+# status and diagnostics, directly or through the shared subscription; never publish on
+# a gateway's topic, only the gateways' configs (ingestao/agent_config.py).
 {sections}"""
 
 

@@ -77,6 +77,8 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrador")
     OPERADOR = "operador", _("Operador")
     LEITOR = "leitor", _("Leitor")
+    # A resident: sees only their own unit (unidades.MoradorUnidade), none of the pages above.
+    MORADOR = "morador", _("Morador")
 
 
 class ContaMembership(models.Model):

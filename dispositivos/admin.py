@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from contas.forms import apply_validation_error
 
 from . import services
+from .form_mixins import ModbusDefaultsMixin
 from .forms import DispositivoForm, GatewayForm
 from .models import Dispositivo, Gateway
 
@@ -51,12 +52,19 @@ class GatewayAdminForm(ServiceAdminForm):
         return services.gateway_create(conta=self.cleaned_data["conta"], **data)
 
 
-class DispositivoAdminForm(ServiceAdminForm):
+class DispositivoAdminForm(ModbusDefaultsMixin, ServiceAdminForm):
     editable = tuple(f for f in DispositivoForm.Meta.fields if f != "gateway")
 
     class Meta:
         model = Dispositivo
         fields = ("codigo",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._modbus_optional()
+
+    def clean(self):
+        return self._modbus_defaults(super().clean())
 
     def service_save(self, data):
         gateway = self.cleaned_data["gateway"]

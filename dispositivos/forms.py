@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from contas.forms import ServiceModelForm, bootstrapify
 from contas.models import Conta
 
+from .form_mixins import ModbusDefaultsMixin
 from .models import Dispositivo, Gateway, TipoDispositivo
 from .selectors import gateway_choices
 
@@ -36,7 +37,7 @@ class GatewayForm(ServiceModelForm):
         }
 
 
-class DispositivoForm(ServiceModelForm):
+class DispositivoForm(ModbusDefaultsMixin, ServiceModelForm):
     # Declared (not generated from the model) so that no unscoped queryset is built at
     # import; __init__ narrows it to the active account's gateways.
     gateway = forms.ModelChoiceField(label=_("Gateway"), queryset=Gateway.objects.none())
@@ -51,6 +52,11 @@ class DispositivoForm(ServiceModelForm):
             "tipo_medidor",
             "slave_id",
             "register_modbus",
+            "funcao_modbus",
+            "tipo_dado",
+            "ordem_palavras",
+            "modbus_host",
+            "modbus_porta",
             "fator_conversao",
             "unidade",
             "is_active",
@@ -66,9 +72,13 @@ class DispositivoForm(ServiceModelForm):
         self.fields["gateway"].queryset = gateway_choices(conta=conta)
         self.fields["tipo_medidor"].required = False
         self.fields["unidade"].required = False
+        self._modbus_optional()
         # "> 0" is said by clean_fator_conversao, in words rather than as 0.000001.
         fator = self.fields["fator_conversao"]
         fator.validators = [v for v in fator.validators if not isinstance(v, MinValueValidator)]
+
+    def clean(self):
+        return self._modbus_defaults(super().clean())
 
     def clean_fator_conversao(self):
         value = self.cleaned_data["fator_conversao"]

@@ -60,6 +60,12 @@ class Gateway(ContaOwnedModel):
         validators=[MinValueValidator(1), MaxValueValidator(86400)],
         help_text=_("De quanto em quanto tempo o gateway publica; usado para detectar queda."),
     )
+    # Bumped in the transaction of every registry change that alters what the gateway's
+    # agent polls; the retained config message carries it and the agent reports it back.
+    config_versao = models.PositiveIntegerField(_("versão da configuração"), default=1)
+    config_publicada_versao = models.PositiveIntegerField(
+        _("versão da configuração publicada"), default=0
+    )
 
     class Meta:
         db_table = "tds_new_gateway"
@@ -73,6 +79,20 @@ class Gateway(ContaOwnedModel):
 
     def __str__(self):
         return f"{self.codigo} ({self.mac})"
+
+    # Changed only by atomic UPDATEs (gateway_config_bump, the config publisher): a save()
+    # of a gateway loaded earlier must not write back a stale version, which could
+    # re-issue a version number the agent already runs with other content.
+    CONFIG_FIELDS = ("config_versao", "config_publicada_versao")
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and self.pk and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.CONFIG_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()
@@ -105,6 +125,28 @@ TIPO_DEFAULTS = {
 }
 
 
+class FuncaoModbus(models.TextChoices):
+    HOLDING = "HOLDING", _("Holding registers (função 3)")
+    INPUT = "INPUT", _("Input registers (função 4)")
+
+
+class TipoDado(models.TextChoices):
+    """How the register(s) are decoded: 16-bit types read one register, 32-bit two."""
+
+    UINT16 = "uint16", _("Inteiro sem sinal 16 bits")
+    INT16 = "int16", _("Inteiro com sinal 16 bits")
+    UINT32 = "uint32", _("Inteiro sem sinal 32 bits")
+    INT32 = "int32", _("Inteiro com sinal 32 bits")
+    FLOAT32 = "float32", _("Ponto flutuante 32 bits (IEEE 754)")
+
+
+class OrdemPalavras(models.TextChoices):
+    """Order of the two 16-bit words of a 32-bit value (bytes are big-endian in each)."""
+
+    BIG = "BIG", _("Palavra alta primeiro (ABCD)")
+    LITTLE = "LITTLE", _("Palavra baixa primeiro (CDAB)")
+
+
 class Dispositivo(ContaOwnedModel):
     """A Modbus meter polled by a gateway. `conta` repeats the gateway's so that
     constraints and indexes can start with the account."""
@@ -124,6 +166,30 @@ class Dispositivo(ContaOwnedModel):
     register_modbus = models.PositiveIntegerField(
         _("registrador Modbus"), validators=[MinValueValidator(0), MaxValueValidator(65535)]
     )
+    funcao_modbus = models.CharField(
+        _("função Modbus"), max_length=8, choices=FuncaoModbus.choices, default=FuncaoModbus.HOLDING
+    )
+    tipo_dado = models.CharField(
+        _("tipo de dado"), max_length=8, choices=TipoDado.choices, default=TipoDado.UINT16
+    )
+    ordem_palavras = models.CharField(
+        _("ordem das palavras"),
+        max_length=8,
+        choices=OrdemPalavras.choices,
+        default=OrdemPalavras.BIG,
+        help_text=_("Só para tipos de 32 bits."),
+    )
+    modbus_host = models.CharField(
+        _("host Modbus TCP"),
+        max_length=253,
+        blank=True,
+        help_text=_("Vazio: medidor no barramento serial (RS-485) do gateway."),
+    )
+    modbus_porta = models.PositiveIntegerField(
+        _("porta Modbus TCP"),
+        default=502,
+        validators=[MinValueValidator(1), MaxValueValidator(65535)],
+    )
     fator_conversao = models.DecimalField(
         _("fator de conversão"),
         max_digits=15,
@@ -142,7 +208,12 @@ class Dispositivo(ContaOwnedModel):
         verbose_name_plural = _("dispositivos")
         constraints = [
             models.UniqueConstraint(fields=["gateway", "codigo"], name="uniq_disp_gateway_codigo"),
-            models.UniqueConstraint(fields=["gateway", "slave_id"], name="uniq_disp_gateway_slave"),
+            # One unit id per bus: the gateway's RS-485 bus (empty host) or a TCP endpoint,
+            # where meters commonly all answer as unit 1.
+            models.UniqueConstraint(
+                fields=["gateway", "modbus_host", "modbus_porta", "slave_id"],
+                name="uniq_disp_gateway_bus_slave",
+            ),
             models.CheckConstraint(
                 condition=models.Q(slave_id__gte=1, slave_id__lte=247), name="disp_slave_id_range"
             ),
@@ -168,3 +239,13 @@ class Dispositivo(ContaOwnedModel):
             self.tipo_medidor = default_kind
         if self.gateway_id and not self.conta_id:
             self.conta_id = self.gateway.conta_id
+        wide = self.tipo_dado in (TipoDado.UINT32, TipoDado.INT32, TipoDado.FLOAT32)
+        if wide and self.register_modbus is not None and self.register_modbus >= 65535:
+            raise ValidationError(
+                {
+                    "register_modbus": _(
+                        "Um valor de 32 bits ocupa dois registradores: use no máximo 65534."
+                    )
+                }
+            )
+        self.modbus_host = (self.modbus_host or "").strip()

@@ -29,6 +29,7 @@ from tds_core.live import gateway_status_event, publish_live_event
 from tds_core.wire import normalize_mac
 
 from .events import publish_registry_changed
+from .gateway_config import gateway_config_bump
 from .models import TIPO_DEFAULTS, Dispositivo, Gateway
 from .signals import gateway_mac_changed, gateway_mac_check
 
@@ -51,9 +52,12 @@ _UNIQUE_FIELD_ERRORS = {
         "codigo",
         lambda: _("Já existe um dispositivo com este código neste gateway."),
     ),
-    (Dispositivo, ("gateway", "slave_id")): (
+    (Dispositivo, ("gateway", "modbus_host", "modbus_porta", "slave_id")): (
         "slave_id",
-        lambda: _("Este endereço Modbus (slave id) já é usado por outro dispositivo do gateway."),
+        lambda: _(
+            "Este endereço Modbus (slave id) já é usado por outro dispositivo do mesmo "
+            "barramento deste gateway."
+        ),
     ),
 }
 
@@ -61,7 +65,9 @@ _UNIQUE_FIELD_ERRORS = {
 _CONSTRAINT_FIELD_ERRORS = {
     "uniq_gateway_conta_codigo": _UNIQUE_FIELD_ERRORS[(Gateway, ("conta", "codigo"))],
     "uniq_disp_gateway_codigo": _UNIQUE_FIELD_ERRORS[(Dispositivo, ("gateway", "codigo"))],
-    "uniq_disp_gateway_slave": _UNIQUE_FIELD_ERRORS[(Dispositivo, ("gateway", "slave_id"))],
+    "uniq_disp_gateway_bus_slave": _UNIQUE_FIELD_ERRORS[
+        (Dispositivo, ("gateway", "modbus_host", "modbus_porta", "slave_id"))
+    ],
 }
 
 
@@ -170,6 +176,7 @@ def gateway_update(*, gateway: Gateway, **data) -> Gateway:
         )
     _validate(gateway, extra=extra)
     _save(gateway)
+    gateway_config_bump(gateway_ids=[gateway.pk])
     if old_mac is not None and old_mac != gateway.mac:
         gateway_mac_changed.send(sender=Gateway, gateway=gateway, old_mac=old_mac)
     _notify(gateway.conta_id)
@@ -208,6 +215,7 @@ def dispositivo_create(*, gateway: Gateway, **data) -> Dispositivo:
     dispositivo = Dispositivo(gateway=gateway, conta_id=gateway.conta_id, **data)
     _validate(dispositivo, extra=_check_capacity(gateway))
     _save(dispositivo)
+    gateway_config_bump(gateway_ids=[gateway.pk])
     _notify(gateway.conta_id)
     return dispositivo
 
@@ -229,6 +237,7 @@ def _follow_tipo_defaults(dispositivo: Dispositivo, data: dict) -> None:
 def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     new_gateway = data.pop("gateway", None)
     data.pop("conta", None)
+    old_gateway_id = dispositivo.gateway_id
     _follow_tipo_defaults(dispositivo, data)
     extra: dict = {}
     if new_gateway is not None and new_gateway.pk != dispositivo.gateway_id:
@@ -240,6 +249,7 @@ def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     _apply(dispositivo, data)
     _validate(dispositivo, extra=extra)
     _save(dispositivo)
+    gateway_config_bump(gateway_ids={old_gateway_id, dispositivo.gateway_id})
     _notify(dispositivo.conta_id)
     return dispositivo
 
@@ -247,7 +257,9 @@ def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
 @transaction.atomic
 def dispositivo_delete(*, dispositivo: Dispositivo) -> None:
     conta_id = dispositivo.conta_id
+    gateway_id = dispositivo.gateway_id
     dispositivo.delete()
+    gateway_config_bump(gateway_ids=[gateway_id])
     _notify(conta_id)
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import MensagemRejeitada
+from .models import DiagnosticoGateway, MensagemRejeitada
 
 
 @admin.register(MensagemRejeitada)
@@ -26,6 +26,26 @@ class MensagemRejeitadaAdmin(admin.ModelAdmin):
     @admin.display(description=_("payload"))
     def payload_preview(self, obj):
         return obj.payload_text(limit=10000)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DiagnosticoGateway)
+class DiagnosticoGatewayAdmin(admin.ModelAdmin):
+    """Read-only: the consumer writes these rows."""
+
+    list_display = [
+        "gateway",
+        "recebido_em",
+        "config_versao",
+        "outbox_pendentes",
+        "ntp_sincronizado",
+    ]
+    search_fields = ["gateway__codigo", "gateway__mac"]
 
     def has_add_permission(self, request):
         return False

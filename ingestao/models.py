@@ -1,8 +1,11 @@
-"""Dead letters: every message the consumer could not store, with why."""
+"""Dead letters: every message the consumer could not store, with why; the latest
+diagnostics of each gateway's agent."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+from contas.models import ContaOwnedModel
 
 
 class Motivo(models.TextChoices):
@@ -114,3 +117,32 @@ class ContagemRejeicoes(models.Model):
 
     def __str__(self):
         return f"{self.fonte} @ {self.hora:%Y-%m-%d %H}h: {self.quantidade}"
+
+
+class DiagnosticoGateway(ContaOwnedModel):
+    """The latest diagnostics message of a gateway's agent (one row per gateway, replaced
+    by each message: the agent sends one per interval)."""
+
+    gateway = models.OneToOneField(
+        "dispositivos.Gateway",
+        on_delete=models.CASCADE,
+        related_name="diagnostico",
+        verbose_name=_("gateway"),
+    )
+    recebido_em = models.DateTimeField(_("recebido em"))
+    enviado_em = models.DateTimeField(_("enviado em (relógio do gateway)"))
+    config_versao = models.PositiveIntegerField(_("versão da configuração em uso"), null=True)
+    outbox_pendentes = models.PositiveIntegerField(_("mensagens na fila local"), default=0)
+    outbox_descartadas = models.PositiveIntegerField(_("mensagens descartadas"), default=0)
+    ntp_sincronizado = models.BooleanField(_("relógio sincronizado (NTP)"), null=True)
+    payload = models.JSONField(_("diagnóstico"), default=dict)
+
+    class Meta:
+        db_table = "tds_new_diagnostico_gateway"
+        verbose_name = _("diagnóstico de gateway")
+        verbose_name_plural = _("diagnósticos de gateways")
+
+    @property
+    def desvio_relogio_segundos(self) -> float:
+        """Gateway clock minus platform clock (includes the transit time, ~ms)."""
+        return (self.enviado_em - self.recebido_em).total_seconds()

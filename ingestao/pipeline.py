@@ -35,6 +35,7 @@ from tds_core.live import publish_live_event
 from telemetria.storage import InsertResult, insert_readings
 
 from . import rules, services
+from .diagnostics import diagnosticos_store
 from .metrics import IngestMetrics
 from .models import Motivo
 from .registry import RegistryCache
@@ -165,6 +166,8 @@ class BatchPipeline:
             result = insert_readings(p.rows) if p.rows else InsertResult(0, 0)
             if p.dead:
                 services.rejeitadas_store(items=p.dead)
+            if p.diagnostics:
+                diagnosticos_store(items=p.diagnostics)
             changes = gateways_touch(batch=p.status, resolution=self.last_seen_resolution)
             committed = Committed(readings=p.readings, status_changes=changes)
             transaction.on_commit(lambda: after_commit(committed))

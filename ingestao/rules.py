@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from dispositivos.services import GatewayStatusBatch
 from tds_core import live, wire
 
+from .diagnostics import diagnostics_collect
 from .models import Motivo
 from .registry import GatewayEntry, RegistryCache
 from .transport import Received
@@ -31,6 +32,7 @@ class Prepared:
     status: GatewayStatusBatch = field(default_factory=GatewayStatusBatch)
     readings: dict = field(default_factory=lambda: defaultdict(list))  # conta id -> (device, row)
     n_status: int = 0
+    diagnostics: dict = field(default_factory=dict)  # gateway id -> latest (ingestao/diagnostics)
 
 
 def prepare_batch(
@@ -43,6 +45,9 @@ def prepare_batch(
         if kind == wire.STATUS:
             p.n_status += 1
             status_message(p, item, gateway)
+        elif kind == wire.DIAGNOSTICS:
+            p.n_status += 1
+            diagnostics_collect(item, mac, gateway, p, dead_letter)
         else:
             telemetry_message(p, item, mac, gateway, now)
     return p

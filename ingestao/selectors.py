@@ -57,3 +57,32 @@ def rejeitada_only_counted(*, conta: Conta) -> int:
 def rejeitadas_24h_count(*, conta: Conta, now: dt.datetime) -> int:
     """The dashboard card (registered with telemetria.selectors.register_dashboard_count)."""
     return rejeitada_count_since(conta=conta, since=now - dt.timedelta(hours=24))
+
+
+def gateway_agent_status(*, gateway) -> dict:
+    """What the gateway page shows about the gateway's agent: its latest diagnostics and
+    whether it runs the current configuration (the version the registry holds)."""
+    from .models import DiagnosticoGateway
+
+    diag = DiagnosticoGateway.objects.filter(
+        gateway_id=gateway.pk, conta_id=gateway.conta_id
+    ).first()
+    running = diag.config_versao if diag else None
+    devices = []
+    if diag:
+        for d in diag.payload.get("dispositivos") or []:
+            if isinstance(d, dict):
+                errors = sum(
+                    v
+                    for k in ("timeouts", "crc", "excecoes", "invalidos")
+                    if isinstance(v := d.get(k), int)
+                )
+                devices.append({**d, "erros": errors})
+    return {
+        "diagnostico": diag,
+        "config_atual": gateway.config_versao,
+        "config_publicada": gateway.config_publicada_versao >= gateway.config_versao,
+        "config_em_uso": running,
+        "config_em_dia": running is not None and running == gateway.config_versao,
+        "dispositivos": devices,
+    }

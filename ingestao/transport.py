@@ -143,10 +143,21 @@ class MqttTransport:
                 qos=wire.QOS, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB
             )
             client.subscribe(
-                [(telemetry, SubscribeOptions(qos=wire.QOS)), (wire.STATUS_FILTER, status_opts)]
+                [
+                    (telemetry, SubscribeOptions(qos=wire.QOS)),
+                    (wire.STATUS_FILTER, status_opts),
+                    # The gateway agents' health (ingestao/diagnostics.py), plainly too.
+                    (wire.DIAGNOSTICS_FILTER, SubscribeOptions(qos=wire.QOS)),
+                ]
             )
         else:
-            client.subscribe([(telemetry, wire.QOS), (wire.STATUS_FILTER, wire.QOS)])
+            client.subscribe(
+                [
+                    (telemetry, wire.QOS),
+                    (wire.STATUS_FILTER, wire.QOS),
+                    (wire.DIAGNOSTICS_FILTER, wire.QOS),
+                ]
+            )
         log.info(
             "event=mqtt_connected session_present=%s generation=%d",
             getattr(flags, "session_present", None),

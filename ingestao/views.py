@@ -35,3 +35,7 @@ def rejeitadas(request):
 def rejeitada_detail(request, pk):
     mensagem = selectors.rejeitada_get(conta=request.conta, pk=pk)
     return render(request, "ingestao/rejeitada_detail.html", {"mensagem": mensagem})
+
+
+def gateway_agent_panel_context(request, gateway) -> dict:
+    return selectors.gateway_agent_status(gateway=gateway)

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prj_tds_new.settings")
@@ -47,4 +48,24 @@ app.conf.beat_schedule["alarmes-evaluate-windows"] = {
 app.conf.beat_schedule["ingestao-purge-rejeitadas"] = {
     "task": "ingestao.rejeitadas_purge",
     "schedule": settings.TDS_DEAD_LETTER_PURGE_SECONDS,
+}
+
+# Notifications (notificacoes/tasks.py): deliver what is due (a sweep behind the tasks queued
+# on commit: it picks up what a lost task, a dead worker or a Redis outage left behind),
+# reminders and escalation of open alarms, the daily digest at TDS_NOTIFY_DIGEST_HOUR.
+_notify = {"options": {"queue": settings.TDS_NOTIFY_QUEUE}}
+app.conf.beat_schedule["notificacoes-entregar"] = {
+    "task": "notificacoes.entregar",
+    "schedule": settings.TDS_NOTIFY_SWEEP_SECONDS,
+    **_notify,
+}
+app.conf.beat_schedule["notificacoes-lembretes"] = {
+    "task": "notificacoes.lembretes",
+    "schedule": settings.TDS_NOTIFY_REMINDER_CHECK_SECONDS,
+    **_notify,
+}
+app.conf.beat_schedule["notificacoes-resumo-diario"] = {
+    "task": "notificacoes.resumo_diario",
+    "schedule": crontab(minute=0, hour=settings.TDS_NOTIFY_DIGEST_HOUR),
+    **_notify,
 }

@@ -43,7 +43,10 @@ INSTALLED_APPS = [
     "ingestao",
     "certificados",
     "apitokens",
+    "unidades",
+    "faturamento",
     "alarmes",
+    "notificacoes",
     "ninja",  # the alarm API's docs served from our static files (no CDN; CSP allows 'self' only)
     "axes",  # login brute-force lockout (after our apps: our templates win)
 ]
@@ -166,6 +169,12 @@ TDS_ROLLUP_SECONDS = env.float("TDS_ROLLUP_SECONDS", default=60.0)
 TDS_PARTITION_SECONDS = env.float("TDS_PARTITION_SECONDS", default=3600.0)
 TDS_ALARM_WINDOW_SECONDS = env.float("TDS_ALARM_WINDOW_SECONDS", default=60.0)
 TDS_DEAD_LETTER_PURGE_SECONDS = env.float("TDS_DEAD_LETTER_PURGE_SECONDS", default=3600.0)
+# Zip files of generated statements (faturamento jobs), one per job.
+TDS_DEMONSTRATIVOS_DIR = Path(
+    env.str("TDS_DEMONSTRATIVOS_DIR", default=str(BASE_DIR / "var" / "demonstrativos"))
+)
+# Celery queue of the statement-generation jobs (a worker of its own may serve it).
+TDS_FATURAMENTO_QUEUE = env.str("TDS_FATURAMENTO_QUEUE", default="celery")
 
 CACHES = {
     "default": {
@@ -253,6 +262,28 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="TDS New <noreply@localhost>")
+
+# Notifications (notificacoes/): links in messages, grouping window, delivery claim and
+# retries, channel health, Telegram Bot API. Beat periods are in prj_tds_new/celery.py.
+TDS_PUBLIC_URL = env.str("TDS_PUBLIC_URL", default="http://127.0.0.1:8000")
+TDS_NOTIFY_GROUP_SECONDS = env.float("TDS_NOTIFY_GROUP_SECONDS", default=5.0)
+TDS_NOTIFY_CLAIM_SECONDS = env.int("TDS_NOTIFY_CLAIM_SECONDS", default=60)
+TDS_NOTIFY_MAX_ATTEMPTS = env.int("TDS_NOTIFY_MAX_ATTEMPTS", default=8)
+TDS_NOTIFY_RETRY_BASE_SECONDS = env.float("TDS_NOTIFY_RETRY_BASE_SECONDS", default=15.0)
+TDS_NOTIFY_RETRY_MAX_SECONDS = env.float("TDS_NOTIFY_RETRY_MAX_SECONDS", default=3600.0)
+TDS_NOTIFY_FAILING_AFTER = env.int("TDS_NOTIFY_FAILING_AFTER", default=3)
+TDS_NOTIFY_HTTP_TIMEOUT = env.float("TDS_NOTIFY_HTTP_TIMEOUT", default=10.0)
+TDS_NOTIFY_MAX_GROUP = env.int("TDS_NOTIFY_MAX_GROUP", default=100)
+# Off only in tests that run no worker (each would leave a task on the shared Redis).
+TDS_NOTIFY_ENQUEUE = env.bool("TDS_NOTIFY_ENQUEUE", default=True)
+TDS_NOTIFY_QUEUE = env.str("TDS_NOTIFY_QUEUE", default="celery")
+# Beat: the delivery sweep (behind the runs queued on commit), the reminder/escalation
+# check, and the local hour of the daily digest.
+TDS_NOTIFY_SWEEP_SECONDS = env.float("TDS_NOTIFY_SWEEP_SECONDS", default=15.0)
+TDS_NOTIFY_REMINDER_CHECK_SECONDS = env.float("TDS_NOTIFY_REMINDER_CHECK_SECONDS", default=60.0)
+TDS_NOTIFY_DIGEST_HOUR = env.int("TDS_NOTIFY_DIGEST_HOUR", default=7)
+TDS_TELEGRAM_API_URL = env.str("TDS_TELEGRAM_API_URL", default="https://api.telegram.org")
+TDS_TELEGRAM_BOT_TOKEN = env.str("TDS_TELEGRAM_BOT_TOKEN", default="")
 
 # Celery: broker and results on Redis; the beat schedule lives in prj_tds_new/celery.py.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)

@@ -17,8 +17,12 @@ TOPIC_ROOT = "tds_new/devices"
 TOPIC_PREFIX = TOPIC_ROOT + "/"
 TELEMETRY = "telemetry"
 STATUS = "status"
+DIAGNOSTICS = "diagnostics"  # gateway -> platform: the agent's health, per interval
+CONFIG = "config"  # platform -> gateway: retained, versioned; only that gateway reads it
 TELEMETRY_FILTER = f"{TOPIC_ROOT}/+/{TELEMETRY}"
 STATUS_FILTER = f"{TOPIC_ROOT}/+/{STATUS}"
+DIAGNOSTICS_FILTER = f"{TOPIC_ROOT}/+/{DIAGNOSTICS}"
+CONFIG_FILTER = f"{TOPIC_ROOT}/+/{CONFIG}"
 QOS = 1
 
 # The ingest consumer's identity: its certificate CN, its client-id prefix and the
@@ -33,6 +37,14 @@ def telemetry_topic(mac: str) -> str:
 
 def status_topic(mac: str) -> str:
     return f"{TOPIC_PREFIX}{mac}/{STATUS}"
+
+
+def diagnostics_topic(mac: str) -> str:
+    return f"{TOPIC_PREFIX}{mac}/{DIAGNOSTICS}"
+
+
+def config_topic(mac: str) -> str:
+    return f"{TOPIC_PREFIX}{mac}/{CONFIG}"
 
 
 def shared(topic_filter: str, group: str = SHARE_GROUP) -> str:

@@ -49,3 +49,22 @@ def make_dispositivo(*, gateway: Gateway, **data) -> Dispositivo:
     data.setdefault("slave_id", existing + 1)
     data.setdefault("register_modbus", 0)
     return registry.dispositivo_create(gateway=gateway, **data)
+
+
+def make_unidade(*, conta: Conta, numero: str, fracao_ideal="0.1", bloco: str = "", **data):
+    from decimal import Decimal
+
+    from unidades import services as unidades
+
+    return unidades.unidade_create(
+        conta=conta, bloco=bloco, numero=numero, fracao_ideal=Decimal(str(fracao_ideal)), **data
+    )
+
+
+def make_medidor(*, gateway: Gateway, papel: str, unidade=None, tipo: str = "AGUA", **data):
+    """A device classified as a unit's, the common area's or the main meter."""
+    from unidades import services as unidades
+
+    dispositivo = make_dispositivo(gateway=gateway, tipo=tipo, **data)
+    unidades.medicao_set(dispositivo=dispositivo, papel=papel, unidade=unidade)
+    return dispositivo

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 
+from contas.permissions import READ
 from tds_core.live import ACCESS_REVOKED, event_type, live_channel, revoked_user
 
 from . import livehub
@@ -102,7 +103,7 @@ async def live_events(request):
     if not user.is_authenticated:
         return HttpResponse(status=401)
     conta = getattr(request, "conta", None)
-    if conta is None:
+    if conta is None or request.membership.role not in READ:  # a morador: own unit only
         return HttpResponse(status=403)
     channel = live_channel(conta.pk)
     await sync_to_async(_release_db_connections)()

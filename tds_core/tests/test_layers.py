@@ -12,9 +12,10 @@ LAYERS = [
     ["tds_core"],
     ["contas"],
     ["apitokens", "dispositivos"],
-    ["telemetria"],
-    ["ingestao", "certificados"],
+    ["telemetria", "unidades"],
+    ["ingestao", "certificados", "faturamento"],
     ["alarmes"],
+    ["notificacoes"],
 ]
 LAYER_OF = {app: i for i, apps in enumerate(LAYERS) for app in apps}
 

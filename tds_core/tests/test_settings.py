@@ -6,7 +6,10 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["contas", "dispositivos", "telemetria", "ingestao", "certificados", "apitokens", "tds_core"]
+APPS = [
+    "contas", "dispositivos", "telemetria", "ingestao", "certificados", "apitokens", "tds_core",
+    "unidades", "faturamento", "alarmes", "notificacoes",
+]  # fmt: skip
 
 
 def test_every_environment_variable_of_the_settings_is_in_the_readme():

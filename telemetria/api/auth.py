@@ -15,6 +15,7 @@ from django_scopes import scope
 
 from apitokens.selectors import api_token_authenticate
 from apitokens.services import api_token_touch
+from contas.permissions import READ
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -45,6 +46,8 @@ def api_view(view):
             return _error(401, _("Autenticação necessária (sessão ou token de API)."))
         if getattr(request, "conta", None) is None:
             return _error(403, _("Usuário sem conta ativa."))
+        if request.membership.role not in READ:  # a morador sees only their unit's pages
+            return _error(403, _("Seu papel não dá acesso aos dados da conta inteira."))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -8,6 +8,8 @@ By purpose:
   consumption.py  consumption_by_month: per device and local month, by meter kind
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
                   the alarm engine's reads, with the same meter semantics
+  days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
+                  days (billing periods)
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
@@ -18,6 +20,7 @@ which one is in use.
 
 from .backend import backend_name, is_timescale
 from .consumption import ConsumoMes, consumption_by_month
+from .days import ConsumoDia, ConsumoPeriodo, consumption_by_date_ranges, consumption_by_day
 from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
 from .latest import (
@@ -46,7 +49,9 @@ __all__ = [
     "DAY",
     "HOUR",
     "MONTH",
+    "ConsumoDia",
     "ConsumoMes",
+    "ConsumoPeriodo",
     "DeviceLatest",
     "InsertResult",
     "LatestReading",
@@ -57,6 +62,8 @@ __all__ = [
     "Step",
     "backend_name",
     "backward_steps",
+    "consumption_by_date_ranges",
+    "consumption_by_day",
     "consumption_by_month",
     "consumption_by_period",
     "consumption_steps",

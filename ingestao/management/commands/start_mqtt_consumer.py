@@ -5,6 +5,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 
+from ingestao.agent_config import ConfigPublisher
 from ingestao.mqtt import default_client_id
 from ingestao.worker import IngestWorker, options_from_settings
 from tds_core import wire
@@ -42,6 +43,11 @@ class Command(BaseCommand):
         parser.add_argument("--ca-file", default=None)
         parser.add_argument("--cert-file", default=None)
         parser.add_argument("--key-file", default=None)
+        parser.add_argument(
+            "--no-config-publisher",
+            action="store_true",
+            help="do not publish gateway configs (ingestao/agent_config.py) from this process",
+        )
 
     def handle(self, *args, **o):
         v5 = o["protocol"] == "v5"
@@ -72,4 +78,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         worker.setup()
-        worker.start()
+        publisher = None
+        if not o["no_config_publisher"]:
+            publisher = ConfigPublisher(client=worker.transport.client).start()
+        try:
+            worker.start()
+        finally:
+            if publisher is not None:
+                publisher.stop()

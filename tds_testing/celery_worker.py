@@ -1,0 +1,152 @@
+"""A real Celery worker (with its beat) as a subprocess, on a private Redis of its own, for
+tests and benches that kill the worker or take the broker away."""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """`redis-server` on a free loopback port, no persistence; `stop()`/`start()` keep the port."""
+
+    def __init__(self):
+        self.port = _free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="tds-redis-"))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10) -> "PrivateRedis":
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CeleryWorker:
+    """`celery worker -B` in its own process group (kill -9 takes worker and beat).
+
+    `supervise=True` restarts it when it exits, as systemd's `Restart=always` does in
+    production: a worker holding an unacknowledged (e.g. countdown) task when Redis goes
+    away can die with kombu's "Unrecoverable error ... 'NoneType' object has no attribute
+    'hostname'" (seen here; celery/kombu#582, #970) instead of reconnecting."""
+
+    def __init__(
+        self, *, broker_url: str, database_url: str, env: dict | None = None, supervise=False
+    ):
+        self.broker_url = broker_url
+        self.database_url = database_url
+        self.extra_env = env or {}
+        self.dir = Path(tempfile.mkdtemp(prefix="tds-celery-"))
+        self.proc: subprocess.Popen | None = None
+        self.log = self.dir / "worker.log"
+        self.supervise = supervise
+        self.restarts = 0
+        self._stopping = threading.Event()
+
+    def start(self) -> "CeleryWorker":
+        self._spawn()
+        if self.supervise:
+            threading.Thread(target=self._supervisor, daemon=True).start()
+        return self
+
+    def _supervisor(self) -> None:
+        while not self._stopping.wait(0.5):
+            if self.proc is not None and self.proc.poll() is not None:
+                self.restarts += 1
+                self._spawn()
+
+    def _spawn(self) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": self.broker_url,
+            "CELERY_RESULT_BACKEND": self.broker_url,
+            "DJANGO_SETTINGS_MODULE": "prj_tds_new.settings",
+            **self.extra_env,
+        }
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "prj_tds_new", "worker", "-B",
+                 "-s", str(self.dir / "beat-schedule"), "--pool", "solo", "-l", "info",
+                 "--without-heartbeat", "--without-gossip", "--without-mingle"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def kill9(self) -> None:
+        self._stopping.set()
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextlib.contextmanager
+def celery_broker(app, url: str):
+    """Points this process's Celery app at `url` for the block, then back; the app's cached
+    connection and producer pools are dropped on both sides, or a later test in the same
+    process would publish to the (stopped) private broker."""
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+            app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    reset_pools()
+    app.conf.broker_url = url
+    try:
+        yield
+    finally:
+        app.conf.broker_url = previous
+        reset_pools()

@@ -1,0 +1,125 @@
+"""Consumption per device and local day, and per arbitrary runs of days (billing periods).
+
+Same meter semantics as `consumption_by_month` (one owner: this package): for a
+cumulative register each step between consecutive readings counts in the day of its
+later reading, and a reading lower than the previous one is a counter reset that counts
+its own value from zero; an interval meter's consumption is the sum; an instantaneous
+meter has none. Days therefore add up to any period made of whole days, e.g. a billing
+period that runs from the 10th to the 9th.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from dispositivos.models import TipoMedidor
+
+from .aggregates import realtime_daily_between
+from .consumption import _EPOCH, _previous_values
+from .sql import device_kinds, fetch, local_midnight, zone
+
+
+class ConsumoDia(NamedTuple):
+    """One device's local day with readings."""
+
+    dispositivo_id: int
+    dia: date
+    consumo: Decimal | None  # None for an instantaneous meter
+    n: int
+    ultimo_em: datetime  # time of the day's last reading
+
+
+class ConsumoPeriodo(NamedTuple):
+    """One device's consumption in the period [inicio, fim) (local days)."""
+
+    dispositivo_id: int
+    inicio: date
+    fim: date  # exclusive
+    consumo: Decimal | None
+    n: int  # readings
+    dias_com_leitura: int
+    ultima_leitura: datetime | None
+
+
+def _daily_steps_sql(params: dict) -> str:
+    """Per device and local day in [%(lo)s, %(hi)s): the within-day increase plus the step
+    from the previous reading (the previous day with readings, or the last day before lo,
+    as consumption_by_month takes it)."""
+    daily = realtime_daily_between(params, "lo", "hi", "span")
+    return f"""
+    WITH prev AS ({_previous_values(params)}
+    ), days AS (
+        SELECT dispositivo_id, bucket, n, soma, primeiro, ultimo, ajuste, ultimo_em,
+               lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant
+        FROM (
+            SELECT dispositivo_id, bucket, n, soma, primeiro, ultimo, ajuste, ultimo_em
+            FROM ({daily}) AS rt
+            UNION ALL
+            SELECT dispositivo_id, bucket, NULL, NULL, NULL, ultimo, NULL, NULL FROM prev
+        ) AS u
+    )
+    SELECT dispositivo_id, bucket, n::bigint, soma, ultimo_em,
+           ultimo - primeiro + ajuste
+             + CASE WHEN ultimo_ant IS NULL THEN 0
+                    WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant
+                    ELSE primeiro END AS acumulado
+    FROM days WHERE n IS NOT NULL"""
+
+
+def _params(kinds: dict, start: date, end: date) -> dict:
+    return {
+        "devs": list(kinds),
+        "lo": local_midnight(start),
+        "hi": local_midnight(end),
+        "origin": _EPOCH,
+    }
+
+
+def _consumo(kind: str, acumulado, soma):
+    return {TipoMedidor.ACUMULADO: acumulado, TipoMedidor.INTERVALO: soma}.get(kind)
+
+
+def consumption_by_day(
+    *, conta_id: int, start: date, end: date, dispositivo_ids=None
+) -> list[ConsumoDia]:
+    """Per device and local day in [start, end), days with readings, by device then day."""
+    kinds = device_kinds(conta_id, dispositivo_ids)
+    if not kinds or start >= end:
+        return []
+    params = _params(kinds, start, end)
+    rows = fetch(
+        f"SELECT dispositivo_id, bucket, n, soma, ultimo_em, acumulado"
+        f" FROM ({_daily_steps_sql(params)}) AS s ORDER BY 1, 2",
+        params,
+    )
+    tz = zone()
+    return [
+        ConsumoDia(disp, bucket.astimezone(tz).date(), _consumo(kinds[disp], acum, soma), n, em)
+        for disp, bucket, n, soma, em, acum in rows
+    ]
+
+
+def consumption_by_date_ranges(
+    *, conta_id: int, boundaries: Sequence[date], dispositivo_ids=None
+) -> list[ConsumoPeriodo]:
+    """Per device and period, for the consecutive periods [b0, b1), [b1, b2), ... given by
+    the ascending local dates `boundaries`; only (device, period) pairs with readings."""
+    bounds = sorted(set(boundaries))
+    kinds = device_kinds(conta_id, dispositivo_ids)
+    if not kinds or len(bounds) < 2:
+        return []
+    params = _params(kinds, bounds[0], bounds[-1])
+    params["bounds"] = [local_midnight(b) for b in bounds]
+    rows = fetch(
+        f"""SELECT dispositivo_id, width_bucket(bucket, %(bounds)s::timestamptz[]) AS k,
+                   sum(n)::bigint, sum(soma), sum(acumulado), count(*), max(ultimo_em)
+            FROM ({_daily_steps_sql(params)}) AS s GROUP BY 1, 2 ORDER BY 1, 2""",
+        params,
+    )
+    return [
+        ConsumoPeriodo(
+            disp, bounds[k - 1], bounds[k], _consumo(kinds[disp], acum, soma), n, dias, ultimo
+        )
+        for disp, k, n, soma, acum, dias, ultimo in rows
+    ]
