@@ -130,7 +130,9 @@ def scoped(write: bool = False):
 
 # --- shapes ------------------------------------------------------------------------
 
-Tipo = Literal["limite", "consumo", "vazamento", "sem_dados", "anomalia", "gateway_offline"]
+Tipo = Literal[
+    "limite", "consumo", "vazamento", "sem_dados", "anomalia", "gateway_offline", "perda_rede"
+]
 Sev = Literal["critico", "alto", "medio", "baixo", "informativo"]
 
 

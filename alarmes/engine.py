@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -212,6 +212,8 @@ def message(regra, valor) -> str:
         return _("Sem leituras há %(n)s intervalos de envio") % {"n": regra.intervalos}
     if regra.tipo == TipoRegra.GATEWAY_OFFLINE:
         return _("Gateway offline")
+    if regra.tipo == TipoRegra.PERDA_REDE:
+        return _("Perda na rede comum de %(v)s%% no dia, acima do limite da conta") % {"v": v}
     if regra.modo_anomalia == ModoAnomalia.CONTADOR:
         return _("Contador voltou para %(v)s (adulteração ou troca de medidor?)") % {"v": v}
     return _("Consumo do dia %(v)s acima de %(k)s × a mediana de 28 dias") % {
@@ -265,7 +267,9 @@ def on_committed_batch(committed) -> None:
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     """Evaluate the reading-driven rules on committed ReadingRows; returns the number of
     alarm transitions. Never raises for a rule problem (logged): ingest is not judged by
-    its alarms."""
+    its alarms. A database error (connection lost, deadlock...) is raised: the consumer
+    runs the hook again before acking the batch (ingestao.pipeline), which is safe since
+    readings at or before a pair's watermark are ignored."""
     if not rows:
         return 0
     by_conta = defaultdict(list)
@@ -371,6 +375,8 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
                 n += _evaluate_pair(
                     regra, device, series, hours[dev_id], open_alarm, mark, pendente, end
                 )
+            except (OperationalError, InterfaceError):
+                raise  # transient: the whole batch is evaluated again (see the docstring)
             except Exception:
                 log.exception("event=alarm_rule_failed regra=%s dispositivo=%s", regra.pk, dev_id)
     return n
@@ -631,6 +637,39 @@ def evaluate_days(now: datetime | None = None) -> int:
     return n
 
 
+def evaluate_common_loss(now: datetime | None = None) -> int:
+    """perda na rede comum: the local day that ended, once per rule, judged by
+    faturamento.selectors.balanco_diario (main meter − Σ units vs the account's limit,
+    all the main meters of the rule's device's utility); the alarm is on that device."""
+    from faturamento.selectors import balanco_diario
+
+    now = now or timezone.now()
+    day_end = _local_day_start(now)
+    day = _local_day_start(day_end - timedelta(hours=12))
+    n = 0
+    with scopes_disabled():
+        for regra in _window_rules(TipoRegra.PERDA_REDE):
+            devices = rule_devices([regra], regra.conta_id)[regra.pk]
+            if not devices:
+                continue
+            (d,) = devices
+            estado = _state(regra, d.id)
+            if estado.ultimo_em is not None and estado.ultimo_em >= day_end:
+                continue
+            dias = balanco_diario(
+                conta=regra.conta, tipo=d.tipo, inicio=day.date(), fim=day_end.date()
+            )
+            open_alarm = _open_alarm(regra, d.id)
+            events = logic.common_loss_days(
+                [(day, day_end, dia) for dia in dias], aberto=open_alarm is not None
+            )
+            apply_events(regra, d, events, open_alarm)
+            estado.ultimo_em = day_end
+            estado.save(update_fields=["ultimo_em"])
+            n += len(events)
+    return n
+
+
 def evaluate_windows(now: datetime | None = None) -> dict:
     """All window kinds; the beat job runs this every minute (each is idempotent)."""
     return {
@@ -638,4 +677,5 @@ def evaluate_windows(now: datetime | None = None) -> dict:
         "sem_dados": evaluate_no_data(now),
         "vazamento": evaluate_leaks(now),
         "dia": evaluate_days(now),
+        "perda_rede": evaluate_common_loss(now),
     }

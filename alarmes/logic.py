@@ -88,6 +88,24 @@ def period_consumption(regra, periods, *, aberto: bool, complete_before: datetim
     return events
 
 
+def common_loss_days(dias, *, aberto: bool) -> list:
+    """perda na rede comum: `dias` = [(day start, day end, DiaBalanco)] in order (see
+    faturamento.selectors.balanco_diario). Fires at the end of a day whose common part
+    (main meter − Σ units) exceeds the account's limit; clears at the end of a day back
+    under it. A day without main-meter data changes nothing."""
+    events = []
+    for start, end, dia in dias:
+        if dia.perda_pct is None:
+            continue
+        if not aberto and dia.acima_limite:
+            events.append(Fire(start, end, dia.perda_pct))
+            aberto = True
+        elif aberto and not dia.acima_limite:
+            events.append(Clear(end, dia.perda_pct))
+            aberto = False
+    return events
+
+
 def counter_backwards(regra, steps) -> list:
     """anomalia (contador): a cumulative register stepping back to a value above the
     reset tolerance (a reset to about zero is normal; 1000 -> 900 is not)."""

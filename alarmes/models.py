@@ -25,6 +25,7 @@ class TipoRegra(models.TextChoices):
     SEM_DADOS = "sem_dados", _("Sem dados")
     ANOMALIA = "anomalia", _("Anomalia")
     GATEWAY_OFFLINE = "gateway_offline", _("Gateway offline")
+    PERDA_REDE = "perda_rede", _("Perda na rede comum")
 
 
 class Severidade(models.TextChoices):

@@ -65,5 +65,18 @@ def validate_rule(regra: RegraAlarme, exclusoes=()) -> None:
             errors["dispositivo"] = _("Vazamento vale para medidores de água e gás.")
         if regra.tipo_dispositivo and regra.tipo_dispositivo not in LEAK_TYPES:
             errors["tipo_dispositivo"] = _("Vazamento vale para medidores de água e gás.")
+    elif tipo == TipoRegra.PERDA_REDE:
+        from unidades.models import Medicao, Papel
+
+        if (
+            regra.dispositivo_id is None
+            or not Medicao.objects.filter(
+                conta_id=regra.conta_id, dispositivo_id=regra.dispositivo_id, papel=Papel.PRINCIPAL
+            ).exists()
+        ):
+            errors["dispositivo"] = _(
+                "Perda na rede comum tem como alvo o medidor principal de uma utilidade "
+                "(classifique-o em Unidades)."
+            )
     if errors:
         raise ValidationError(errors)

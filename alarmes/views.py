@@ -21,6 +21,7 @@ from telemetria.selectors import device_series
 from . import selectors, services
 from .events import alarm_payload, iso
 from .forms import AlarmeFilterForm, ComentarioForm, RegraForm
+from .links import alarm_links
 from .models import EstadoAlarme, RegraAlarme
 from .preview import regra_preview
 
@@ -99,6 +100,7 @@ def alarme_detail(request, pk):
             "can_act": _can_act(request),
             "comentario_form": ComentarioForm(),
             "chart": _chart(request, alarme),
+            "links": alarm_links(request=request, alarme=alarme),
         },
     )
 

@@ -64,6 +64,8 @@ from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto, free_port  # no
 
 RESULTS = ROOT / "bench" / "results"
 READINGS_PER_MSG = 8
+NATS_CONSUMERS = False  # bench/brokers.py sets it when the consumers are NATS ones
+MQTT_PROTOCOL = mqtt.MQTTv5  # of the publishers; bench/brokers.py: 3.1.1 towards NATS
 BROKER_CONFIG = BASE_CONFIG  # persistence on, large queues, `user root` (see tds_testing)
 
 
@@ -162,7 +164,7 @@ def client(client_id: str, *, session: bool = False, buffered: bool = False) -> 
     c = (BufferedClient if buffered else mqtt.Client)(
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
-        protocol=mqtt.MQTTv5,
+        protocol=MQTT_PROTOCOL,
     )
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
@@ -170,6 +172,10 @@ def client(client_id: str, *, session: bool = False, buffered: bool = False) -> 
 
 
 def connect(c: mqtt.Client, port: int, *, session: bool = False):
+    if mqtt.MQTTv5 != MQTT_PROTOCOL:  # NATS speaks MQTT 3.1.1 only
+        c.connect("127.0.0.1", port)
+        c.loop_start()
+        return
     props = None
     if session:
         props = Properties(PacketTypes.CONNECT)
@@ -353,6 +359,9 @@ def stop_all(procs):
 
 def drain(port, conta, gateways, n, k, logdir, base, extra=()) -> dict:
     """Create sessions, queue a backlog of n messages, then time the drain."""
+    if k > 1 and "--shared" not in extra and not NATS_CONSUMERS:
+        # Several MQTT consumers share the stream; no broker restart in this phase.
+        extra = [*extra, "--shared", "--accept-loss-window"]
     clear_phase(conta.pk, base)
     for f in logdir.glob("consumer-*.log"):
         f.unlink()

@@ -9,6 +9,7 @@ BENCH = Path(__file__).resolve().parent
 MODULES = [
     "storage",
     "ingest",
+    "brokers",
     "dashboard",
     "many_dashboards",
     "alarms",

@@ -6,6 +6,7 @@ set -euo pipefail
 need_apt=()
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 command -v mosquitto_pub >/dev/null || need_apt+=(mosquitto-clients)
+command -v nats-server >/dev/null || need_apt+=(nats-server)  # the NATS JetStream deployment and its tests
 command -v socat >/dev/null || need_apt+=(socat)  # pseudo-terminal pairs: RTU meters in the gateway agent tests
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v redis-server >/dev/null || need_apt+=(redis-server)

@@ -9,7 +9,7 @@ so a live certificate speaks for whichever gateway holds that MAC:
 import contextlib
 
 from django.core.exceptions import ValidationError
-from django.db.models.signals import pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -73,3 +73,18 @@ def refuse_mac_with_live_certificate_of_another_account(sender, conta_id, mac, *
             "ele precisa ser revogado antes (fale com o suporte)."
         )
     return None
+
+
+# NATS deployment (certificados/nats.py): who may connect and publish is generated from
+# the registry, so any change to a gateway or a certificate rewrites it after commit.
+def _nats_refresh(**kwargs):
+    from django.db import transaction
+
+    from .nats import nats_auth_refresh
+
+    transaction.on_commit(nats_auth_refresh)
+
+
+for _model in (Gateway, CertificadoDevice):
+    post_save.connect(_nats_refresh, sender=_model, dispatch_uid=f"nats_refresh_save_{_model}")
+    post_delete.connect(_nats_refresh, sender=_model, dispatch_uid=f"nats_refresh_del_{_model}")

@@ -12,7 +12,11 @@ Post-commit hook point: `register_committed_hook(fn)`; `fn(committed)` runs afte
 batch's transaction has committed, with the batch's readings per account
 (`Committed.readings`) and the gateways whose status changed. The readings of a
 redelivered message are in it again (they were not inserted twice): hooks must be
-idempotent. A hook's exception is logged and does not touch the batch.
+idempotent. A hook that raises a database error (DB_ERRORS: connection lost, deadlock,
+serialization failure...) is run again with backoff before the batch is acked, like a
+write during an outage; if the consumer stops meanwhile the batch is not acked and the
+broker redelivers it (its readings are absorbed by the unique key, the hooks run again).
+Any other exception of a hook is a bug: logged, and the batch is acked.
 """
 
 import datetime as dt
@@ -75,16 +79,30 @@ def unregister_committed_hook(hook: CommittedHook) -> None:
         _hooks.remove(hook)
 
 
-def after_commit(committed: Committed) -> None:
-    """Live events (readings per account, then status changes), then the hooks."""
+def after_commit(committed: Committed) -> list[CommittedHook]:
+    """Live events (readings per account, then status changes), then the hooks. Returns
+    the hooks that failed on a database error (to be run again before the ack)."""
     for conta_id, pairs in committed.readings.items():
         publish_live_event(conta_id=conta_id, event=rules.readings_event(pairs))
     gateway_status_publish(committed.status_changes)
-    for hook in list(_hooks):
+    return run_hooks(committed, list(_hooks))
+
+
+def run_hooks(committed: Committed, hooks: list[CommittedHook]) -> list[CommittedHook]:
+    failed = []
+    for hook in hooks:
         try:
             hook(committed)
+        except DB_ERRORS as exc:
+            log.warning(
+                "event=committed_hook_db_error hook=%r error=%s",
+                hook,
+                str(exc).splitlines()[0][:200] if str(exc) else repr(exc),
+            )
+            failed.append(hook)
         except Exception:
             log.exception("event=committed_hook_failed hook=%r", hook)
+    return failed
 
 
 # -- the pipeline -------------------------------------------------------------------------
@@ -111,6 +129,8 @@ class BatchPipeline:
         self._stopping = stopping
         self.queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
         self.deliver = self.queue.put  # the transport's callback
+        # (committed, hooks) that failed on a database error, run again before the ack
+        self.hooks_pending: list[tuple[Committed, list[CommittedHook]]] = []
 
     def run(self) -> None:
         """Until stopping; then flush what was received: commit, ack.
@@ -170,7 +190,7 @@ class BatchPipeline:
                 diagnosticos_store(items=p.diagnostics)
             changes = gateways_touch(batch=p.status, resolution=self.last_seen_resolution)
             committed = Committed(readings=p.readings, status_changes=changes)
-            transaction.on_commit(lambda: after_commit(committed))
+            transaction.on_commit(lambda: self._after_commit(committed))
         done = time.monotonic()
         self.metrics.batch(
             telemetry=len(p.batch) - p.n_status,
@@ -182,6 +202,11 @@ class BatchPipeline:
             ages=[done - item.received_mono for item in p.batch],
         )
         return result
+
+    def _after_commit(self, committed: Committed) -> None:
+        failed = after_commit(committed)
+        if failed:
+            self.hooks_pending.append((committed, failed))
 
     # -- batching, retries, acks -----------------------------------------------------------
     def _collect(self, *, wait: bool = True) -> list[Received]:
@@ -261,7 +286,39 @@ class BatchPipeline:
                 else:
                     self._stopping.wait(delay)
                 delay = min(delay * 2, 5.0)
+        if not self._retry_hooks(give_up_after):
+            return False
         self.transport.ack(batch)
+        return True
+
+    def _retry_hooks(self, give_up_after) -> bool:
+        """Run again, with backoff, the hooks that failed on a database error (an alarm
+        evaluation cut by an outage must not be lost). False when stopping gave up on
+        them: the batch is then not acked and the broker redelivers it."""
+        delay = 0.25
+        started_wait = time.monotonic()
+        while self.hooks_pending:
+            try:
+                connection.close()  # a broken connection is not reused
+            except Exception:
+                log.debug("closing a broken connection failed", exc_info=True)
+            stopping = self._stopping.is_set()
+            if stopping and give_up_after and time.monotonic() - started_wait > give_up_after:
+                log.error("event=hooks_abandoned unacked_batch=1")
+                self.hooks_pending.clear()
+                return False
+            if stopping:
+                time.sleep(delay)
+            else:
+                self._stopping.wait(delay)
+            delay = min(delay * 2, 5.0)
+            self.metrics.db_retry()
+            pending, self.hooks_pending = self.hooks_pending, []
+            for committed, hooks in pending:
+                with scopes_disabled():
+                    failed = run_hooks(committed, hooks)
+                if failed:
+                    self.hooks_pending.append((committed, failed))
         return True
 
     def _isolate(self, batch: list[Received]) -> None:

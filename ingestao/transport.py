@@ -57,7 +57,9 @@ class MqttOptions:
     url: str
     client_id: str
     v5: bool = True
-    shared: bool = True  # telemetry through $share/<SHARE_GROUP>/ (MQTT v5 only)
+    # Telemetry through $share/<SHARE_GROUP>/ (MQTT v5 only). Off by default: Mosquitto
+    # saves a plain subscription with the session but never a shared one (ingestao.delivery).
+    shared: bool = False
     session_expiry: int = 7 * 86400
     receive_maximum: int = 2000  # unacknowledged messages the broker may send at once
     ca_file: str = ""

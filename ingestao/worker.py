@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django_scopes import scopes_disabled
 
+from .delivery import guarantee_for
 from .metrics import IngestMetrics
 from .pipeline import DB_ERRORS, GC_INTERVAL, BatchPipeline
 from .registry import RegistryCache
@@ -31,7 +32,10 @@ class WorkerOptions:
     batch_size: int = 500  # messages
     batch_wait: float = 0.05  # seconds from the first message of a batch
     v5: bool = True
-    shared: bool = True
+    # A plain persistent subscription unless told otherwise: Mosquitto saves it with the
+    # session and restores it after a restart; it never saves a $share subscription.
+    shared: bool = False
+    shared_override: str = ""  # "gateways-retry-v5" or "accept-loss" (see ingestao.delivery)
     session_expiry: int = 7 * 86400
     receive_maximum: int = 0  # 0: 4 x batch_size: the batch being committed, the one being
     # validated and room to receive the next (MQTT 3.1.1: the broker's max_inflight_messages)
@@ -95,6 +99,11 @@ class IngestWorker:
                 if self._stopping.wait(delay):
                     raise SystemExit(0) from None
                 delay = min(delay * 2, 5.0)
+        guarantee_for(
+            transport="mqtt" if isinstance(self.transport, MqttTransport) else "nats",
+            shared=self.opts.shared,
+            override=self.opts.shared_override,
+        ).log()
         self.registry.start_listener()
         self.metrics.serve(self.opts.metrics_port, self.opts.metrics_addr)
         _tune_gc()
@@ -119,6 +128,10 @@ class IngestWorker:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def consume_batch(self, batch: list[Received]):
         """One batch in-process (tests, benches): see BatchPipeline.consume_batch."""

@@ -131,6 +131,17 @@ TDS_MQTT_PUBLIC_PORT = env.int("TDS_MQTT_PUBLIC_PORT", default=8883)
 TDS_MOSQUITTO_DIR = env.str("TDS_MOSQUITTO_DIR", default="")
 TDS_MOSQUITTO_PID_FILE = env.str("TDS_MOSQUITTO_PID_FILE", default="")
 TDS_MOSQUITTO_RELOAD_CMD = env.str("TDS_MOSQUITTO_RELOAD_CMD", default="")
+# NATS JetStream deployment (README "Past one machine"): the consumer's server and mTLS
+# material, the stream's replica count, and where `nats_config` wrote the nodes' files
+# (auth.conf and pinned.conf are rewritten there on registry changes, then the nodes reloaded).
+NATS_URL = env.str("NATS_URL", default="nats://127.0.0.1:4222")
+NATS_CA_FILE = env.str("NATS_CA_FILE", default="")
+NATS_CERT_FILE = env.str("NATS_CERT_FILE", default="")
+NATS_KEY_FILE = env.str("NATS_KEY_FILE", default="")
+TDS_NATS_REPLICAS = env.int("TDS_NATS_REPLICAS", default=1)
+TDS_NATS_ACK_WAIT = env.float("TDS_NATS_ACK_WAIT", default=30.0)
+TDS_NATS_DIR = env.str("TDS_NATS_DIR", default="")
+TDS_NATS_RELOAD_CMD = env.str("TDS_NATS_RELOAD_CMD", default="")
 # Ingest consumer (ingestao/): batch by size (messages) and by time, payload limits.
 TDS_INGEST_BATCH_SIZE = env.int("TDS_INGEST_BATCH_SIZE", default=500)
 TDS_INGEST_BATCH_WAIT_MS = env.int("TDS_INGEST_BATCH_WAIT_MS", default=50)

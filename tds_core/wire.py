@@ -52,6 +52,21 @@ def shared(topic_filter: str, group: str = SHARE_GROUP) -> str:
     return f"$share/{group}/{topic_filter}"
 
 
+# NATS (the JetStream deployment): nats-server maps an MQTT topic to a subject by '/' -> '.'
+# (a MAC holds no dot); the stream keeping telemetry and status until a consumer acks it.
+NATS_STREAM = "TDS_TELEMETRY"
+NATS_SUBJECTS = [f"{TOPIC_ROOT.replace('/', '.')}.*.{kind}" for kind in (TELEMETRY, STATUS)]
+
+
+def nats_subject(mac: str, kind: str) -> str:
+    return f"{TOPIC_ROOT.replace('/', '.')}.{mac}.{kind}"
+
+
+def topic_of_subject(subject: str) -> str:
+    """NATS subject -> the MQTT topic the gateway published."""
+    return subject.replace(".", "/")
+
+
 # -- MAC addresses ------------------------------------------------------------------------
 _HEX12 = re.compile(r"^[0-9a-f]{12}$")
 _SEPARATED = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")

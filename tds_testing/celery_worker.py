@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+import kombu.pools
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -141,6 +143,9 @@ def celery_broker(app, url: str):
             app._pool.force_close_all()
             app._pool = None
         app.amqp._producer_pool = None
+        # kombu's process-wide producer pools still hold the closed connection pool:
+        # a later send would fail with "Acquire on closed pool".
+        kombu.pools.reset()
 
     previous = app.conf.broker_url
     reset_pools()

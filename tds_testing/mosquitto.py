@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from certificados.mosquitto import PERSISTENCE  # the generated config's, measured as shipped
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -25,9 +27,7 @@ BASE_CONFIG = """\
 user root
 listener {port} 127.0.0.1
 allow_anonymous true
-persistence true
-persistence_location {data_dir}/
-autosave_interval 1
+{persistence}persistence_location {data_dir}/
 max_queued_messages 1000000
 max_queued_bytes 0
 max_inflight_messages 10000
@@ -62,7 +62,9 @@ class PrivateMosquitto:
         self.dir = Path(tempfile.mkdtemp(prefix="tds-mosquitto-"))
         text = config if config is not None else BASE_CONFIG
         self.conf = self.dir / "mosquitto.conf"
-        self.conf.write_text(text.format(port=self.port, data_dir=self.dir))
+        self.conf.write_text(
+            text.format(port=self.port, data_dir=self.dir, persistence=PERSISTENCE)
+        )
 
     def log(self) -> str:
         path = self.dir / "mosquitto.log"
@@ -100,8 +102,15 @@ class PrivateMosquitto:
                 self.proc.wait()
         self.proc = None
 
-    def restart(self) -> None:
-        self.stop()
+    def kill(self) -> None:
+        """kill -9: no chance to save anything."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self, *, crash: bool = False) -> None:
+        self.kill() if crash else self.stop()
         self.start()
 
     def close(self) -> None:

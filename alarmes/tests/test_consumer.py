@@ -139,3 +139,50 @@ def test_kill_9_mid_alarm_leaves_a_correct_state(mosquitto, planta, tmp_path):
         assert stop(proc) == 0
         pub.close()
     assert_one_alarm_fired_and_cleared_per_device(regra, devices)
+
+
+FAIL_ALARM_INSERTS = """
+CREATE FUNCTION tds_test_fail_alarm() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'test: serialization failure' USING ERRCODE = '40001'; END $$;
+CREATE TRIGGER tds_test_fail_alarm BEFORE INSERT ON tds_new_alarme
+FOR EACH ROW EXECUTE FUNCTION tds_test_fail_alarm();
+"""
+HEAL_ALARM_INSERTS = """
+DROP TRIGGER IF EXISTS tds_test_fail_alarm ON tds_new_alarme;
+DROP FUNCTION IF EXISTS tds_test_fail_alarm();
+"""
+
+
+def test_a_database_error_in_alarm_evaluation_is_retried_not_lost(mosquitto, planta, tmp_path):
+    """The readings commit, then writing the alarm fails with a retryable database error
+    (a trigger answers 40001 serialization_failure): the consumer keeps the batch unacked
+    and runs the evaluation again until it succeeds; the alarm is not lost."""
+    from django.db import connection
+
+    gw, devices, regra = planta["gateway"], planta["devices"], planta["regra"]
+    ids = [d.pk for d in devices]
+    log = tmp_path / "consumer.log"
+    with connection.cursor() as cur:
+        cur.execute(FAIL_ALARM_INSERTS)
+    proc = start_consumer(mosquitto.port, log_path=log)
+    try:
+        wait_connected(log)
+        pub = Publisher(mosquitto.port)
+        stream(pub, gw, devices, 150)  # above the limit from second 100 on
+        pub.close()
+        assert wait_for(lambda: count_readings(ids) == 450, timeout=60), count_readings(ids)
+        assert wait_for(lambda: "committed_hook_db_error" in log.read_text(), timeout=30)
+        assert not Alarme.objects.exists()
+        with connection.cursor() as cur:
+            cur.execute(HEAL_ALARM_INSERTS)
+        assert wait_for(
+            lambda: Alarme.objects.filter(regra=regra, estado="ativo").count() == 3, timeout=30
+        ), log.read_text()[-3000:]
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(HEAL_ALARM_INSERTS)
+        assert stop(proc) == 0
+    for d in devices:
+        (a,) = Alarme.objects.filter(regra=regra, dispositivo=d)
+        assert a.inicio == T0 + dt.timedelta(seconds=HIGH.start)
+        assert [t.tipo for t in a.transicoes.all()] == ["disparo"]

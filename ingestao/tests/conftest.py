@@ -22,3 +22,8 @@ def worker(planta):
     w = IngestWorker(WorkerOptions(url="mqtt://127.0.0.1:1", client_id="t"))
     w.registry.reload()
     return w
+
+
+@pytest.fixture
+def logfile(tmp_path):
+    return tmp_path / "consumer.log"

@@ -39,11 +39,6 @@ def stream(pub, gateway, devices, n, *, start=0, pause=0.0):
             time.sleep(pause)
 
 
-@pytest.fixture
-def logfile(tmp_path):
-    return tmp_path / "consumer.log"
-
-
 def test_stores_and_survives_kill_9(mosquitto, planta, logfile):
     gw, devices = planta["gateway"], planta["devices"]
     ids = [d.pk for d in devices]
@@ -108,9 +103,8 @@ def test_broker_restart_mid_stream_loses_nothing(mosquitto, planta, logfile):
     stream(pub, gw, devices, 200)
     pub.flush()
     mosquitto.restart()  # persistence on: queued messages and sessions survive
-    # Mosquitto 2.0.11 does not restore *shared* subscriptions from its persistence file,
-    # so publish again once the consumer has re-subscribed (a real gateway reconnects and
-    # sends what it buffered); what was queued or unacked before the restart is kept.
+    # What was queued or unacked before the restart is kept; then a new publisher once the
+    # consumer is back (test_broker_restart.py covers publishing during the restart).
     assert wait_for(lambda: logfile.read_text().count("event=mqtt_subscribed") >= 2, timeout=15)
     pub2 = Publisher(mosquitto.port, client_id="test-publisher-2")
     stream(pub2, gw, devices, 200, start=200)
@@ -148,7 +142,12 @@ def test_two_consumers_split_the_shared_subscription(mosquitto, planta, tmp_path
     ids = [d.pk for d in devices]
     logs = [tmp_path / "c1.log", tmp_path / "c2.log"]
     procs = [
-        start_consumer(mosquitto.port, client_id=f"tds-ingest-test-{i}", log_path=logs[i])
+        start_consumer(
+            mosquitto.port,
+            client_id=f"tds-ingest-test-{i}",
+            log_path=logs[i],
+            extra=["--shared", "--gateways-retry-v5"],
+        )
         for i in range(2)
     ]
     for log in logs:

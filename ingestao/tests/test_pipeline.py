@@ -70,3 +70,87 @@ def test_a_failing_hook_does_not_undo_or_repeat_the_batch(
     assert result.inserted == 1
     assert LeituraDispositivo.objects.count() == 1
     assert len(hook) == 1  # the other hook ran as usual
+
+
+@pytest.fixture
+def truncate_readings():
+    from django.db import connection
+
+    from telemetria.storage import is_timescale
+    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
+
+    yield
+    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
+        [] if is_timescale() else [DAILY, MONTHLY]
+    )
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(tables)}")
+
+
+class AckSpy:
+    def __init__(self, calls):
+        self.calls = calls
+
+    def ack(self, batch):
+        self.calls.append(("ack", len(batch)))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hook_failing_on_a_database_error_runs_again_before_the_ack(
+    worker, planta, truncate_readings
+):
+    """An alarm evaluation cut by a database error is not lost: the hook runs again (with
+    backoff) and the batch is acked only after it succeeded."""
+    from django.db import OperationalError
+
+    calls = []
+
+    def flaky(committed):
+        calls.append(("hook", sum(len(r) for r in committed.readings.values())))
+        if len([c for c in calls if c[0] == "hook"]) <= 2:
+            raise OperationalError("deadlock detected")
+
+    pipeline = worker.pipeline
+    pipeline.transport = AckSpy(calls)
+    register_committed_hook(flaky)
+    try:
+        gw = planta["gateway"]
+        data = payload(
+            gw.mac, dt.datetime.now(tz=dt.UTC), [{"dispositivo_codigo": "D01", "valor": 1}]
+        )
+        assert pipeline._process([received(telemetry_topic(gw.mac), data)]) is True
+    finally:
+        unregister_committed_hook(flaky)
+    assert calls == [("hook", 1), ("hook", 1), ("hook", 1), ("ack", 1)]
+    assert LeituraDispositivo.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stopping_while_a_hook_fails_leaves_the_batch_unacked(worker, planta, truncate_readings):
+    """The consumer stops during a database outage that cuts a hook: no ack, the broker
+    redelivers the batch (its readings are absorbed by the unique key, the hook runs again)."""
+    from django.db import OperationalError
+
+    calls = []
+
+    def down(committed):
+        calls.append("hook")
+        raise OperationalError("server closed the connection")
+
+    pipeline = worker.pipeline
+    pipeline.transport = AckSpy(calls)
+    pipeline._stopping.set()
+    register_committed_hook(down)
+    try:
+        gw = planta["gateway"]
+        data = payload(
+            gw.mac, dt.datetime.now(tz=dt.UTC), [{"dispositivo_codigo": "D01", "valor": 1}]
+        )
+        assert (
+            pipeline._process([received(telemetry_topic(gw.mac), data)], give_up_after=0.5) is False
+        )
+    finally:
+        unregister_committed_hook(down)
+    assert "ack" not in [c if isinstance(c, str) else c[0] for c in calls]
+    assert calls.count("hook") >= 2
+    assert LeituraDispositivo.objects.count() == 1

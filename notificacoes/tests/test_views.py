@@ -169,3 +169,13 @@ def test_failing_target_is_shown_failing(client, admin_a, conta_a, regra, webhoo
     detail = client.get(reverse("notificacoes:destino_detail", args=[destino.pk])).content.decode()
     assert "Este canal está falhando desde" in detail
     assert "HTTP 503" in detail
+
+
+def test_the_alarm_page_links_to_its_delivery_log(client, leitor_a, regra):
+    """alarmes does not import notificacoes: the link comes through alarmes.links."""
+    alarme = fire(regra)
+    client.force_login(leitor_a)
+    page = client.get(reverse("alarmes:detail", args=[alarme.pk])).content.decode()
+    url = reverse("notificacoes:entregas_alarme", args=[alarme.pk])
+    assert f'href="{url}" data-testid="alarm-link-entregas">Registro de entregas<' in page
+    assert client.get(url).status_code == 200

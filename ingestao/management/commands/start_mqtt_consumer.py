@@ -1,14 +1,18 @@
 """Thin command around ingestao.worker.IngestWorker: one SIGTERM/SIGINT handler that
 stops the worker, which flushes, commits, acks and returns; the command exits 0."""
 
+import logging
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from ingestao.agent_config import ConfigPublisher
+from ingestao.delivery import ACCEPT_LOSS, GATEWAYS_RETRY_V5, DeliveryMisconfigured, guarantee_for
 from ingestao.mqtt import default_client_id
 from ingestao.worker import IngestWorker, options_from_settings
 from tds_core import wire
+
+log = logging.getLogger("ingestao.worker")
 
 
 class Command(BaseCommand):
@@ -33,7 +37,26 @@ class Command(BaseCommand):
             default="v5",
             help="v311: plain (non-shared) subscription for MQTT 3.1.1 brokers",
         )
-        parser.add_argument("--no-shared", action="store_true", help="plain subscription")
+        parser.add_argument(
+            "--shared",
+            action="store_true",
+            help="share the stream with other consumers ($share/tds-ingest, MQTT v5); refused "
+            "unless --gateways-retry-v5 or --accept-loss-window says what covers the window "
+            "after a broker restart (Mosquitto does not save shared subscriptions)",
+        )
+        parser.add_argument(
+            "--gateways-retry-v5",
+            action="store_true",
+            help="with --shared: every gateway speaks MQTT v5 and resends on PUBACK 0x10/>=0x80",
+        )
+        parser.add_argument(
+            "--accept-loss-window",
+            action="store_true",
+            help="with --shared: run anyway, losing what is published during a broker restart",
+        )
+        parser.add_argument(
+            "--no-shared", action="store_true", help="plain subscription (the default; kept)"
+        )
         parser.add_argument(
             "--metrics-port", type=int, default=None, help="Prometheus endpoint port (0: off)"
         )
@@ -51,6 +74,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **o):
         v5 = o["protocol"] == "v5"
+        shared = v5 and o["shared"] and not o["no_shared"]
+        override = (
+            GATEWAYS_RETRY_V5
+            if o["gateways_retry_v5"]
+            else ACCEPT_LOSS
+            if o["accept_loss_window"]
+            else ""
+        )
+        try:
+            guarantee_for(transport="mqtt", shared=shared, override=override)
+        except DeliveryMisconfigured as exc:
+            log.error("event=delivery_misconfigured error=%r", str(exc))
+            raise CommandError(str(exc)) from None
         batch_size, batch_wait_ms = o["batch_size"], o["batch_wait_ms"]
         worker = IngestWorker(
             options_from_settings(
@@ -60,7 +96,8 @@ class Command(BaseCommand):
                 batch_size=None if batch_size is None else max(1, batch_size),
                 batch_wait=None if batch_wait_ms is None else max(0, batch_wait_ms) / 1000,
                 v5=v5,
-                shared=v5 and not o["no_shared"],
+                shared=shared,
+                shared_override=override,
                 receive_maximum=o["receive_maximum"],
                 metrics_port=o["metrics_port"],
                 log_interval=o["log_interval"],
