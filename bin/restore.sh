@@ -19,7 +19,12 @@ if [ "$(psql -XAtq "$server" -c "SELECT 1 FROM pg_database WHERE datname = '$nam
 fi
 psql -Xq "$server" -c "CREATE DATABASE \"$name\""
 timescale=0
-if pg_restore --list "$dump" | grep -q "EXTENSION - timescaledb"; then
+# The listing is read whole before grep: `pg_restore --list | grep -q` under pipefail
+# failed whenever grep quit at the first match while pg_restore was still writing
+# (SIGPIPE), which a listing larger than the pipe buffer (any real TimescaleDB database:
+# hundreds of chunks) made nearly certain, and the restore then ran without pre_restore.
+listing=$(pg_restore --list "$dump")
+if grep -q "EXTENSION - timescaledb" <<<"$listing"; then
     timescale=1
     psql -Xq "$target" -c "CREATE EXTENSION IF NOT EXISTS timescaledb" -c "SELECT timescaledb_pre_restore()"
 fi

@@ -2,6 +2,7 @@
 commands, options, apps and settings that exist; the proxy config matches the URLs; the
 health endpoints answer; a backup restores (bin/backup.sh, bin/restore.sh)."""
 
+import datetime as dt
 import importlib
 import os
 import re
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -18,10 +20,12 @@ from django.conf import settings
 from django.core.management import get_commands, load_command_class
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from bin.ensure_database import admin_connection
 from tds_testing import factories
 from tds_testing.mosquitto import free_port
+from telemetria.storage import ReadingRow, insert_readings
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
@@ -133,7 +137,17 @@ def _url(name: str) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_backup_restores_into_a_new_database(conta_a, tmp_path):
     gw = factories.make_gateway(conta=conta_a, codigo="GW-BKP")
-    factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
+    d = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
+    # A reading a day for 100 days: on TimescaleDB 100 chunks, so the dump's listing is
+    # far larger than a pipe buffer, as any real database's is (restore.sh once lost its
+    # TimescaleDB detection to SIGPIPE on such a listing).
+    now = timezone.now()
+    insert_readings(
+        [
+            ReadingRow(now - dt.timedelta(days=n), conta_a.pk, gw.pk, d.pk, Decimal(n), "kWh", None)
+            for n in range(100)
+        ]
+    )
     env = {
         **os.environ,
         "DATABASE_URL": _url(connection.settings_dict["NAME"]),
@@ -162,7 +176,12 @@ def test_backup_restores_into_a_new_database(conta_a, tmp_path):
                 " ON d.gateway_id = g.id WHERE g.mac = %s",
                 [gw.mac],
             ).fetchone()
+            readings = restored.execute(
+                "SELECT count(*) FROM tds_new_leitura_dispositivo WHERE dispositivo_id = %s",
+                [d.pk],
+            ).fetchone()
         assert codigo == ("GW-BKP",)
+        assert readings == (100,)
         # Never over an existing database.
         again = subprocess.run(
             ["bash", "bin/restore.sh", str(dump), _url(target)], cwd=ROOT, env=env,

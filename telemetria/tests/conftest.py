@@ -79,3 +79,6 @@ def clean_store(db):
     )
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")
+        if is_timescale():  # continuous aggregates cannot be truncated: refresh them empty
+            for view in (DAILY, MONTHLY):
+                cur.execute("CALL refresh_continuous_aggregate(%s, NULL, NULL)", [view])

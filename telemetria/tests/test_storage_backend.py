@@ -33,3 +33,20 @@ def test_storage_sql_names_the_registry_tables_as_the_models_do():
     assert Dispositivo._meta.db_table == tables.DEVICES
     assert Gateway._meta.db_table == tables.GATEWAYS
     assert LeituraDispositivo._meta.db_table == tables.READINGS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_storage_migrations_unapply_and_apply_again():
+    """`migrate telemetria zero` removes the storage (the post_migrate maintenance must
+    then find nothing to do, not fail), and `migrate` brings it back on the same back end."""
+    from django.db import connection
+
+    from telemetria.storage.backend import BACKEND_TABLE
+
+    before = backend_name()
+    call_command("migrate", "telemetria", "zero", verbosity=0)
+    assert BACKEND_TABLE not in connection.introspection.table_names()
+    call_command("migrate", verbosity=0)
+    assert BACKEND_TABLE in connection.introspection.table_names()
+    call_command("storage_backend")
+    assert backend_name() == before
