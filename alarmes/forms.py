@@ -9,6 +9,11 @@ from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
 
 from .models import EstadoAlarme, RegraAlarme, Severidade
+from .services import RULE_FIELDS
+
+# The service's rule fields, with the exclusions right after the target.
+_TARGET_END = RULE_FIELDS.index("tipo_dispositivo") + 1
+RULE_FORM_FIELDS = [*RULE_FIELDS[:_TARGET_END], "exclusoes", *RULE_FIELDS[_TARGET_END:]]
 
 
 class RegraForm(ServiceModelForm):
@@ -27,31 +32,7 @@ class RegraForm(ServiceModelForm):
 
     class Meta:
         model = RegraAlarme
-        fields = [
-            "nome",
-            "tipo",
-            "severidade",
-            "ativo",
-            "descricao",
-            "dispositivo",
-            "gateway",
-            "tipo_dispositivo",
-            "exclusoes",
-            "grandeza",
-            "limite_superior",
-            "limite_inferior",
-            "histerese",
-            "duracao_minutos",
-            "periodo",
-            "vazao_minima",
-            "janela_inicio",
-            "janela_fim",
-            "noites_para_encerrar",
-            "intervalos",
-            "modo_anomalia",
-            "fator_mediana",
-            "tolerancia_reset",
-        ]
+        fields = RULE_FORM_FIELDS
         widgets = {
             "descricao": forms.Textarea(attrs={"rows": 2}),
             "janela_inicio": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
