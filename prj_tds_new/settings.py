@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from tds_core.installation import database_namespace
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False) if (BASE_DIR / ".env").exists() else None
@@ -300,11 +302,7 @@ TDS_TELEGRAM_BOT_TOKEN = env.str("TDS_TELEGRAM_BOT_TOKEN", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 # Two installations on one Redis must not share queues or results.
-_db = DATABASES["default"]
-_celery_namespace = (
-    TDS_INSTALLATION or f"{_db.get('HOST') or 'local'}:{_db.get('PORT') or 5432}/{_db['NAME']}"
-)
-_celery_prefix = f"tds:{_celery_namespace}:celery:"
+_celery_prefix = f"tds:{TDS_INSTALLATION or database_namespace(DATABASES['default'])}:celery:"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": _celery_prefix}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": _celery_prefix}
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)

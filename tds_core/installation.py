@@ -10,13 +10,16 @@ uses (host, port and name), read at call time: a test run, whose database is ren
 """
 
 from django.conf import settings
-from django.db import connections
 
 
 def namespace() -> str:
-    if settings.TDS_INSTALLATION:
-        return settings.TDS_INSTALLATION
-    db = connections["default"].settings_dict
+    from django.db import connections  # not at import: the settings module imports this one
+
+    return settings.TDS_INSTALLATION or database_namespace(connections["default"].settings_dict)
+
+
+def database_namespace(db: dict) -> str:
+    """The namespace derived from a database's settings (host:port/name)."""
     return f"{db.get('HOST') or 'local'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
