@@ -183,7 +183,7 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
 
     conta = factories.make_conta(nome="Condomínio Acessível")
     admin = factories.make_member(conta=conta, role=Role.ADMIN).user
-    factories.make_member(conta=conta, role=Role.OPERADOR)
+    operador = factories.make_member(conta=conta, role=Role.OPERADOR)
     ContaMembership.objects.create(  # a pending invite
         conta=conta, user=factories.make_user(), role=Role.LEITOR, accepted_at=None
     )
@@ -244,7 +244,7 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
     cert = None
     if pki_ready:
         cert = certificados.certificado_issue(gateway=gw, issued_by=admin).certificado
-    apitokens.api_token_create(conta=conta, nome="Integração BI", criado_por=admin)
+    token, _raw = apitokens.api_token_create(conta=conta, nome="Integração BI", criado_por=admin)
     ingestao.rejeitadas_store(
         items=[
             {
@@ -270,6 +270,10 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         ("gateway", r("dispositivos:gateway_detail", args=[gw.pk])),
         ("gateway offline", r("dispositivos:gateway_detail", args=[offline.pk])),
         ("novo gateway", r("dispositivos:gateway_create")),
+        ("editar gateway", r("dispositivos:gateway_update", args=[gw.pk])),
+        ("excluir gateway", r("dispositivos:gateway_delete", args=[offline.pk])),
+        ("novo dispositivo", r("dispositivos:dispositivo_create")),
+        ("excluir dispositivo", r("dispositivos:dispositivo_delete", args=[gas.pk])),
         ("dispositivos", r("dispositivos:dispositivo_list")),
         ("dispositivo", r("dispositivos:dispositivo_detail", args=[energia.pk])),
         ("editar dispositivo", r("dispositivos:dispositivo_update", args=[energia.pk])),
@@ -278,11 +282,15 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         ("regras de alarme", r("alarmes:regra_list")),
         ("nova regra", r("alarmes:regra_create")),
         ("editar regra", r("alarmes:regra_update", args=[regra.pk])),
+        ("excluir regra", r("alarmes:regra_delete", args=[regra.pk])),
         ("mensagens rejeitadas", r("ingestao:rejeitadas")),
         ("certificados", r("certificados:index")),
         ("emitir certificado", r("certificados:issue", args=[gw.pk])),
         ("unidades", r("unidades:unidade_list")),
         ("unidade", r("unidades:unidade_detail", args=[u101.pk])),
+        ("nova unidade", r("unidades:unidade_create")),
+        ("editar unidade", r("unidades:unidade_update", args=[u101.pk])),
+        ("excluir unidade", r("unidades:unidade_delete", args=[u102.pk])),
         ("medidores", r("unidades:medicao_list")),
         ("importar unidades", r("unidades:unidade_import")),
         ("faturamento", r("faturamento:index")),
@@ -291,11 +299,16 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         ("notificações", r("notificacoes:destino_list")),
         ("destino", r("notificacoes:destino_detail", args=[destino.pk])),
         ("novo destino", r("notificacoes:destino_create")),
+        ("editar destino", r("notificacoes:destino_edit", args=[destino.pk])),
+        ("excluir destino", r("notificacoes:destino_delete", args=[falhando.pk])),
         ("preferências", r("notificacoes:preferencias")),
         ("entregas do alarme", r("notificacoes:entregas_alarme", args=[alarme.pk])),
         ("membros", r("contas:member_list")),
         ("novo membro", r("contas:member_add")),
+        ("editar membro", r("contas:member_update", args=[operador.pk])),
+        ("remover membro", r("contas:member_remove", args=[operador.pk])),
         ("tokens de API", r("apitokens:list")),
+        ("revogar token", r("apitokens:revoke", args=[token.pk])),
         ("alterar senha", r("password_change")),
     ]
     if rejeitada is not None:

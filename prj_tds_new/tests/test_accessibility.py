@@ -6,11 +6,15 @@ Real parts: uvicorn (ASGI) on the test database, Debian's chromium through Playw
 axe-core 4.x (shipped by the `axe-playwright-python` package) run inside each page.
 """
 
+import contextlib
+import time
+from urllib.parse import urlsplit
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from tds_testing import factories
 from tds_testing.a11y import (
@@ -34,6 +38,15 @@ pytestmark = [
 ]
 
 VIEWPORTS = {"desktop": (1366, 900), "phone": (375, 812)}
+# Linked from the pages but not pages themselves (downloads; "home" redirects).
+NOT_PAGES = {
+    "home",
+    "certificados:download",
+    "faturamento:demonstrativo_pdf",
+    "faturamento:planilha_xlsx",
+    "telemetria:csv_dispositivo",
+    "telemetria:csv_gateway",
+}
 
 
 @pytest.fixture
@@ -95,11 +108,32 @@ def _login(page, base, email):
     assert "/entrar/" not in page.url, page.inner_text("main")
 
 
-def _check(page, tracker, base, name, path, found, seen):
+def _links(page) -> set[str]:
+    """The view names of the site's pages this page links to."""
+    names = set()
+    for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+        url = urlsplit(href)
+        if url.netloc != urlsplit(page.url).netloc:
+            continue
+        with contextlib.suppress(Resolver404):
+            names.add(resolve(url.path).view_name)
+    return names
+
+
+TIMES = {"load": 0.0, "axe": 0.0}
+
+
+def _check(page, tracker, base, name, path, found, seen, linked=None):
+    started = time.monotonic()
     page.goto(base + path)
     tracker.wait_quiet()
+    TIMES["load"] += time.monotonic() - started
+    if linked is not None:
+        linked |= _links(page)
     assert page.url.startswith(base + path.split("?")[0]), f"{name}: redirected to {page.url}"
+    started = time.monotonic()
     violations = axe_violations(page)
+    TIMES["axe"] += time.monotonic() - started
     seen.append(report(name, violations))
     if blocking(violations):
         found.append(report(f"{name} ({path})", blocking(violations)))
@@ -118,8 +152,9 @@ def test_every_page_passes_axe(width, showcase, server, browser, capsys):
         _check(page, tracker, server, name, path, found, seen)
 
     _login(page, server, showcase.admin_email)
+    linked = set()
     for name, path in showcase.pages:
-        _check(page, tracker, server, name, path, found, seen)
+        _check(page, tracker, server, name, path, found, seen, linked)
     # The menus open: the phone's sidebar and the account menu.
     page.goto(server + reverse("telemetria:dashboard"))
     tracker.wait_quiet()
@@ -145,11 +180,19 @@ def test_every_page_passes_axe(width, showcase, server, browser, capsys):
 
     with capsys.disabled():
         pages = len(showcase.pages) + len(showcase.anonymous_pages) + len(showcase.resident_pages)
-        print(f"\naxe ({width}): {pages} pages checked")
+        print(
+            f"\naxe ({width}): {pages} pages checked; loading {TIMES['load']:.1f} s,"
+            f" axe {TIMES['axe']:.1f} s"
+        )
         minor = "\n".join(s for s in seen if s)
         if minor:
             print("moderate/minor findings (not failing):\n" + minor)
     assert not found, "serious or critical axe violations:\n" + "\n".join(found)
+    # Every page a user can reach by a link is checked: a new page joins the list
+    # (tds_testing.a11y.make_showcase) or, when it is a download, NOT_PAGES.
+    visited = {resolve(path.split("?")[0]).view_name for _, path in showcase.pages}
+    missing = linked - visited - NOT_PAGES
+    assert not missing, f"pages linked but not checked by axe: {sorted(missing)}"
 
 
 def _shows_focus(path):
