@@ -123,6 +123,13 @@ def _links(page) -> set[str]:
 TIMES = {"load": 0.0, "axe": 0.0}
 
 
+def _record(page, name, found, seen):
+    violations = axe_violations(page)
+    seen.append(report(name, violations))
+    if blocking(violations):
+        found.append(report(name, blocking(violations)))
+
+
 def _check(page, tracker, base, name, path, found, seen, linked=None):
     started = time.monotonic()
     page.goto(base + path)
@@ -155,6 +162,15 @@ def test_every_page_passes_axe(width, showcase, server, browser, capsys):
     linked = set()
     for name, path in showcase.pages:
         _check(page, tracker, server, name, path, found, seen, linked)
+    # Forms showing their errors: a gateway and an alarm rule sent empty.
+    for name, url_name in (("novo gateway com erros", "dispositivos:gateway_create"),
+                           ("nova regra com erros", "alarmes:regra_create")):  # fmt: skip
+        page.goto(server + reverse(url_name))
+        page.locator("main form [type=submit]").first.click()
+        page.locator("main .is-invalid").first.wait_for()
+        tracker.wait_quiet()
+        _record(page, name, found, seen)
+
     # The menus open: the phone's sidebar and the account menu.
     page.goto(server + reverse("telemetria:dashboard"))
     tracker.wait_quiet()
@@ -164,10 +180,7 @@ def test_every_page_passes_axe(width, showcase, server, browser, capsys):
     page.click("#user-menu")
     page.locator("#user-menu + .dropdown-menu.show").wait_for()
     tracker.wait_quiet()
-    violations = axe_violations(page)
-    seen.append(report("menus abertos", violations))
-    if blocking(violations):
-        found.append(report("menus abertos", blocking(violations)))
+    _record(page, "menus abertos", found, seen)
     context.close()
 
     resident = browser.new_context(viewport={"width": w, "height": h}, locale="pt-BR")
