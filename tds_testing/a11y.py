@@ -60,9 +60,14 @@ def report(where: str, violations: list[dict]) -> str:
 
 
 # Status told by colour alone: a badge with no text, or a coloured dot that is not hidden
-# from screen readers or has no text beside it. Returns the offending elements' HTML.
+# from screen readers or has no text beside it; and a chart whose label is not read (a
+# labelled canvas without role="img"). Returns the offending elements' HTML.
 COLOUR_ONLY_JS = """() => {
   const bad = [];
+  // A chart's label is read only when the canvas has an image role.
+  for (const el of document.querySelectorAll('canvas[aria-label]:not([role=img])')) {
+    bad.push(el.outerHTML.slice(0, 200));
+  }
   for (const el of document.querySelectorAll('.badge, .status-dot, [class*="text-bg-"]')) {
     if (!el.getClientRects().length) continue;
     if (el.classList.contains('status-dot')) {
@@ -78,7 +83,8 @@ COLOUR_ONLY_JS = """() => {
 
 
 def colour_only(page) -> list[str]:
-    """Badges and status dots on the page that tell their status by colour alone."""
+    """Badges and status dots on the page that tell their status by colour alone, and
+    charts whose text alternative is not read."""
     return page.evaluate(COLOUR_ONLY_JS)
 
 

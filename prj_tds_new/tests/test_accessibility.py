@@ -145,7 +145,7 @@ def _check(page, tracker, base, name, path, found, seen, linked=None):
     if blocking(violations):
         found.append(report(f"{name} ({path})", blocking(violations)))
     for html in colour_only(page):
-        found.append(f"{name} ({path}): status by colour alone: {html}")
+        found.append(f"{name} ({path}): status by colour alone or chart not read: {html}")
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
