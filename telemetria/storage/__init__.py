@@ -11,7 +11,8 @@ By purpose:
   days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
                   days (billing periods)
   export.py       iter_readings: every reading of a period, streamed (CSV)
-  rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
+  rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates;
+                  rejudge_counter_steps: a device's register maximum changed
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
 Back end (native PostgreSQL or TimescaleDB): chosen once by the migration; the rest goes
 through `backend.current()` (backend.py, native.py, timescale.py), so no caller knows
@@ -30,7 +31,7 @@ from .latest import (
     latest_readings_for_conta,
     readings_count,
 )
-from .rollups import RefreshResult, refresh_rollups
+from .rollups import RefreshResult, refresh_rollups, rejudge_counter_steps
 from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
 from .steps import (
     HOUR,
@@ -77,6 +78,7 @@ __all__ = [
     "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
+    "rejudge_counter_steps",
     "steps_for_rows",
     "threshold_samples",
 ]

@@ -210,3 +210,68 @@ def test_latest_readings_with_equal_times_in_device_order(conta_a, gateway_a, st
     for _ in range(3):
         latest = latest_readings_for_conta(conta_id=conta_a.pk, limit=2)
         assert [r.dispositivo_id for r in latest] == [devices[0].pk, devices[1].pk]
+
+
+def test_changing_the_register_maximum_judges_the_stored_steps_again(conta_a, gateway_a, store):
+    """The stored day rollups judged each backwards step with the register's maximum of
+    the time; editing the device (its page, the admin: the service) judges them again.
+    D07's step back is inside a day (the day's adjustment), D08's between two days of a
+    month (the month's adjustment)."""
+    from dispositivos import services as registry
+
+    d07 = factories.make_dispositivo(
+        gateway=gateway_a, codigo="D07", tipo="AGUA", registro_maximo=99999
+    )
+    d08 = factories.make_dispositivo(
+        gateway=gateway_a, codigo="D08", tipo="AGUA", registro_maximo=99999
+    )
+    store(
+        d07,
+        [
+            (local(2026, 5, 4, 10, 0), 99990),
+            (local(2026, 5, 4, 11, 0), 99998),
+            (local(2026, 5, 4, 12, 0), 3),
+            (local(2026, 5, 4, 13, 0), 10),
+        ],
+    )
+    store(
+        d08,
+        [
+            (local(2026, 5, 4, 22, 0), 99990),
+            (local(2026, 5, 4, 23, 0), 99998),
+            (local(2026, 5, 5, 1, 0), 3),
+            (local(2026, 5, 5, 2, 0), 10),
+        ],
+    )
+    may = (date(2026, 5, 1), date(2026, 6, 1))
+    assert refresh_rollups().buckets == 3
+    # A 5-digit register: 99998 -> 3 is a rollover, 2 + 3 = 5 m³.
+    assert consumo(conta_a, d07) == {date(2026, 5, 1): D(8 + 5 + 7)}
+    assert consumo(conta_a, d08) == {date(2026, 5, 1): D(8 + 5 + 7)}
+    assert [e[3] for e in events(d07) + events(d08)] == [EventoMedidor.Tipo.VIRADA] * 2
+
+    with scopes_disabled():
+        registry.dispositivo_update(dispositivo=d07, registro_maximo=None)
+        registry.dispositivo_update(dispositivo=d08, registro_maximo=None)
+
+    def without_maximum():
+        # No maximum: no step back is a rollover, it counts zero.
+        assert consumo(conta_a, d07) == {date(2026, 5, 1): D(8 + 0 + 7)}
+        assert consumo(conta_a, d08) == {date(2026, 5, 1): D(8 + 0 + 7)}
+        assert consumo_dia(conta_a, d07, *may) == {date(2026, 5, 4): D(15)}
+        assert consumo_dia(conta_a, d08, *may) == {date(2026, 5, 4): D(8), date(2026, 5, 5): D(7)}
+
+    both_ways(without_maximum)
+    assert [e[3] for e in events(d07) + events(d08)] == [EventoMedidor.Tipo.RECUO] * 2
+
+    # And back: a 5-digit register again makes the step a rollover.
+    with scopes_disabled():
+        registry.dispositivo_update(dispositivo=d08, registro_maximo=99999)
+
+    def rollover_again():
+        assert consumo(conta_a, d07) == {date(2026, 5, 1): D(15)}
+        assert consumo(conta_a, d08) == {date(2026, 5, 1): D(20)}
+        assert consumo_dia(conta_a, d08, *may) == {date(2026, 5, 4): D(8), date(2026, 5, 5): D(12)}
+
+    both_ways(rollover_again)
+    assert [e[3] for e in events(d08)] == [EventoMedidor.Tipo.VIRADA]
