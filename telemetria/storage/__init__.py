@@ -3,7 +3,8 @@ only this package, and it is the only code that writes SQL on the readings.
 
 By purpose:
   insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
-  series.py       readings_series_for_device: a device's buckets (day, month or any width)
+  series.py       readings_series_for_device: a device's buckets (day, month or any width);
+                  consumption_series_for_device: its consumption per bucket (billable rule)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
   consumption.py  consumption_by_month: per device and local month, by meter kind
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
@@ -32,7 +33,13 @@ from .latest import (
     readings_count,
 )
 from .rollups import RefreshResult, refresh_rollups, rejudge_counter_steps
-from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
+from .series import (
+    DAY,
+    MONTH,
+    SeriesPoint,
+    consumption_series_for_device,
+    readings_series_for_device,
+)
 from .steps import (
     HOUR,
     PeriodConsumption,
@@ -67,6 +74,7 @@ __all__ = [
     "consumption_by_day",
     "consumption_by_month",
     "consumption_by_period",
+    "consumption_series_for_device",
     "consumption_steps",
     "insert_readings",
     "is_timescale",
