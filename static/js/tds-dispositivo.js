@@ -31,7 +31,7 @@
     }
     var field = dev.tipo_medidor === "INSTANTANEO" ? "avg" : "last";
     var label = dev.tipo_medidor === "INSTANTANEO" ? L.valor : L.registrador;
-    return { type: "line", label: label + " (" + unit + ")", data: pts(field), borderWidth: 2, pointRadius: 2, tension: 0.2 };
+    return { type: "line", label: label + " (" + unit + ")", data: pts(field), borderWidth: 2, pointRadius: 2, tension: 0 };
   }
 
   function draw(data) {
@@ -45,7 +45,8 @@
         interaction: { mode: "nearest", axis: "x", intersect: false },
         scales: {
           x: { type: "linear", min: Date.parse(data.inicio), max: Date.parse(data.fim),
-               ticks: { maxTicksLimit: 6, callback: function (v) { return F.shortDateTime(v); } } },
+               ticks: { maxTicksLimit: canvas.clientWidth < 500 ? 3 : 6, maxRotation: 0,
+                        callback: function (v) { return F.shortDateTime(v); } } },
           y: { beginAtZero: showsConsumption(), title: { display: true, text: unit } }
         },
         plugins: {
