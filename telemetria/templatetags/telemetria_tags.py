@@ -32,12 +32,13 @@ def _places(d: Decimal) -> int:
 def medida(value, dispositivo):
     """A value of `dispositivo` (a reading, a consumption) in pt-BR with the precision the
     meter measures: the decimal places of its fator_conversao (a raw register × 0.01
-    reads to the hundredth: 702,70 kWh, not 702,7), more when the value has them."""
+    reads to the hundredth: 702,70 kWh, not 702,7), more when the value has them; at most
+    the 4 places readings are stored with."""
     if value is None or value == "":
         return "—"
     try:
         d = Decimal(str(value))
-        places = max(_places(Decimal(str(dispositivo.fator_conversao))), _places(d))
+        places = min(4, max(_places(Decimal(str(dispositivo.fator_conversao))), _places(d)))
     except (InvalidOperation, AttributeError):
         return valor(value)
     return number_format(

@@ -114,3 +114,25 @@ def test_values_keep_the_meters_precision_and_months_are_named(client, admin_a, 
     assert months[0][0] == now.date().replace(day=1)  # newest first
     assert len(months) == 6
     assert date_format(months[0][0], "F \\d\\e Y") in html
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize(
+    ("valor", "fator", "shown"),
+    [
+        ("702.7000", "0.010000", "702,70"),  # raw × 0.01: to the hundredth
+        ("12345.678", "1", "12.345,678"),  # the value's own places
+        ("1.5", "0.001234", "1,5000"),  # at most the 4 places readings are stored with
+        ("15.960000", "1", "15,96"),  # a consumption: no trailing zeros beyond the factor's
+        ("100", "1", "100"),
+    ],
+)
+def test_medida_shows_the_meters_precision(valor, fator, shown):
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from telemetria.templatetags.telemetria_tags import medida
+
+    with translation.override("pt-br"):
+        assert medida(D(valor), SimpleNamespace(fator_conversao=D(fator))) == shown
