@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium
@@ -143,9 +144,11 @@ def test_device_page_shows_chart_consumption_readings_and_events(
     days = _cells(page, "consumo-dias")
     expected_days = sorted(medidor["by_day"].items(), reverse=True)
     assert [row[1] for row in days] == [f"{brl(v)} kWh" for _d, v in expected_days]
-    months = _cells(page, "consumo-meses")
-    newest_month = max(medidor["by_month"])
-    assert months[0][1] == f"{brl(medidor['by_month'][newest_month])} kWh"
+    months = dict(_cells(page, "consumo-meses"))
+    for month, value in medidor["by_month"].items():
+        with translation.override("pt-br"):
+            label = date_format(month, "F \\d\\e Y")
+        assert months[label] == f"{brl(value)} kWh"
 
     # The latest readings, newest first, with the meter's precision and the unit.
     readings = _cells(page, "ultimas-dispositivo")
