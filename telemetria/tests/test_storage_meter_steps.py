@@ -106,6 +106,42 @@ def test_restart_across_a_month_boundary_counts_zero(conta_a, energia, store):
     ]
 
 
+def test_late_readings_up_to_a_month_start_reach_the_stored_day_and_month(
+    conta_a, energia, temperatura, store
+):
+    """Readings that arrive after the rollup job has stored their days (a gateway back
+    online sends its backlog), ending exactly at local midnight on the 1st: that day and
+    that month must be stored with them. (TimescaleDB 2.28 left both out: its refresh
+    drops the last bucket of a change that ends exactly where a bucket starts.)"""
+    store(temperatura, [(local(2026, 10, 1, 12, 0), D("20.0"))])
+    store(temperatura, [(local(2026, 11, 20, 12, 0), D("21.0"))])
+    assert refresh_rollups().buckets > 0  # the stored days and months reach past 1 Nov
+    store(
+        energia,
+        [
+            (local(2026, 10, 31, 23, 50), D("100.00")),
+            (local(2026, 11, 1, 0, 0), D("101.50")),  # local midnight, the first of a month
+        ],
+    )
+
+    def check():
+        assert consumo(conta_a, energia) == {date(2026, 10, 1): 0, date(2026, 11, 1): D("1.50")}
+        assert consumo_dia(conta_a, energia, date(2026, 10, 1), date(2026, 12, 1)) == {
+            date(2026, 10, 31): 0,
+            date(2026, 11, 1): D("1.50"),
+        }
+        days = readings_series_for_device(
+            conta_id=conta_a.pk,
+            dispositivo_id=energia.pk,
+            start=local(2026, 10, 31),
+            end=local(2026, 11, 2),
+            bucket=DAY,
+        )
+        assert [(p.n, p.ultimo) for p in days] == [(1, D("100.00")), (1, D("101.50"))]
+
+    both_ways(check)
+
+
 def test_16_bit_register_rollover_with_a_factor(conta_a, energia, store):
     """A 16-bit register of 0.01 kWh wraps at 655.36 kWh: 655.00 -> 2.00 is 2.36 kWh."""
     energia.registro_maximo = 65535
