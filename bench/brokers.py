@@ -28,6 +28,7 @@ import paho.mqtt.client as mqtt
 
 from tds_testing.gateways import T0, GatewayStream
 from tds_testing.mosquitto import PrivateMosquitto, free_port
+from tds_testing.nats import nats_server_bin, nats_server_version
 
 RESULTS = ingest.RESULTS
 
@@ -49,7 +50,7 @@ class BenchNats:
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["nats-server", "-c", str(self.conf)],
+            [nats_server_bin(), "-c", str(self.conf)],
             stdout=open(self.dir / "nats.log", "ab"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
@@ -239,7 +240,8 @@ def main(argv=None) -> dict:
     logdir = RESULTS / "brokers-logs"
     logdir.mkdir(parents=True, exist_ok=True)
     ingest.settle()
-    out = {"full": args.full, "backlog": args.backlog}
+    out = {"full": args.full, "backlog": args.backlog, "nats_server": nats_server_version()}
+    print(f"nats-server {out['nats_server']} ({nats_server_bin()})", flush=True)
     out["mosquitto"] = run_broker(
         "mosquitto",
         lambda: PrivateMosquitto(config=ingest.BROKER_CONFIG),
