@@ -25,6 +25,7 @@ from pathlib import Path
 
 import ingest  # bench/ingest.py: the account, payloads, drain and latency phases
 import paho.mqtt.client as mqtt
+from benchdb import PRODUCTION_ENV
 
 from tds_testing.gateways import T0, GatewayStream
 from tds_testing.mosquitto import PrivateMosquitto, free_port
@@ -101,8 +102,7 @@ def use_nats(nats: BenchNats | None):
             **os.environ,
             "DATABASE_URL": ingest.db_url(),
             "NATS_URL": f"nats://127.0.0.1:{nats.client_port}",
-            "DJANGO_DEBUG": "off",
-            "DJANGO_SECRET_KEY": "bench-only",
+            **PRODUCTION_ENV,
         }
         procs = []
         for i in range(k):
