@@ -122,3 +122,20 @@ def gateway(request, pk):
             "gateway_panels": {"alerts": gateway_panels(request=request, gateway=gw)["alerts"]},
         },
     )
+
+
+LEITURAS_LIMIT = 100
+
+
+@conta_required()
+def leituras(request):
+    """The account's latest raw readings on their own page (the dashboard shows a few on a
+    phone and links here)."""
+    return render(
+        request,
+        "telemetria/leituras.html",
+        {
+            "latest": selectors.latest_readings(conta=request.conta, limit=LEITURAS_LIMIT),
+            "limite": LEITURAS_LIMIT,
+        },
+    )
