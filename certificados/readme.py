@@ -38,7 +38,12 @@ def bundle_readme(*, certificado, has_key: bool) -> str:
             f" (motivo: {certificado.get_revocation_reason_display()}).\n"
             "O broker recusa este certificado depois de recarregar a CRL: emita um novo.\n\n"
         )
-    topics = f"""  O gateway só pode publicar em
+    topics_head = (
+        "O gateway só pode publicar em"
+        if endpoint.tls
+        else "Tópicos do gateway (o broker com mTLS só permite estes a este certificado)"
+    )
+    topics = f"""  {topics_head}
     {wire.telemetry_topic(mac)}   (QoS 1, leituras em JSON)
     {wire.status_topic(mac)}      (online / offline, retido; use offline como last will)
 """
@@ -56,7 +61,7 @@ Teste a partir desta pasta
     else:
         broker = f"""Broker
   ATENÇÃO: esta instalação NÃO tem um broker com TLS configurado.
-  O broker em uso é mqtt://{endpoint.address}, sem TLS (desenvolvimento, `make run`):
+  O broker em uso é mqtt://{endpoint.address}, sem TLS (como o de desenvolvimento do `make run`):
   ele aceita qualquer cliente e não verifica este certificado.
 {topics}
   Para que os gateways se conectem com este certificado, o administrador do servidor:
@@ -85,9 +90,9 @@ SETUP_STEPS = (
     "gera a configuração do broker com mTLS: python manage.py mosquitto_config --out DIR"
     " --port 8883",
     "inicia o broker com ela: mosquitto -c DIR/mosquitto.conf",
-    "configura o consumidor (MQTT_URL=mqtts://localhost:8883, MQTT_CA_FILE, MQTT_CERT_FILE,"
-    " MQTT_KEY_FILE: o comando acima mostra os valores) e TDS_MQTT_PUBLIC_HOST /"
-    " TDS_MQTT_PUBLIC_PORT com o endereço que os gateways usam, e reinicia a plataforma.",
+    "configura o consumidor (MQTT_URL=mqtts://localhost:8883, MQTT_CA_FILE, MQTT_CERT_FILE,\n"
+    "       MQTT_KEY_FILE: o comando acima mostra os valores) e TDS_MQTT_PUBLIC_HOST /\n"
+    "       TDS_MQTT_PUBLIC_PORT com o endereço que os gateways usam, e reinicia a plataforma.",
 )
 
 
