@@ -52,6 +52,7 @@ def login(page, base: str) -> None:
 
 
 def dashboard_ready(page) -> None:
+    page.wait_for_function("document.documentElement.dataset.liveState === 'live'")
     page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
     page.wait_for_function(
         "(() => { const c = Chart.getChart(document.getElementById('serie-chart'));"
@@ -107,7 +108,7 @@ def shoot(out: Path) -> list[Path]:
                 phone.screenshot(path=str(out / "gateway-phone.png"), full_page=True)
                 written.append(out / "gateway-phone.png")
                 phone.goto(f"{server.url}/telemetria/leituras/")
-                phone.wait_for_load_state()
+                phone.wait_for_function("document.documentElement.dataset.liveState === 'live'")
                 phone.screenshot(path=str(out / "leituras-phone.png"))
                 written.append(out / "leituras-phone.png")
             finally:
