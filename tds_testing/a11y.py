@@ -164,6 +164,7 @@ class Showcase:
     resident_pages: list[tuple[str, str]] = field(default_factory=list)
     anonymous_pages: list[tuple[str, str]] = field(default_factory=list)
     alarme_id: int = 0
+    wide_table_page: str = ""  # a page whose table is wider than 600 px
 
 
 def make_showcase(*, pki_ready: bool = True) -> Showcase:
@@ -272,6 +273,7 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
     pages = [
         ("painel", r("telemetria:dashboard")),
         ("painel do gateway", r("telemetria:gateway", args=[gw.pk])),
+        ("leituras", r("telemetria:leituras")),
         ("gateways", r("dispositivos:gateway_list")),
         ("gateway", r("dispositivos:gateway_detail", args=[gw.pk])),
         ("gateway offline", r("dispositivos:gateway_detail", args=[offline.pk])),
@@ -331,4 +333,5 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
             ("recuperar senha", r("password_reset")),
         ],
         alarme_id=alarme.pk,
+        wide_table_page=r("faturamento:periodo_detail", args=[periodo.pk]),
     )

@@ -309,25 +309,28 @@ def test_status_is_told_in_words(showcase, server, browser):
 
 
 def test_wide_tables_scroll_by_keyboard_under_the_csp(showcase, server, browser):
-    """At 375 px a table wider than the screen becomes a named, focusable region (Tab
-    reaches it, the arrow keys scroll it), under the site's real Content-Security-Policy;
-    at desktop width the same table fits and is no Tab stop."""
+    """Between a phone (where tables stack, tds-stack) and a desktop, at 600 px, a table
+    wider than the screen becomes a named, focusable region (the arrow keys scroll it),
+    under the site's real Content-Security-Policy; at desktop width the same table fits
+    and is no Tab stop."""
     context = browser.new_context(
-        viewport={"width": 375, "height": 812}, locale="pt-BR", bypass_csp=False
+        viewport={"width": 600, "height": 900}, locale="pt-BR", bypass_csp=False
     )
     page = context.new_page()
     problems = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     _login(page, server, showcase.admin_email)
-    page.goto(server + reverse("faturamento:balanco"))
+    page.goto(server + showcase.wide_table_page)
     region = page.locator(".table-responsive[tabindex='0'][role=region]").first
     region.wait_for()
     assert region.get_attribute("aria-label").startswith("Tabela")
     region.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
+    deadline = time.monotonic() + 5  # the scroll is animated
+    while region.evaluate("el => el.scrollLeft") == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     assert region.evaluate("el => el.scrollLeft") > 0
     page.set_viewport_size({"width": 1366, "height": 900})
     page.locator(".table-responsive[tabindex]").first.wait_for(state="detached")
