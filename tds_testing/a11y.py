@@ -323,6 +323,9 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         pages.append(("mensagem rejeitada", r("ingestao:rejeitada_detail", args=[rejeitada.pk])))
     if cert is not None:
         pages.append(("certificado", r("certificados:detail", args=[cert.pk])))
+        pages.append(("certificado emitido", r("certificados:issued", args=[cert.pk])))
+        revoke = r("certificados:revoke", args=[cert.pk]) + "?reason=superseded"
+        pages.append(("revogar certificado", revoke))
     return Showcase(
         admin_email=admin.email,
         morador_email=morador.user.email,
