@@ -5,11 +5,12 @@ By purpose:
   insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
   series.py       readings_series_for_device: a device's buckets (day, month or any width)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
-  consumption.py  consumption_by_month: per device and local month, by meter kind
+  consumption.py  consumption_by_month: per device and local month, by meter kind;
+                  consumption_totals_by_month: summed per utility
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
                   the alarm engine's reads, with the same meter semantics
   days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
-                  days (billing periods)
+                  days (billing periods); consumption_totals: summed per utility and per gateway
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
@@ -19,8 +20,16 @@ which one is in use.
 """
 
 from .backend import backend_name, is_timescale
-from .consumption import ConsumoMes, consumption_by_month
-from .days import ConsumoDia, ConsumoPeriodo, consumption_by_date_ranges, consumption_by_day
+from .consumption import ConsumoMes, TotalMes, consumption_by_month, consumption_totals_by_month
+from .days import (
+    ConsumoDia,
+    ConsumoPeriodo,
+    TotalDia,
+    TotalGateway,
+    consumption_by_date_ranges,
+    consumption_by_day,
+    consumption_totals,
+)
 from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
 from .latest import (
@@ -60,6 +69,9 @@ __all__ = [
     "RefreshResult",
     "SeriesPoint",
     "Step",
+    "TotalDia",
+    "TotalGateway",
+    "TotalMes",
     "backend_name",
     "backward_steps",
     "consumption_by_date_ranges",
@@ -67,6 +79,8 @@ __all__ = [
     "consumption_by_month",
     "consumption_by_period",
     "consumption_steps",
+    "consumption_totals",
+    "consumption_totals_by_month",
     "insert_readings",
     "is_timescale",
     "iter_readings",

@@ -126,3 +126,75 @@ def consumption_by_date_ranges(
         )
         for disp, k, n, soma, acum, dias, ultimo in rows
     ]
+
+
+class TotalDia(NamedTuple):
+    """The summed consumption of an account's meters of one (tipo, unidade) on a local day."""
+
+    tipo: str
+    unidade: str
+    dia: date
+    consumo: Decimal
+    medidores: int  # meters with readings that day
+
+
+class TotalGateway(NamedTuple):
+    """One gateway's summed consumption of one (tipo, unidade) in named periods."""
+
+    gateway_id: int
+    tipo: str
+    unidade: str
+    consumo: dict[str, Decimal]  # period name -> consumption (0 without readings)
+
+
+def consumption_totals(
+    *, conta_id: int, start: date, end: date, periods: dict[str, tuple[date, date]]
+) -> tuple[list[TotalDia], list[TotalGateway]]:
+    """The account's consumption meters (cumulative and interval) summed in the database,
+    with consumption_by_day's semantics: per (tipo, unidade, local day) in [start, end), and
+    per (gateway, tipo, unidade) over each named period [lo, hi) of `periods` (within
+    [start, end)). An account of thousands of meters gets a few hundred rows, not one per
+    meter and day."""
+    kinds = {
+        d: k
+        for d, k in device_kinds(conta_id).items()
+        if k in (TipoMedidor.ACUMULADO, TipoMedidor.INTERVALO)
+    }
+    if not kinds or start >= end:
+        return [], []
+    params = _params(kinds, start, end)
+    filters = []
+    for i, (lo, hi) in enumerate(periods.values()):
+        params[f"p{i}_lo"], params[f"p{i}_hi"] = local_midnight(lo), local_midnight(hi)
+        filters.append(
+            f"coalesce(sum(consumo) FILTER (WHERE bucket >= %(p{i}_lo)s"
+            f" AND bucket < %(p{i}_hi)s), 0)"
+        )
+    steps = f"""
+        SELECT s.bucket, dv.tipo, dv.unidade, dv.gateway_id,
+               CASE dv.tipo_medidor WHEN '{TipoMedidor.ACUMULADO}' THEN s.acumulado
+                    ELSE s.soma END AS consumo
+        FROM ({_daily_steps_sql(params)}) AS s JOIN {DEVICES} AS dv ON dv.id = s.dispositivo_id"""
+    rows = fetch(
+        f"""WITH steps AS MATERIALIZED ({steps})
+            SELECT 'd', tipo, unidade, bucket, NULL::bigint, ARRAY[sum(consumo)], count(*)
+            FROM steps GROUP BY tipo, unidade, bucket
+            UNION ALL
+            SELECT 'g', tipo, unidade, NULL, gateway_id, ARRAY[{", ".join(filters) or "0"}], 0
+            FROM steps GROUP BY tipo, unidade, gateway_id""",
+        params,
+    )
+    tz = zone()
+    names = list(periods)
+    by_day = [
+        TotalDia(tipo, unidade, bucket.astimezone(tz).date(), sums[0], n)
+        for kind, tipo, unidade, bucket, _gw, sums, n in rows
+        if kind == "d"
+    ]
+    by_gateway = [
+        TotalGateway(gw, tipo, unidade, dict(zip(names, sums, strict=False)))
+        for kind, tipo, unidade, _bucket, gw, sums, _n in rows
+        if kind == "g"
+    ]
+    by_day.sort(key=lambda t: (t.tipo, t.unidade, t.dia))
+    return by_day, by_gateway
