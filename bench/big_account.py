@@ -278,10 +278,14 @@ def main() -> int:
         print_table(f"{n:,} gateways × 8 meters ({n * 8:,} meters, {HOURS} h hourly)", results)
         report[f"{n}x8"] = results
         ok = ok and all(r["ok"] for r in results)
-    out = ROOT / "bench" / "results" / ("big_account-full.json" if args.full else "big_account.json")
+    out = (
+        ROOT / "bench" / "results" / ("big_account-full.json" if args.full else "big_account.json")
+    )
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nwritten {out.relative_to(ROOT)}; targets: page ≤ {PAGE_MS} ms and ≤ 300 KB,"
-          f" API page ≤ {API_MS} ms (p95)")
+    print(
+        f"\nwritten {out.relative_to(ROOT)}; targets: page ≤ {PAGE_MS} ms and ≤ 300 KB,"
+        f" API page ≤ {API_MS} ms (p95)"
+    )
     return 0 if ok else 1
 
 

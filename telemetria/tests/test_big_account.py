@@ -77,7 +77,8 @@ def _json_config(html: str) -> dict:
 def test_small_account_dashboard_lists_everything(client, admin_a, plant):
     client.force_login(admin_a)
     html = client.get(reverse("telemetria:dashboard")).content.decode()
-    assert "GW-1" in html and "GW-2" in html
+    assert "GW-1" in html
+    assert "GW-2" in html
     assert "GW-B9" not in html
     config = _json_config(html)
     assert config["parcial"] is False
@@ -131,7 +132,8 @@ def test_apis_paginate_and_stay_in_the_account(client, admin_a, conta_a, plant):
 
     url = reverse("telemetria:api_dispositivos") + "?limite=2"
     first = client.get(url).json()
-    assert len(first["dispositivos"]) == 2 and first["total"] == 5
+    assert len(first["dispositivos"]) == 2
+    assert first["total"] == 5
     assert "cursor=2" in first["next"]
     items, pages = _all_pages(client, url, "dispositivos")
     assert pages == 3
@@ -151,7 +153,8 @@ def test_apis_paginate_and_stay_in_the_account(client, admin_a, conta_a, plant):
     items, pages = _all_pages(
         client, reverse("telemetria:api_consumo") + "?limite=4", "dispositivos"
     )
-    assert pages == 2 and len(items) == 5
+    assert pages == 2
+    assert len(items) == 5
     assert client.get(reverse("telemetria:api_gateways"), {"limite": 501}).status_code == 400
     assert client.get(reverse("telemetria:api_consumo"), {"por": "x"}).status_code == 400
 
