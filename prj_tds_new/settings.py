@@ -95,14 +95,16 @@ DATABASES = {
 # A connection pool per process (Django 5.2 + psycopg_pool) when DJANGO_DB_POOL_MAX_SIZE
 # is set (production: deploy/tds.env.example): without one every concurrent request
 # opened its own connection and 200 dashboards opened at once got "sorry, too many
-# clients already". Requests wait up to DJANGO_DB_POOL_TIMEOUT seconds for a connection.
+# clients already". Requests wait up to DJANGO_DB_POOL_TIMEOUT seconds for a connection:
+# the pool is the queue of a burst, so the wait must cover it (1,000 dashboards opened at
+# once on 2 cores: with 10 s, 962 requests failed with PoolTimeout; with 60 s, none).
 # Size it so that web workers × max size + consumers + Celery stay under max_connections.
 DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
 if DB_POOL_MAX_SIZE:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(2, DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
-        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=60.0),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
 else:
