@@ -49,8 +49,9 @@ def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
         "gateways_online": gw["online"],
         "gateways_offline": gw["offline"],
         "dispositivos": Dispositivo.objects.filter(conta=conta).count(),
-        "leituras_hoje": storage.readings_count(
-            conta_id=conta.pk, start=local_day_start(now), end=now + dt.timedelta(minutes=5)
+        # From the day rollups, not a count of the raw readings (storage.days).
+        "leituras_hoje": storage.readings_count_for_day(
+            conta_id=conta.pk, day=timezone.localtime(now).date()
         ),
         **{name: count(conta=conta, now=now) for name, count in _dashboard_counts.items()},
     }

@@ -29,6 +29,7 @@ from .days import (
     consumption_by_date_ranges,
     consumption_by_day,
     consumption_totals,
+    readings_count_for_day,
 )
 from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
@@ -89,6 +90,7 @@ __all__ = [
     "latest_readings_for_conta",
     "reading_gaps",
     "readings_count",
+    "readings_count_for_day",
     "readings_series_for_device",
     "refresh_rollups",
     "steps_for_rows",

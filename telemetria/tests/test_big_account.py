@@ -4,6 +4,7 @@ pages. Another account's data never appears. Hand-computed."""
 
 import json
 import re
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -166,3 +167,28 @@ def test_monthly_totals_per_utility(client, admin_a, plant):
     assert (agua["tipo"], agua["unidade"]) == ("AGUA", "m³")
     month = body["meses"].index("2026-03")
     assert D(agua["consumo"][month]) == 70  # 40 + 30; account B's 9,999 is not in it
+
+
+def test_readings_of_the_day_from_rollups_equal_the_raw_count(conta_a, plant, store):
+    """The "Leituras hoje" card reads the day rollups: stored rows, readings appended after
+    the rollup job ran, and a late reading inside an already rolled-up day all count, as a
+    count of the raw readings does."""
+    from telemetria.storage import readings_count, readings_count_for_day, refresh_rollups
+
+    def both(day):
+        raw = readings_count(
+            conta_id=conta_a.pk,
+            start=local(2026, 3, day, 0, 0),
+            end=local(2026, 3, day + 1, 0, 0),
+        )
+        return readings_count_for_day(conta_id=conta_a.pk, day=date(2026, 3, day)), raw
+
+    assert both(14) == (4, 4)  # nothing rolled up yet: all pending
+    refresh_rollups()
+    assert both(14) == (4, 4)
+    store(plant["a1"], [(local(2026, 3, 14, 22, 0), 150)])  # appended after the job
+    store(plant["a2"], [(local(2026, 3, 14, 9, 0), 526)])  # late, inside the stored day
+    assert both(14) == (6, 6)
+    refresh_rollups()
+    assert both(14) == (6, 6)
+    assert both(13) == (4, 4)  # account B's readings never counted
