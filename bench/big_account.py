@@ -28,9 +28,10 @@ from benchdb import ROOT, setup
 
 setup("bench_bigacct")
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
@@ -73,7 +74,7 @@ def pct(values, p):
 
 
 # ---------------------------------------------------------------- data set
-def build(*, gateways: int) -> tuple[Conta, object]:
+def build(*, gateways: int, rebuild: bool = False) -> tuple[Conta, object]:
     slug = f"bench-big-{gateways}"
     email = f"{slug}@example.com"
     with scopes_disabled():
@@ -88,7 +89,7 @@ def build(*, gateways: int) -> tuple[Conta, object]:
         cur.execute(f"SELECT count(*) FROM {GATEWAYS} WHERE conta_id = %s", [conta.pk])
         have = cur.fetchone()[0]
     fresh = newest is not None and timezone.now() - newest < timezone.timedelta(hours=6)
-    if have == gateways and fresh:
+    if have == gateways and fresh and not rebuild:
         print(f"data set present: {gateways:,} gateways × 8 meters")
         return conta, user
     t0 = time.monotonic()
@@ -105,7 +106,7 @@ def build(*, gateways: int) -> tuple[Conta, object]:
             f" (SELECT id FROM {DEVICES} WHERE conta_id = %s)",
             [conta.pk],
         )
-        if have != gateways:
+        if have != gateways or rebuild:
             cur.execute(f"DELETE FROM {DEVICES} WHERE conta_id = %s", [conta.pk])
             cur.execute(f"DELETE FROM {GATEWAYS} WHERE conta_id = %s", [conta.pk])
             # MACs 0b:<tag>:<g as 4 bytes>, codes BG00001…; 1 in 20 offline.
@@ -192,6 +193,7 @@ def requests_for(conta) -> list[tuple[str, str, str]]:
         dev = Dispositivo.objects.filter(gateway=gw, tipo="ENERGIA").order_by("codigo").first()
     return [
         ("page", "dashboard /telemetria/", reverse("telemetria:dashboard")),
+        ("page", "dashboard, summary not cached", reverse("telemetria:dashboard")),
         ("page", "dashboard search ?q=", reverse("telemetria:dashboard") + "?q=BG0004"),
         ("page", "gateway telemetry", reverse("telemetria:gateway", args=[gw.pk])),
         ("page", "registry gateways", reverse("dispositivos:gateway_list")),
@@ -207,6 +209,11 @@ def requests_for(conta) -> list[tuple[str, str, str]]:
         ("api", "dispositivos ?q=", reverse("telemetria:api_dispositivos") + "?q=BG0004"),
         ("api", "consumo-mensal", reverse("telemetria:api_consumo")),
         ("api", "consumo-mensal ?por=tipo", reverse("telemetria:api_consumo") + "?por=tipo"),
+        (
+            "api",
+            "consumo ?por=tipo, not cached",
+            reverse("telemetria:api_consumo") + "?por=tipo",
+        ),
         ("api", "leituras/ultimas", reverse("telemetria:api_ultimas")),
         ("api", "serie 24h", reverse("telemetria:api_serie", args=[dev.pk]) + "?periodo=24h"),
     ]
@@ -225,16 +232,20 @@ def measure(client, requests, *, warmup, repeat) -> list[dict]:
         if kind == "api" and (nxt := next_page(client, path)):
             extra.append((kind, name + " page 2", nxt))
     for kind, name, path in requests + extra:
-        for _ in range(warmup):
-            client.get(path)
-        samples, statuses, size = [], set(), 0
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            resp = client.get(path)
-            body = resp.content
-            samples.append((time.perf_counter() - t0) * 1000)
-            statuses.add(resp.status_code)
-            size = len(body)
+        # The summary is cached per account (TDS_DASHBOARD_SUMMARY_SECONDS): one row
+        # measures the page computing it on every request.
+        seconds = 0 if "not cached" in name else settings.TDS_DASHBOARD_SUMMARY_SECONDS
+        with override_settings(TDS_DASHBOARD_SUMMARY_SECONDS=seconds):
+            for _ in range(warmup):
+                client.get(path)
+            samples, statuses, size = [], set(), 0
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                resp = client.get(path)
+                body = resp.content
+                samples.append((time.perf_counter() - t0) * 1000)
+                statuses.add(resp.status_code)
+                size = len(body)
         p95 = pct(samples, 95)
         limit_ms = PAGE_MS if kind == "page" else API_MS
         results.append(
@@ -270,11 +281,12 @@ def main() -> int:
     parser.add_argument("--gateways", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--rebuild", action="store_true", help="build the data sets again")
     args = parser.parse_args()
     shapes = [args.gateways] + ([10 * args.gateways] if args.full else [])
     report, ok = {}, True
     for n in shapes:
-        conta, user = build(gateways=n)
+        conta, user = build(gateways=n, rebuild=args.rebuild)
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
         session = client.session

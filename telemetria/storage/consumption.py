@@ -22,6 +22,7 @@ from .aggregates import (
 from .sql import (
     device_kinds,
     fetch,
+    fetch_without_jit,
     local_midnight,
     register_modulus,
     step_adjustment,
@@ -213,7 +214,7 @@ def consumption_totals_by_month(*, conta_id: int, start: date, end: date) -> lis
         "origin": _EPOCH,
     }
     per_month = _per_month_sql(_month_units(params), _previous_values(params))
-    rows = fetch(
+    rows = fetch_without_jit(
         f"""SELECT dv.tipo, dv.unidade, m.mes,
                    sum(CASE dv.tipo_medidor WHEN '{TipoMedidor.ACUMULADO}' THEN m.inc
                             ELSE m.soma END), count(*)

@@ -17,7 +17,15 @@ from dispositivos.models import TipoMedidor
 
 from .aggregates import realtime_daily_between
 from .consumption import _EPOCH, _previous_values
-from .sql import device_kinds, fetch, local_midnight, register_modulus, step_adjustment, zone
+from .sql import (
+    device_kinds,
+    fetch,
+    fetch_without_jit,
+    local_midnight,
+    register_modulus,
+    step_adjustment,
+    zone,
+)
 from .tables import DEVICES
 
 
@@ -175,7 +183,7 @@ def consumption_totals(
                CASE dv.tipo_medidor WHEN '{TipoMedidor.ACUMULADO}' THEN s.acumulado
                     ELSE s.soma END AS consumo
         FROM ({_daily_steps_sql(params)}) AS s JOIN {DEVICES} AS dv ON dv.id = s.dispositivo_id"""
-    rows = fetch(
+    rows = fetch_without_jit(
         f"""WITH steps AS MATERIALIZED ({steps})
             SELECT 'd', tipo, unidade, bucket, NULL::bigint, ARRAY[sum(consumo)], count(*)
             FROM steps GROUP BY tipo, unidade, bucket
@@ -215,4 +223,6 @@ def readings_count_for_day(*, conta_id: int, day: date) -> int:
         "hi": local_midnight(day + timedelta(days=1)),
     }
     daily = realtime_daily_between(params, "lo", "hi", "span")
-    return fetch(f"SELECT coalesce(sum(n), 0)::bigint FROM ({daily}) AS d", params)[0][0]
+    return fetch_without_jit(f"SELECT coalesce(sum(n), 0)::bigint FROM ({daily}) AS d", params)[0][
+        0
+    ]
