@@ -65,7 +65,7 @@ def dashboard_gateways(*, conta: Conta, search: str = "", limit: int = 20) -> tu
     """(gateways the first screen lists, how many match): those matching `search`, or
     without one the ones needing attention first (offline, then by code); at most
     `limit`. A small account sees all of them."""
-    qs = gateway_list(conta=conta, search=search)
+    qs = gateway_list(conta=conta, search=search, with_device_count=False)
     if not search:
         qs = qs.order_by("is_online", "codigo", "pk")
     return list(qs[:limit]), qs.count()

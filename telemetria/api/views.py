@@ -7,7 +7,13 @@ an id of another account answers 404 like a missing one.
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from dispositivos.selectors import dispositivo_get, dispositivo_list, gateway_get, gateway_list
+from dispositivos.selectors import (
+    dispositivo_get,
+    dispositivo_list,
+    gateway_device_counts,
+    gateway_get,
+    gateway_list,
+)
 
 from .. import selectors
 from ..periodos import PeriodoInvalido, bucket_label, parse_periodo
@@ -77,8 +83,16 @@ def gateways(request):
     """Gateways with their status, a page (`limite`, `cursor`), searched by `q` (código,
     nome, MAC), filtered by `online=1|0`."""
     online = {"1": True, "0": False}.get(request.GET.get("online", ""))
-    qs = gateway_list(conta=request.conta, search=request.GET.get("q", ""), online=online)
+    qs = gateway_list(
+        conta=request.conta,
+        search=request.GET.get("q", ""),
+        online=online,
+        with_device_count=False,
+    )
     page, meta = _page(request, qs)
+    counts = gateway_device_counts(conta=request.conta, gateway_ids=[g.pk for g in page])
+    for g in page:
+        g.num_dispositivos = counts.get(g.pk, 0)
     return JsonResponse({"gateways": [gateway_dict(g) for g in page], **meta})
 
 

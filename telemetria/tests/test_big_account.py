@@ -145,6 +145,7 @@ def test_apis_paginate_and_stay_in_the_account(client, admin_a, conta_a, plant):
     items, pages = _all_pages(client, reverse("telemetria:api_gateways") + "?limite=2", "gateways")
     assert pages == 3
     assert {g["codigo"] for g in items} == {"GW-1", "GW-2", "GW-P0", "GW-P1", "GW-P2"}
+    assert {g["dispositivos"] for g in items} == {1}  # each gateway's device count
 
     found = client.get(reverse("telemetria:api_gateways"), {"q": "GW-B9"}).json()
     assert found == {"gateways": [], "next": None, "total": 0}
