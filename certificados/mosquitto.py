@@ -187,7 +187,15 @@ def _reusable(path: Path, ca: pki.CA, *, cn: str, hosts: tuple[str, ...] = ()) -
 
 
 def write_identity(
-    *, ca: pki.CA, out: Path, name: str, cn: str, server=False, hosts=(), renew=False
+    *,
+    ca: pki.CA,
+    out: Path,
+    name: str,
+    cn: str,
+    server=False,
+    also_client=False,
+    hosts=(),
+    renew=False,
 ) -> bool:
     """Writes <name>.crt/<name>.key signed by the CA unless a usable pair exists.
     Returns True when a new pair was written."""
@@ -201,6 +209,7 @@ def write_identity(
         common_name=cn,
         days=settings.TDS_CERT_VALIDITY_DAYS,
         server=server,
+        also_client=also_client,
         hosts=tuple(hosts),
     )
     pki.write_private(key, pki.key_pem(k))

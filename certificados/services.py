@@ -76,11 +76,14 @@ def certificado_issue(
     else:
         key = pki.new_key()
         public_key = key.public_key()
+    serial = x509.random_serial_number()
     cert = pki.sign_leaf(
         ca=ca,
         public_key=public_key,
         common_name=mac,
         days=days or settings.TDS_CERT_VALIDITY_DAYS,
+        serial=serial,
+        uris=(pki.certificate_uri(serial),),  # its own NATS user (certificados/nats.py)
     )
     certificado = CertificadoDevice(
         conta_id=gateway.conta_id,
