@@ -221,9 +221,12 @@ def readings_count_for_day(*, conta_id: int, day: date) -> int:
         "hi": local_midnight(day + timedelta(days=1)),
     }
     devices = f"ARRAY(SELECT id FROM {DEVICES} WHERE conta_id = %(conta)s)"
+    # A join, not `= ANY(array of the account's ids)`: 80,000 index probes of the pending
+    # log took 189 ms (bench/big_account.py --full) where a join reads only its rows.
     (span,) = fetch(
-        f"SELECT min(bucket), max(bucket) FROM {PENDING}"
-        f" WHERE dispositivo_id = ANY({devices}) AND bucket >= %(lo)s AND bucket < %(hi)s",
+        f"SELECT min(p.bucket), max(p.bucket) FROM {PENDING} AS p"
+        f" JOIN {DEVICES} AS dv ON dv.id = p.dispositivo_id"
+        " WHERE dv.conta_id = %(conta)s AND p.bucket >= %(lo)s AND p.bucket < %(hi)s",
         params,
     )
     if span[0] is None:
