@@ -368,13 +368,16 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
             }
         )
         gws = [g for g in by_gateway if g.tipo == tipo and g.unidade == unit]
-        ranked = sorted((g for g in gws if g.consumo["mes"] > 0), key=lambda g: -g.consumo["mes"])
+        ranked = sorted(
+            (g for g in gws if g.consumo["mes"] > 0),
+            key=lambda g: (-g.consumo["mes"], g.gateway_id),  # ties: oldest gateway first
+        )
         tops.append({"tipo": tipo, "nome": label, "unidade": unit, "gateways": ranked[:top]})
         for g in gws:
             delta = g.consumo["ontem"] - g.consumo["anteontem"]
             if delta:
                 changes.append((abs(delta), tipo, label, unit, g, delta))
-    changes.sort(key=lambda c: -c[0])
+    changes.sort(key=lambda c: (-c[0], c[4].gateway_id, c[1]))
     changes = changes[:top]
     names = {
         g.pk: g

@@ -3,6 +3,8 @@ and at 375 px: the summary (top consumers, what changed) shows, the gateway sear
 the list, and a gateway drills down to its devices."""
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -16,6 +18,8 @@ from tds_testing.postgres import current_database_url
 from tds_testing.readings import store_points
 from tds_testing.uvicorn import UvicornServer
 
+SHOTS = Path(tempfile.gettempdir()) / "tds-screenshots"
+SHOTS.mkdir(parents=True, exist_ok=True)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
@@ -96,6 +100,7 @@ def test_summary_search_and_drill_down(big_server, admin_a, big_plant, browser, 
     )
     assert series == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(SHOTS / f"dashboard-big-{width}.png"), full_page=True)
 
     # Search, then drill down to the gateway's devices.
     page.fill("[data-testid=gateway-search] input[name=q]", "GW-29")
