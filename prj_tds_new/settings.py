@@ -136,8 +136,14 @@ TDS_PKI_DIR = Path(env.str("TDS_PKI_DIR", default=str(BASE_DIR / "var" / "pki"))
 # download README, and how a revocation reaches the running broker (certificados/broker.py).
 TDS_CERT_VALIDITY_DAYS = env.int("TDS_CERT_VALIDITY_DAYS", default=365)
 TDS_CRL_VALIDITY_DAYS = env.int("TDS_CRL_VALIDITY_DAYS", default=90)
-TDS_MQTT_PUBLIC_HOST = env.str("TDS_MQTT_PUBLIC_HOST", default="127.0.0.1")
+# The mTLS broker's address as gateways reach it. Empty: MQTT_URL's host and port when
+# MQTT_URL is mqtts://; otherwise no mTLS broker is configured (`make run`'s plain broker)
+# and the issue page and the zip's README say so (certificados/broker.py, gateway_endpoint).
+TDS_MQTT_PUBLIC_HOST = env.str("TDS_MQTT_PUBLIC_HOST", default="")
 TDS_MQTT_PUBLIC_PORT = env.int("TDS_MQTT_PUBLIC_PORT", default=8883)
+# A key generated on issue waits this long in the cache (Redis) for one download by the
+# user who issued it, then is gone (the issue page says so).
+TDS_CERT_KEY_HOLD_SECONDS = env.int("TDS_CERT_KEY_HOLD_SECONDS", default=600)
 TDS_MOSQUITTO_DIR = env.str("TDS_MOSQUITTO_DIR", default="")
 TDS_MOSQUITTO_PID_FILE = env.str("TDS_MOSQUITTO_PID_FILE", default="")
 TDS_MOSQUITTO_RELOAD_CMD = env.str("TDS_MOSQUITTO_RELOAD_CMD", default="")

@@ -170,3 +170,24 @@ def gateway(request, pk):
             "gateway_panels": {"alerts": gateway_panels(request=request, gateway=gw)["alerts"]},
         },
     )
+
+
+LEITURAS_LIMIT = 100
+
+
+@conta_required()
+def leituras(request):
+    """The account's latest raw readings on their own page, live (static/js/tds-readings.js;
+    the dashboard shows a few on a phone and links here)."""
+    return render(
+        request,
+        "telemetria/leituras.html",
+        {
+            "latest": selectors.latest_readings(conta=request.conta, limit=LEITURAS_LIMIT),
+            "limite": LEITURAS_LIMIT,
+            "config": {
+                "url": f"{reverse('telemetria:api_ultimas')}?limite={LEITURAS_LIMIT}",
+                "sse": reverse("telemetria:live_events"),
+            },
+        },
+    )

@@ -152,22 +152,16 @@
     if (serieState.modo === "contador") {
       return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
     }
-    // Consumption per interval: the increase of the register from the previous bucket's
-    // last value (a step back counts zero here; billing figures come from the server).
-    var prev = null;
-    var data = pontos.map(function (p) {
-      var last = Number(p.last), first = Number(p.first);
-      var base = prev === null ? first : prev;
-      prev = last;
-      return { x: Date.parse(p.t), y: Math.max(0, last - base) };
-    });
-    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: data }];
+    // Consumption per interval: the server's `consumo`, by the billable rule (a register
+    // rollover counts, any other step back counts zero), as on the device page.
+    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: pts("consumo") }];
   }
 
   function drawSeries(data) {
     var dev = data.dispositivo;
     var datasets = datasetsFor(dev.tipo_medidor, data.pontos, dev.unidade);
     var xmin = Date.parse(data.inicio), xmax = Date.parse(data.fim);
+    serieCanvas.dataset.dispositivoId = dev.id;  // alarms marked on it (tds-chart-alarms.js)
     if (!serieChart) {
       serieChart = new Chart(serieCanvas, {
         type: "line",
