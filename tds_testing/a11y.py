@@ -318,6 +318,8 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         ("tokens de API", r("apitokens:list")),
         ("revogar token", r("apitokens:revoke", args=[token.pk])),
         ("alterar senha", r("password_change")),
+        ("senha alterada", r("password_change_done")),
+        ("convites", r("contas:convites")),
     ]
     if rejeitada is not None:
         pages.append(("mensagem rejeitada", r("ingestao:rejeitada_detail", args=[rejeitada.pk])))
@@ -334,6 +336,8 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         anonymous_pages=[
             ("entrar", r("login")),
             ("recuperar senha", r("password_reset")),
+            ("e-mail de recuperação enviado", r("password_reset_done")),
+            ("senha redefinida", r("password_reset_complete")),
         ],
         alarme_id=alarme.pk,
         wide_table_page=r("faturamento:periodo_detail", args=[periodo.pk]),
