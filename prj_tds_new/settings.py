@@ -209,6 +209,14 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "tds",
         "KEY_FUNCTION": "tds_core.installation.cache_key",
+        # One bounded pool per process (tds_core.redis_pool): Django's cache objects are
+        # per thread and ASGI runs each request in its own, so 1,000 dashboards opened at
+        # once reached 303 Redis clients. A thread waits up to `timeout` s for a connection.
+        "OPTIONS": {
+            "pool_class": "tds_core.redis_pool.SharedBlockingPool",
+            "max_connections": env.int("TDS_CACHE_REDIS_CONNECTIONS", default=16),
+            "timeout": 20,
+        },
     }
 }
 
