@@ -66,10 +66,17 @@ def dispositivo_list(
     qs = Dispositivo.objects.filter(conta=conta).select_related("gateway")
     search = (search or "").strip()
     if search:
+        # The matching gateways' ids first, as a list: `gateway_id IN (ids)` is an index
+        # condition the planner can OR with the trigram indexes of código and nome
+        # (migration 0005); an OR over the joined gateway's código read all 80,000
+        # devices of the big-account bench (59 ms → 1.4 ms).
+        gateway_ids = list(
+            Gateway.objects.filter(conta=conta, codigo__icontains=search).values_list(
+                "pk", flat=True
+            )
+        )
         qs = qs.filter(
-            Q(codigo__icontains=search)
-            | Q(nome__icontains=search)
-            | Q(gateway__codigo__icontains=search)
+            Q(codigo__icontains=search) | Q(nome__icontains=search) | Q(gateway_id__in=gateway_ids)
         )
     if tipo:
         qs = qs.filter(tipo=tipo)
