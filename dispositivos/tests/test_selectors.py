@@ -1,5 +1,7 @@
 """Registry selectors: filters work and no selector ever returns another account's rows."""
 
+import re
+
 import pytest
 from django.http import Http404
 from django.utils import timezone
@@ -150,3 +152,19 @@ def test_registry_search_has_trigram_indexes_it_can_use(world, conta_a):
     # one condition on the device's own columns, OR-able with the indexes
     assert len(filters) == 1, plan
     assert "gateway_id" in filters[0], plan
+
+
+def test_device_list_is_read_in_order(world, conta_a):
+    """The device list (ordered by gateway código, then código) is read in the gateways'
+    (conta, código) index order, a page at a time, not sorted as a whole (an account of
+    80,000 devices)."""
+    from django.db import connection, transaction
+
+    qs = selectors.dispositivo_list(conta=conta_a)[:100]
+    sql, params = qs.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("SET LOCAL enable_sort = off")  # a full sort only if nothing else can
+        cur.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert not re.search(r"(^|->  )Sort  \(", plan), plan
