@@ -230,10 +230,12 @@ def readings_count_for_day(*, conta_id: int, day: date) -> int:
         params,
     )
     if span[0] is None:
-        daily = realtime_daily(devices, "%(lo)s", "%(hi)s", None)
+        daily = realtime_daily(devices, "%(lo)s", "%(hi)s", None, conta="%(conta)s")
     else:
         params["span_lo"], params["span_hi"] = span
-        daily = realtime_daily(devices, "%(lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"))
+        daily = realtime_daily(
+            devices, "%(lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"), conta="%(conta)s"
+        )
     return fetch_without_jit(f"SELECT coalesce(sum(n), 0)::bigint FROM ({daily}) AS d", params)[0][
         0
     ]
