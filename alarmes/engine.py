@@ -62,6 +62,7 @@ class Device(NamedTuple):
     tipo: str
     tipo_medidor: str
     codigo: str
+    modulus: Decimal | None  # the register's wrap value (storage.sql.register_modulus)
 
 
 def is_reading_driven(regra) -> bool:
@@ -81,10 +82,18 @@ def rule_devices(regras, conta_id: int) -> dict[int, list[Device]]:
         return {}
     with scopes_disabled():
         devices = [
-            Device(*row)
-            for row in Dispositivo.objects.filter(
+            Device(*row, None if maximo is None else (maximo + 1) * fator)
+            for *row, maximo, fator in Dispositivo.objects.filter(
                 conta_id=conta_id, is_active=True, gateway__is_active=True
-            ).values_list("id", "gateway_id", "tipo", "tipo_medidor", "codigo")
+            ).values_list(
+                "id",
+                "gateway_id",
+                "tipo",
+                "tipo_medidor",
+                "codigo",
+                "registro_maximo",
+                "fator_conversao",
+            )
         ]
         excluded = defaultdict(set)
         for regra_id, disp_id in RegraAlarme.exclusoes.through.objects.filter(
@@ -341,9 +350,12 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
     hour_devs = {d for d in per_dev for r in rs.by_device[d] if r.tipo == TipoRegra.CONSUMO}
     steps = defaultdict(list)
     if step_devs:
+        meters = {d: (rs.devices[d].tipo_medidor, rs.devices[d].modulus) for d in step_devs}
         steps.update(
             steps_for_rows(
-                conta_id=conta_id, rows=[r for r in rows if r.dispositivo_id in step_devs]
+                conta_id=conta_id,
+                rows=[r for r in rows if r.dispositivo_id in step_devs],
+                meters=meters,  # the rule set's devices: the account's, known already
             )
         )
     hours = defaultdict(list)
