@@ -369,6 +369,7 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
             start=hour0,
             end=end + timedelta(microseconds=1),
             period=HOUR,
+            kinds={d: rs.devices[d].tipo_medidor for d in hour_devs},
         ):
             hours[p.dispositivo_id].append(p)
     n = 0

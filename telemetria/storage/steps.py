@@ -207,14 +207,18 @@ def consumption_by_period(
     end: datetime,
     period: str,
     windows: list[tuple[datetime, datetime]] | None = None,
+    kinds: dict | None = None,
 ) -> list[PeriodConsumption]:
     """Consumption per device and local hour (`HOUR`) or day (`DAY`) with a reading in
     [start, end), by device then bucket. Each step counts in the bucket of its later
     reading (buckets add up to the total, as months do). Days come from the daily
     aggregates (real-time), hours from the raw readings. `windows` (hours only): read
     only the readings in these [from, to) ranges (whole local hours, e.g. leak nights),
-    each first one with its previous reading, instead of the whole [start, end)."""
-    kinds = device_kinds(conta_id, dispositivo_ids)
+    each first one with its previous reading, instead of the whole [start, end).
+    `kinds`: {device: tipo_medidor} of the account's devices when the caller already has
+    them (the consumer's rule set), to spare the query."""
+    if kinds is None:
+        kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds:
         return []
     devs = list(kinds)
