@@ -12,7 +12,7 @@ class AlarmesConfig(AppConfig):
 
         from . import receivers  # noqa: F401  (rule-cache invalidation)
         from .engine import on_committed_batch
-        from .selectors import open_alarms
+        from .selectors import chart_alarm_marks, open_alarms
 
         # Reading-driven rules run on each batch the consumer committed (before its ack).
         register_committed_hook(on_committed_batch)
@@ -22,13 +22,17 @@ class AlarmesConfig(AppConfig):
         register_gateway_panel(
             slot="dashboard",
             template_name="alarmes/partials/open_alarms_panel.html",
-            context=lambda request, _obj: {"alarmes": open_alarms(conta=request.conta)},
+            context=lambda request, _obj: {
+                "alarmes": open_alarms(conta=request.conta),
+                "marcas": chart_alarm_marks(conta=request.conta),
+            },
         )
         register_gateway_panel(
             slot="alerts",
             template_name="alarmes/partials/open_alarms_gateway.html",
             context=lambda request, gateway: {
                 "alarmes": open_alarms(conta=request.conta, gateway_id=gateway.pk),
+                "marcas": chart_alarm_marks(conta=request.conta, gateway_id=gateway.pk),
                 "gateway_id": gateway.pk,
             },
         )

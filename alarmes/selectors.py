@@ -1,11 +1,15 @@
 """Reads of the alarm app, always for one account. Look-ups by id answer 404 for a
 missing id and for another account's id alike."""
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from datetime import timedelta
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from contas.models import Conta
 
+from .events import iso
 from .models import OPEN_STATES, Alarme, EstadoAlarme, RegraAlarme, Severidade
 
 
@@ -88,6 +92,30 @@ def open_alarm_count(*, conta: Conta | None) -> int:
 def open_alarms(*, conta: Conta, gateway_id=None, limit: int = 20) -> list[Alarme]:
     qs = alarme_list(conta=conta, gateway_id=gateway_id).filter(estado__in=OPEN_STATES)
     return list(qs[:limit])
+
+
+def chart_alarm_marks(*, conta: Conta, gateway_id=None, days: int = 30, limit: int = 200) -> list:
+    """Device alarms to mark on the charts (static/js/tds-chart-alarms.js): every open one,
+    and those closed within the last `days` (a shaded span), newest first."""
+    since = timezone.now() - timedelta(days=days)
+    qs = (
+        Alarme.objects.filter(conta=conta, dispositivo_id__isnull=False)
+        .filter(Q(estado__in=OPEN_STATES) | Q(fim__gte=since))
+        .order_by("-inicio", "-pk")
+    )
+    if gateway_id is not None:
+        qs = qs.filter(gateway_id=gateway_id)
+    return [
+        {
+            "id": a["pk"],
+            "dispositivo_id": a["dispositivo_id"],
+            "inicio": iso(a["inicio"]),
+            "fim": iso(a["fim"]),
+            "estado": a["estado"],
+            "regra_nome": a["regra_nome"],
+        }
+        for a in qs.values("pk", "dispositivo_id", "inicio", "fim", "estado", "regra_nome")[:limit]
+    ]
 
 
 def alarme_history(*, alarme: Alarme) -> QuerySet:

@@ -46,7 +46,7 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
-from benchdb import ROOT, setup
+from benchdb import PRODUCTION_ENV, ROOT, setup
 
 setup("bench_alarms")
 
@@ -151,10 +151,7 @@ def start_consumer(port: int, logdir: Path, extra=()) -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": db_url(),
         "MQTT_URL": f"mqtt://127.0.0.1:{port}",
-        "DJANGO_DEBUG": "off",
-        "DJANGO_SECRET_KEY": "bench-only",
-        # production settings require an explicit backend; the consumer sends no e-mail
-        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        **PRODUCTION_ENV,
     }
     metrics_port = free_port()
     log = open(logdir / "consumer.log", "ab")  # noqa: SIM115

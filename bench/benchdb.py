@@ -16,6 +16,14 @@ os.environ.setdefault("DJANGO_DEBUG", "on")
 
 from bin.ensure_database import DEFAULT_URL, admin_connection, ensure_database  # noqa: E402
 
+# The environment of a consumer process a bench starts: production settings (DEBUG off, as
+# the deployed consumer runs), which refuse to start without an explicit e-mail backend.
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "off",
+    "DJANGO_SECRET_KEY": "bench-only",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+
 
 def use_bench_database(suffix: str, *, recreate: bool = False) -> str:
     """Points DATABASE_URL at the bench database (call before django.setup()); `recreate`

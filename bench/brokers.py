@@ -25,9 +25,11 @@ from pathlib import Path
 
 import ingest  # bench/ingest.py: the account, payloads, drain and latency phases
 import paho.mqtt.client as mqtt
+from benchdb import PRODUCTION_ENV
 
 from tds_testing.gateways import T0, GatewayStream
 from tds_testing.mosquitto import PrivateMosquitto, free_port
+from tds_testing.nats import nats_server_bin, nats_server_version
 
 RESULTS = ingest.RESULTS
 
@@ -49,7 +51,7 @@ class BenchNats:
 
     def start(self):
         self.proc = subprocess.Popen(
-            ["nats-server", "-c", str(self.conf)],
+            [nats_server_bin(), "-c", str(self.conf)],
             stdout=open(self.dir / "nats.log", "ab"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
@@ -100,8 +102,7 @@ def use_nats(nats: BenchNats | None):
             **os.environ,
             "DATABASE_URL": ingest.db_url(),
             "NATS_URL": f"nats://127.0.0.1:{nats.client_port}",
-            "DJANGO_DEBUG": "off",
-            "DJANGO_SECRET_KEY": "bench-only",
+            **PRODUCTION_ENV,
         }
         procs = []
         for i in range(k):
@@ -239,7 +240,8 @@ def main(argv=None) -> dict:
     logdir = RESULTS / "brokers-logs"
     logdir.mkdir(parents=True, exist_ok=True)
     ingest.settle()
-    out = {"full": args.full, "backlog": args.backlog}
+    out = {"full": args.full, "backlog": args.backlog, "nats_server": nats_server_version()}
+    print(f"nats-server {out['nats_server']} ({nats_server_bin()})", flush=True)
     out["mosquitto"] = run_broker(
         "mosquitto",
         lambda: PrivateMosquitto(config=ingest.BROKER_CONFIG),

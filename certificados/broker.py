@@ -20,12 +20,42 @@ import subprocess
 import tempfile
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GatewayEndpoint:
+    """Where a gateway connects with its certificate, as this installation is configured."""
+
+    host: str
+    port: int
+    tls: bool  # False: no mTLS broker configured; host/port are the plain MQTT_URL broker
+    source: str  # "public" (TDS_MQTT_PUBLIC_HOST), "mqtt_url" (mqtts:// MQTT_URL), "plain"
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def gateway_endpoint() -> GatewayEndpoint:
+    """TDS_MQTT_PUBLIC_HOST/_PORT when set; else the consumer's broker (MQTT_URL) when it is
+    mqtts://; else the plain broker of MQTT_URL (under `make run` deploy/mosquitto-dev.conf
+    on 127.0.0.1:1884), flagged tls=False: it checks no certificate."""
+    if settings.TDS_MQTT_PUBLIC_HOST:
+        return GatewayEndpoint(
+            settings.TDS_MQTT_PUBLIC_HOST, settings.TDS_MQTT_PUBLIC_PORT, True, "public"
+        )
+    url = urlparse(settings.MQTT_URL)
+    host = url.hostname or "127.0.0.1"
+    if url.scheme in ("mqtts", "ssl"):
+        return GatewayEndpoint(host, url.port or 8883, True, "mqtt_url")
+    return GatewayEndpoint(host, url.port or 1883, False, "plain")
 
 
 def pid_file() -> Path | None:

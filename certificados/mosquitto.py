@@ -34,9 +34,9 @@ CONSUMER_CN = f"{CONSUMER_CN_PREFIX}-1"
 
 # Persistence, shared with the private brokers of tests and benches (tds_testing.mosquitto)
 # so that what the tests measure is what the generated config does. The whole in-memory
-# database is written every AUTOSAVE_SECONDS: the consumer's session and its (plain)
-# subscription reach the disk within a second, so a kill -9 cannot make the broker forget
-# them (with autosave_interval 30, a kill -9 lost 100 acknowledged messages in
+# database is written when more than AUTOSAVE_SECONDS whole seconds have passed since the
+# last save (every 2 s): the consumer's session and its (plain) subscription reach the disk
+# within 2 s, so a kill -9 cannot make the broker forget them (with autosave_interval 30, a kill -9 lost 100 acknowledged messages in
 # ingestao/tests/test_broker_restart.py). Not `autosave_on_changes`: it rewrites the whole
 # database every N queued messages, quadratic in a backlog (20,000 queued messages with
 # N = 1 had not finished after 5 minutes; N = 100: 1,800 msg/s against 7,300 with 1 s).
@@ -187,7 +187,15 @@ def _reusable(path: Path, ca: pki.CA, *, cn: str, hosts: tuple[str, ...] = ()) -
 
 
 def write_identity(
-    *, ca: pki.CA, out: Path, name: str, cn: str, server=False, hosts=(), renew=False
+    *,
+    ca: pki.CA,
+    out: Path,
+    name: str,
+    cn: str,
+    server=False,
+    also_client=False,
+    hosts=(),
+    renew=False,
 ) -> bool:
     """Writes <name>.crt/<name>.key signed by the CA unless a usable pair exists.
     Returns True when a new pair was written."""
@@ -201,6 +209,7 @@ def write_identity(
         common_name=cn,
         days=settings.TDS_CERT_VALIDITY_DAYS,
         server=server,
+        also_client=also_client,
         hosts=tuple(hosts),
     )
     pki.write_private(key, pki.key_pem(k))

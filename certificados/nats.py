@@ -1,20 +1,29 @@
 """NATS JetStream deployment: the server/cluster config, generated from the platform CA and
-the registry (`manage.py nats_config --out DIR`), like `mosquitto_config`.
+the registry (`manage.py nats_config --out DIR`), like `mosquitto_config`. Written for and
+tested with nats-server 2.15.1 (the official release; Debian's 2.9.10 is not supported:
+README).
 
 - Gateways keep the wire contract: MQTT 3.1.1 over mutual TLS with the certificates our
   PKI issues, topic `tds_new/devices/{mac}/telemetry` (NATS subject
-  `tds_new.devices.{mac}.telemetry`). NATS keeps MQTT sessions and QoS 1 messages in
-  JetStream, replicated in a cluster.
-- Identity: `verify_and_map` maps a certificate to the user named after its subject
-  (`CN=<mac>`); that user may publish only its gateway's telemetry and status subjects.
-- Revocation: nats-server 2.9 reads no CRL, and the `mqtt` block cannot be reloaded
-  (checked: a SIGHUP after a change to its `pinned_certs` fails with "config reload not
-  supported for MQTT" and applies nothing). So the users list is the gate: a gateway has
-  a user only while it is active and holds at least one unrevoked, unexpired certificate.
-  Revoking its certificate, deleting or deactivating it removes the user; on reload the
-  node refuses it and closes the connection it still holds. Limit: a revoked certificate
-  whose gateway holds ANOTHER valid certificate maps to the same user (same subject) and
-  is still accepted on NATS; Mosquitto's CRL refuses it (README).
+  `tds_new.devices.{mac}.telemetry`). The server acknowledges a QoS 1 message once it is
+  in its MQTT stream `$MQTT_msgs` (replicated, `stream_replicas`), which the consumers read
+  (ingestao/nats_transport.py).
+- Identity: `verify_and_map` maps a certificate to a user by name: every certificate issued
+  since carries its own URI name (`urn:tds-new:certificado:<serial>`, pki.certificate_uri)
+  and that URI is its user; an older certificate without one maps to the user named after
+  its subject (`CN=<mac>`). Either may publish only its gateway's telemetry and status
+  subjects.
+- Revocation: nats-server reads no CRL, and the `mqtt` block cannot be reloaded
+  (checked with 2.9.10 and 2.15.1: a SIGHUP after a change to its `pinned_certs` fails
+  with "config reload not supported for MQTT" and applies nothing). So the users list is
+  the gate: a certificate has a user only while it is unrevoked and unexpired and its
+  gateway is active. Revoking a certificate, deleting or deactivating its gateway removes
+  the user; on reload the node refuses it and closes the connection it still holds, while
+  another valid certificate of the same gateway keeps working. Limit: a revoked
+  certificate issued before the URI names falls back to `CN=<mac>`, which stays a user
+  while the gateway holds another such older certificate.
+- Routes between nodes (the JetStream replication) are mutual TLS with the platform CA,
+  and accept only the nodes' own route certificate (`pinned_certs`), not a gateway's.
 - `auth.conf` is regenerated from the registry after every change that matters
   (certificados/signals.py) when `TDS_NATS_DIR` is set, then every node whose pid file is
   in that directory gets a SIGHUP (or `TDS_NATS_RELOAD_CMD` runs).
@@ -30,6 +39,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
 from django.conf import settings
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -48,37 +58,53 @@ subject_for = wire.nats_subject
 
 def gateway_identities(now=None) -> list[str]:
     """MACs of the active gateways holding a usable (unrevoked, unexpired) certificate."""
+    return sorted({mac for _, mac in gateway_users(now)})
+
+
+def gateway_users(now=None) -> list[tuple[str, str]]:
+    """(NATS user, MAC) for every usable certificate of an active gateway. A certificate
+    carrying its own URI name (certificate_uri, every one issued since) is the user named
+    by that URI, so revoking it refuses that certificate only; an older certificate
+    without one maps to the gateway's subject `CN=<mac>`."""
     from .models import CertificadoDevice
 
     now = now or timezone.now()
+    users = set()
     with scopes_disabled():
-        macs = CertificadoDevice.objects.filter(
+        rows = CertificadoDevice.objects.filter(
             revoked_at__isnull=True,
             not_after__gt=now,
             gateway__isnull=False,
             gateway__is_active=True,
-        ).values_list("gateway__mac", flat=True)
-        return sorted(set(macs))
+        ).values_list("gateway__mac", "certificado_pem")
+        for mac, pem in rows:
+            uris = pki.certificate_uris(x509.load_pem_x509_certificate(pem.encode()))
+            own = [u for u in uris if u.startswith(pki.CERTIFICATE_URI)]
+            users.add((own[0] if own else f"CN={mac}", mac))
+    return sorted(users)
 
 
 def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_auth(macs: list[str], *, consumer_cn: str = CONSUMER_CN) -> str:
+def render_auth(users: list[tuple[str, str]] | list[str], *, consumer_cn: str = CONSUMER_CN) -> str:
+    """users: (user, mac) pairs (gateway_users), or MACs (the user `CN=<mac>`)."""
     lines = [
         "# Generated by `manage.py nats_config` from the registry; rewritten on every change.",
-        "# A certificate maps to the user named after its subject (verify_and_map).",
+        "# A certificate maps to the user named after its URI name, else its subject",
+        "# (verify_and_map).",
         "authorization {",
         "  users: [",
         f"    {{user: {_q('CN=' + consumer_cn)}, permissions: {{",
         '      publish: {allow: ["$JS.API.>", "$JS.ACK.>"]}',
         '      subscribe: {allow: ["_INBOX.>"]}}}',
     ]
-    for mac in macs:
+    for entry in users:
+        user, mac = (f"CN={entry}", entry) if isinstance(entry, str) else entry
         own = [subject_for(mac, "telemetry"), subject_for(mac, "status")]
         lines += [
-            f"    {{user: {_q('CN=' + mac)}, permissions: {{",
+            f"    {{user: {_q(user)}, permissions: {{",
             f"      publish: {{allow: [{', '.join(_q(s) for s in own)}]}}",
             f"      subscribe: {{allow: [{_q(subject_for(mac, 'config'))}]}}}}}}",
         ]
@@ -122,13 +148,21 @@ def render_node(opts: NatsOptions, node: Node) -> str:
         routes = ", ".join(
             f'"nats-route://{n.host}:{n.cluster_port}"' for n in opts.nodes if n != node
         )
+        route_cert = x509.load_pem_x509_certificate((d / "route.crt").read_bytes())
         cluster = f"""
-# Routes carry the JetStream replication between nodes: keep the cluster port on a
-# private network (routes are not TLS here).
+# Routes carry the JetStream replication between nodes: mutual TLS with the platform CA,
+# and only the nodes' own route certificate is accepted (pinned: no gateway or consumer
+# certificate of the same CA can join the cluster).
 cluster {{
   name: {CLUSTER_NAME}
   listen: {bind}:{node.cluster_port}
   routes: [{routes}]
+  tls {{
+    cert_file: "{d}/route.crt", key_file: "{d}/route.key", ca_file: "{d}/ca.crt"
+    verify: true
+    pinned_certs: ["{pki.spki_sha256(route_cert)}"]
+    timeout: 5
+  }}
 }}
 """
     return f"""\
@@ -166,7 +200,7 @@ include "auth.conf"
 def auth_files_write(out: Path, *, consumer_cn: str = CONSUMER_CN) -> None:
     """auth.conf from the registry (atomically: a reload never reads half a file)."""
     tmp = out / ".auth.conf.tmp"
-    tmp.write_text(render_auth(gateway_identities(), consumer_cn=consumer_cn))
+    tmp.write_text(render_auth(gateway_users(), consumer_cn=consumer_cn))
     tmp.replace(out / "auth.conf")
 
 
@@ -185,6 +219,11 @@ def nats_files_write(opts: NatsOptions, *, hosts=(), consumer_cn=CONSUMER_CN, re
         written += ["server.crt", "server.key"]
     if write_identity(ca=ca, out=out, name="consumer", cn=consumer_cn, renew=renew):
         written += ["consumer.crt", "consumer.key"]
+    if len(opts.nodes) > 1 and write_identity(
+        ca=ca, out=out, name="route", cn="tds-nats-route", server=True, also_client=True,
+        hosts=server_hosts, renew=renew,
+    ):  # fmt: skip
+        written += ["route.crt", "route.key"]
     auth_files_write(out, consumer_cn=consumer_cn)
     for node in opts.nodes:
         (out / "data" / node.name).mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,5 @@
 """The README that goes into a certificate download."""
 
-from django.conf import settings
 from django.utils import timezone
 
 from tds_core import wire
@@ -16,15 +15,16 @@ def example_payload(mac: str) -> str:
 
 
 def bundle_readme(*, certificado, has_key: bool) -> str:
-    """pt-BR, with the broker address and port this installation publishes
-    (TDS_MQTT_PUBLIC_HOST / _PORT); file names from services.bundle_basename (no colons:
+    """pt-BR, with the broker address and port actually configured (broker.gateway_endpoint:
+    TDS_MQTT_PUBLIC_HOST / _PORT, else an mqtts:// MQTT_URL; without an mTLS broker it says
+    so and how to configure one); file names from services.bundle_basename (no colons:
     Windows and some zip tools refuse them)."""
+    from .broker import gateway_endpoint
     from .services import bundle_basename
 
     mac = certificado.common_name
     name = bundle_basename(certificado)
-    host = settings.TDS_MQTT_PUBLIC_HOST
-    port = settings.TDS_MQTT_PUBLIC_PORT
+    endpoint = gateway_endpoint()
     key_line = (
         f"  {name}.key   a chave privada, gerada no servidor e entregue só neste download\n"
         "             (a plataforma não guarda cópia): deixe-a no gateway, modo 0600.\n"
@@ -38,6 +38,42 @@ def bundle_readme(*, certificado, has_key: bool) -> str:
             f" (motivo: {certificado.get_revocation_reason_display()}).\n"
             "O broker recusa este certificado depois de recarregar a CRL: emita um novo.\n\n"
         )
+    topics_head = (
+        "O gateway só pode publicar em"
+        if endpoint.tls
+        else "Tópicos do gateway (o broker com mTLS só permite estes a este certificado)"
+    )
+    topics = f"""  {topics_head}
+    {wire.telemetry_topic(mac)}   (QoS 1, leituras em JSON)
+    {wire.status_topic(mac)}      (online / offline, retido; use offline como last will)
+"""
+    if endpoint.tls:
+        broker = f"""Broker
+  mqtts://{endpoint.address}  (TLS com certificado de cliente; MQTT 3.1.1 ou 5)
+{topics}
+Teste a partir desta pasta
+  mosquitto_pub -h {endpoint.host} -p {endpoint.port} --cafile ca.crt --cert {name}.crt --key {name}.key \\
+    -t {wire.telemetry_topic(mac)} -q 1 \\
+    -m '{example_payload(mac)}'
+
+  (use o horário atual e um dispositivo_codigo cadastrado neste gateway)
+"""
+    else:
+        broker = f"""Broker
+  ATENÇÃO: esta instalação NÃO tem um broker com TLS configurado.
+  O broker em uso é mqtt://{endpoint.address}, sem TLS (como o de desenvolvimento do `make run`):
+  ele aceita qualquer cliente e não verifica este certificado.
+{topics}
+  Para que os gateways se conectem com este certificado, o administrador do servidor:
+    {setup_steps_text()}
+
+Teste no broker de desenvolvimento (sem TLS, sem certificado)
+  mosquitto_pub -h {endpoint.host} -p {endpoint.port} \\
+    -t {wire.telemetry_topic(mac)} -q 1 \\
+    -m '{example_payload(mac)}'
+
+  (use o horário atual e um dispositivo_codigo cadastrado neste gateway)
+"""
     return f"""TDS New — certificado do gateway {mac}
 =====================================================
 
@@ -47,16 +83,18 @@ def bundle_readme(*, certificado, has_key: bool) -> str:
              série {certificado.serial}, SHA-256 {certificado.fingerprint_sha256}
 {key_line}  ca.crt      a CA da plataforma: o certificado do broker é verificado com ela
 
-Broker
-  mqtts://{host}:{port}  (TLS com certificado de cliente; MQTT 3.1.1 ou 5)
-  O gateway só pode publicar em
-    {wire.telemetry_topic(mac)}   (QoS 1, leituras em JSON)
-    {wire.status_topic(mac)}      (online / offline, retido; use offline como last will)
+{broker}"""
 
-Teste a partir desta pasta
-  mosquitto_pub -h {host} -p {port} --cafile ca.crt --cert {name}.crt --key {name}.key \\
-    -t {wire.telemetry_topic(mac)} -q 1 \\
-    -m '{example_payload(mac)}'
 
-  (use o horário atual e um dispositivo_codigo cadastrado neste gateway)
-"""
+SETUP_STEPS = (
+    "gera a configuração do broker com mTLS: python manage.py mosquitto_config --out DIR"
+    " --port 8883",
+    "inicia o broker com ela: mosquitto -c DIR/mosquitto.conf",
+    "configura o consumidor (MQTT_URL=mqtts://localhost:8883, MQTT_CA_FILE, MQTT_CERT_FILE,\n"
+    "       MQTT_KEY_FILE: o comando acima mostra os valores) e TDS_MQTT_PUBLIC_HOST /\n"
+    "       TDS_MQTT_PUBLIC_PORT com o endereço que os gateways usam, e reinicia a plataforma.",
+)
+
+
+def setup_steps_text() -> str:
+    return "\n    ".join(f"{i}. {step}" for i, step in enumerate(SETUP_STEPS, 1))

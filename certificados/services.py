@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -76,11 +77,14 @@ def certificado_issue(
     else:
         key = pki.new_key()
         public_key = key.public_key()
+    serial = x509.random_serial_number()
     cert = pki.sign_leaf(
         ca=ca,
         public_key=public_key,
         common_name=mac,
         days=days or settings.TDS_CERT_VALIDITY_DAYS,
+        serial=serial,
+        uris=(pki.certificate_uri(serial),),  # its own NATS user (certificados/nats.py)
     )
     certificado = CertificadoDevice(
         conta_id=gateway.conta_id,
@@ -234,6 +238,33 @@ def bundle_zip(*, certificado: CertificadoDevice, key_pem: bytes | None = None) 
             "README.txt", bundle_readme(certificado=certificado, has_key=key_pem is not None)
         )
     return buf.getvalue()
+
+
+def _held_key_cache_key(*, certificado: CertificadoDevice, user) -> str:
+    return f"certificados:chave:{certificado.pk}:{user.pk}"
+
+
+def issued_key_hold(*, certificado: CertificadoDevice, user, key_pem: bytes) -> None:
+    """Keeps a key generated on issue for one download by `user` (the issue page comes
+    first, then the download), for at most TDS_CERT_KEY_HOLD_SECONDS, in the cache only."""
+    cache.set(
+        _held_key_cache_key(certificado=certificado, user=user),
+        key_pem,
+        timeout=settings.TDS_CERT_KEY_HOLD_SECONDS,
+    )
+
+
+def issued_key_is_held(*, certificado: CertificadoDevice, user) -> bool:
+    return cache.get(_held_key_cache_key(certificado=certificado, user=user)) is not None
+
+
+def issued_key_take(*, certificado: CertificadoDevice, user) -> bytes | None:
+    """The held key, once: removed as it is read (None when expired, taken or never held)."""
+    key = _held_key_cache_key(certificado=certificado, user=user)
+    key_pem = cache.get(key)
+    if key_pem is not None:
+        cache.delete(key)
+    return key_pem
 
 
 def bundle_basename(certificado: CertificadoDevice) -> str:

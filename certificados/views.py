@@ -1,6 +1,7 @@
 """Certificate pages. Every id goes through a selector that answers 404 for another
 account's id; issuing, revoking and downloading need admin or operador."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from contas.permissions import EDIT_REGISTRY, conta_required
 from dispositivos.selectors import gateway_get
 
 from . import selectors, services
+from .broker import gateway_endpoint
 from .forms import IssueForm, RevokeForm
 from .models import RevocationReason
 
@@ -57,9 +59,28 @@ def detail(request, pk):
 
 @conta_required(*EDIT_REGISTRY)
 def download(request, pk):
-    """The public part again (certificate, CA, README): a generated key is never kept."""
+    """Certificate, CA and README; the key generated on issue too, on the issuing user's
+    first download within TDS_CERT_KEY_HOLD_SECONDS (it is never stored)."""
     cert = selectors.certificado_get(conta=request.conta, pk=pk)
-    return _zip_response(certificado=cert)
+    key_pem = services.issued_key_take(certificado=cert, user=request.user)
+    return _zip_response(certificado=cert, key_pem=key_pem)
+
+
+@conta_required(*EDIT_REGISTRY)
+def issued(request, pk):
+    """What was just issued, where the gateway connects, and the download."""
+    cert = selectors.certificado_get(conta=request.conta, pk=pk)
+    return render(
+        request,
+        "certificados/certificado_issued.html",
+        {
+            "certificado": cert,
+            "endpoint": gateway_endpoint(),
+            "key_held": services.issued_key_is_held(certificado=cert, user=request.user),
+            "hold_minutes": max(1, settings.TDS_CERT_KEY_HOLD_SECONDS // 60),
+            "basename": services.bundle_basename(cert),
+        },
+    )
 
 
 @conta_required(*EDIT_REGISTRY)
@@ -165,16 +186,10 @@ def issue(request, gateway_pk):
                     form.add_error(target, error)
         else:
             if issued.key_pem is not None:
-                messages.warning(
-                    request,
-                    _(
-                        "Certificado emitido. A chave privada foi entregue só no arquivo .zip "
-                        "baixado e não fica guardada na plataforma."
-                    ),
+                services.issued_key_hold(
+                    certificado=issued.certificado, user=request.user, key_pem=issued.key_pem
                 )
-            else:
-                messages.success(request, _("Certificado emitido a partir do CSR."))
-            return _zip_response(certificado=issued.certificado, key_pem=issued.key_pem)
+            return redirect("certificados:issued", pk=issued.certificado.pk)
     return render(
         request, "certificados/certificado_issue.html", {"form": form, "gateway": gateway}
     )

@@ -31,7 +31,7 @@ from tds_core.wire import normalize_mac
 from .events import publish_registry_changed
 from .gateway_config import gateway_config_bump
 from .models import TIPO_DEFAULTS, Dispositivo, Gateway
-from .signals import gateway_mac_changed, gateway_mac_check
+from .signals import dispositivo_meter_changed, gateway_mac_changed, gateway_mac_check
 
 log = logging.getLogger(__name__)
 
@@ -233,11 +233,20 @@ def _follow_tipo_defaults(dispositivo: Dispositivo, data: dict) -> None:
         data["tipo_medidor"] = ""
 
 
+# What decides whether a backwards step of the counter is a rollover (storage.sql).
+METER_FIELDS = ("registro_maximo", "fator_conversao", "tipo_medidor")
+
+
 @transaction.atomic
 def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
+    """Changing the register's maximum, the factor or the meter kind sends
+    `dispositivo_meter_changed` in the same transaction: the stored day rollups judged
+    the counter's backwards steps (rollover or not) with the old values."""
     new_gateway = data.pop("gateway", None)
     data.pop("conta", None)
     old_gateway_id = dispositivo.gateway_id
+    with scopes_disabled():  # by primary key, of the device the caller already holds
+        old_meter = Dispositivo.objects.filter(pk=dispositivo.pk).values(*METER_FIELDS).first()
     _follow_tipo_defaults(dispositivo, data)
     extra: dict = {}
     if new_gateway is not None and new_gateway.pk != dispositivo.gateway_id:
@@ -250,6 +259,9 @@ def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     _validate(dispositivo, extra=extra)
     _save(dispositivo)
     gateway_config_bump(gateway_ids={old_gateway_id, dispositivo.gateway_id})
+    changed = [f for f in METER_FIELDS if old_meter and old_meter[f] != getattr(dispositivo, f)]
+    if changed:
+        dispositivo_meter_changed.send(sender=Dispositivo, dispositivo=dispositivo, fields=changed)
     _notify(dispositivo.conta_id)
     return dispositivo
 

@@ -96,11 +96,13 @@ def periodo_detail(request, pk):
         ctx["tipos_sem_fatura"] = [t for t in Utilidade if t not in {f.tipo for f in faturas}]
     else:
         cobrancas = list(selectors.cobrancas_of_periodo(periodo=periodo))
+        medida = {f.tipo: f.unidade_medida for f in faturas}
         linhas = {}
         for c in cobrancas:
             row = linhas.setdefault(
                 c.unidade_id, {"unidade": c.unidade, "por_tipo": {}, "total": 0}
             )
+            c.unidade_medida = medida.get(c.tipo, "")
             row["por_tipo"][c.tipo] = c
             row["total"] += c.valor
         ctx["tipos"] = [f.tipo for f in faturas]

@@ -1,9 +1,14 @@
 """The NATS JetStream transport: the same batch pipeline as MQTT, fed from a durable pull
 consumer that any number of consumer processes share.
 
-Gateways speak MQTT 3.1.1 to nats-server, which stores their QoS 1 messages on subjects
-`tds_new.devices.<mac>.telemetry|status`; the stream `TDS_TELEMETRY` (work-queue
-retention, file storage, replicated) keeps them until a consumer acks them. Each process:
+Gateways speak MQTT 3.1.1 to nats-server. The server acknowledges a QoS 1 PUBLISH only
+after storing it in its MQTT messages stream `$MQTT_msgs` (subject
+`$MQTT.msgs.tds_new.devices.<mac>.telemetry|status`, file storage, replicated, interest
+retention). The consumers read that stream through one durable consumer filtered on
+telemetry and status, which keeps every such message until a consumer acks it. (The
+consumers used to read a stream of their own, `TDS_TELEMETRY`, capturing the plain
+subjects; the server feeds it with a publish the PUBACK does not wait for, and it lost
+acknowledged messages when its leader node was killed: README.) Each process:
 
 - fetches at most `max_inflight` unacknowledged messages (its bound; the stream's
   consumer also caps all processes together with `max_ack_pending`);
@@ -30,8 +35,15 @@ from dataclasses import dataclass, field
 
 import nats
 from nats.errors import TimeoutError as NatsTimeout
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, RetentionPolicy, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, NotFoundError
 
 from tds_core import wire
 
@@ -40,7 +52,6 @@ from .transport import Received
 log = logging.getLogger(__name__)
 
 DURABLE = "tds-ingest"
-MAX_AGE = 7 * 86400  # like the MQTT consumer's session: a week of backlog is kept
 
 
 @dataclass
@@ -198,13 +209,18 @@ class NatsTransport:
 
     async def _subscribe(self, js):
         """Creates (or keeps) the stream and the durable consumer; retries while the
-        cluster has no JetStream leader yet."""
+        cluster has no JetStream leader yet.
+
+        The stream is the server's own `$MQTT_msgs`, created here with exactly the
+        settings nats-server gives it (it keeps an existing one): the durable consumer must
+        exist before the first gateway publishes, since an interest-retention stream drops
+        a message no consumer wants (after acknowledging it to the gateway)."""
         o = self.opts
         stream = StreamConfig(
             name=o.stream,
-            subjects=wire.NATS_SUBJECTS,
-            retention=RetentionPolicy.WORK_QUEUE,
-            max_age=MAX_AGE,
+            subjects=wire.NATS_STREAM_SUBJECTS,
+            retention=RetentionPolicy.INTEREST,
+            storage=StorageType.FILE,
             num_replicas=o.replicas,
         )
         consumer = ConsumerConfig(
@@ -214,18 +230,20 @@ class NatsTransport:
             ack_wait=o.ack_wait,
             max_ack_pending=o.max_ack_pending,
             max_deliver=-1,
+            filter_subjects=wire.NATS_SUBJECTS,
         )
         delay = 0.5
         while True:
             try:
                 try:
                     await js.add_stream(stream)
-                except BadRequestError:
-                    await js.update_stream(stream)  # exists with other settings
+                except BadRequestError as exc:  # the server made it with other settings
+                    log.warning("event=nats_stream_kept stream=%s error=%s", o.stream, exc)
                 try:
                     await js.add_consumer(o.stream, consumer)
                 except BadRequestError as exc:  # exists with other settings: keep it
                     log.warning("event=nats_consumer_kept durable=%s error=%s", o.durable, exc)
+                await self._legacy_stream(js)
                 return await js.pull_subscribe_bind(durable=o.durable, stream=o.stream)
             except Exception as exc:
                 if self._is_stopping():
@@ -233,6 +251,24 @@ class NatsTransport:
                 log.warning("event=nats_setup_retry retry_in=%.1f error=%r", delay, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def _legacy_stream(self, js) -> None:
+        """The stream the consumers read before: deleted once empty (it would keep a copy
+        of every message for nobody), else left for an operator to drain, loudly."""
+        try:
+            info = await js.stream_info(wire.NATS_LEGACY_STREAM)
+        except NotFoundError:
+            return
+        if info.state.messages:
+            log.error(
+                "event=nats_legacy_stream stream=%s messages=%d: not read any more; drain it"
+                " with an older consumer or delete it",
+                wire.NATS_LEGACY_STREAM,
+                info.state.messages,
+            )
+        else:
+            await js.delete_stream(wire.NATS_LEGACY_STREAM)
+            log.info("event=nats_legacy_stream_deleted stream=%s", wire.NATS_LEGACY_STREAM)
 
     async def _ack(self, msgs) -> None:
         for m in msgs:

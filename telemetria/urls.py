@@ -7,6 +7,7 @@ app_name = "telemetria"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("gateways/<int:pk>/", views.gateway, name="gateway"),
+    path("leituras/", views.leituras, name="leituras"),
     path("eventos/", sse.live_events, name="live_events"),
     path("api/v1/resumo/", api.resumo, name="api_resumo"),
     path("api/v1/gateways/", api.gateways, name="api_gateways"),

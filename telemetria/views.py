@@ -103,10 +103,30 @@ def gateway_panel_context(request, gateway) -> dict:
 
 
 def dispositivo_panel_context(request, dispositivo) -> dict:
-    """Context of the panel on the registry's device page (dispositivos.panels)."""
+    """Context of the panel on the registry's device page (dispositivos.panels): the
+    chart's configuration (tds-dispositivo.js reads the series API) and the overview."""
     return {
-        "overview": selectors.dispositivo_overview(conta=request.conta, dispositivo=dispositivo)
+        "overview": selectors.dispositivo_overview(conta=request.conta, dispositivo=dispositivo),
+        "periodos": CHART_PERIODS,
+        "periodo_inicial": DEFAULT,
+        "config": {
+            "serie": reverse("telemetria:api_serie", args=[dispositivo.pk]),
+            "periodo": DEFAULT,
+            "dispositivo": dispositivo_dict(dispositivo),
+            "labels": {
+                "consumo_intervalo": _("Consumo por intervalo"),
+                "registrador": _("Leitura do contador"),
+                "valor": _("Valor"),
+                "pontos": _("{n} pontos, intervalo de {bucket}"),
+                "vazio": _("Sem leituras neste período."),
+                "erro": _("Não foi possível carregar o gráfico."),
+            },
+        },
     }
+
+
+# The device page's chart: the relative ranges of the dashboard (no custom range).
+CHART_PERIODS = [(value, label) for value, label in CHOICES if value != "custom"]
 
 
 @conta_required()
@@ -120,5 +140,26 @@ def gateway(request, pk):
             "gateway": gw,
             "panel_context": gateway_panel_context(request, gw),
             "gateway_panels": {"alerts": gateway_panels(request=request, gateway=gw)["alerts"]},
+        },
+    )
+
+
+LEITURAS_LIMIT = 100
+
+
+@conta_required()
+def leituras(request):
+    """The account's latest raw readings on their own page, live (static/js/tds-readings.js;
+    the dashboard shows a few on a phone and links here)."""
+    return render(
+        request,
+        "telemetria/leituras.html",
+        {
+            "latest": selectors.latest_readings(conta=request.conta, limit=LEITURAS_LIMIT),
+            "limite": LEITURAS_LIMIT,
+            "config": {
+                "url": f"{reverse('telemetria:api_ultimas')}?limite={LEITURAS_LIMIT}",
+                "sse": reverse("telemetria:live_events"),
+            },
         },
     )

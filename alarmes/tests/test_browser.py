@@ -183,3 +183,100 @@ def test_alarm_pages_work_under_the_content_security_policy(
     assert page.evaluate(drawn) > 0
     assert [u for u in failed if not u.endswith("/favicon.ico")] == []
     assert [p for p in problems if not p.startswith("Failed to load resource")] == []
+
+
+MARK_PIXELS = """([sel, t]) => {
+  // Pixels of the chart's column at time t: [red (the dashed line), pink (the shade)].
+  const canvas = document.querySelector(sel);
+  const chart = Chart.getChart(canvas);
+  const r = window.devicePixelRatio || 1;
+  const x = Math.round(chart.scales.x.getPixelForValue(t) * r);
+  const top = Math.round(chart.chartArea.top * r), bottom = Math.round(chart.chartArea.bottom * r);
+  const px = canvas.getContext('2d').getImageData(x - 1, top, 3, bottom - top).data;
+  let red = 0, pink = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    if (px[i + 3] > 200 && px[i] > 180 && px[i + 1] < 100 && px[i + 2] < 100) red++;
+    else if (px[i + 3] > 0 && px[i] > px[i + 1] + 15 && px[i] > px[i + 2] + 15) pink++;
+  }
+  return [red, pink];
+}"""
+
+
+def _marks(page, selector):
+    return (page.get_attribute(selector, "data-alarm-marks") or "").split(",")
+
+
+def test_alarms_are_marked_on_the_dashboard_and_gateway_charts(
+    uvicorn_server, admin_a, freezer, browser
+):
+    """An open alarm: a red line at its start on the device's chart (dashboard series,
+    gateway sparkline); one cleared inside the window: a shaded span; one fired while the
+    page is open: marked without reload."""
+    disp, regra, gw = freezer["dispositivo"], freezer["regra"], freezer["gateway"]
+    now = timezone.now().replace(microsecond=0)
+    from tds_testing.readings import store_points
+
+    def setup():
+        with scopes_disabled():
+            store_points(disp, [(now - dt.timedelta(minutes=m), -20) for m in range(180, 0, -5)])
+            closed = services.alarm_fire(
+                regra=regra, gateway_id=gw.pk, dispositivo_id=disp.pk,
+                inicio=now - dt.timedelta(minutes=150), valor=Decimal(-5),
+            )  # fmt: skip
+            services.alarm_clear(alarme=closed, em=now - dt.timedelta(minutes=120))
+            other = services.regra_create(
+                conta=regra.conta, nome="Freezer muito quente", tipo="limite",
+                severidade="alto", dispositivo=disp, limite_superior=Decimal(0),
+            )  # fmt: skip
+            opened = services.alarm_fire(
+                regra=regra, gateway_id=gw.pk, dispositivo_id=disp.pk,
+                inicio=now - dt.timedelta(minutes=60), valor=Decimal(-5),
+            )  # fmt: skip
+            return closed, opened, other
+
+    closed, opened, other = in_thread(setup)
+    start = int(opened.inicio.timestamp() * 1000)
+    closed_mid = int((now - dt.timedelta(minutes=135)).timestamp() * 1000)
+    page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
+    _login(page, uvicorn_server, admin_a.email)
+    page.wait_for_function(
+        "(document.getElementById('serie-chart').dataset.alarmMarks || '').split(',').length === 2"
+    )
+    assert sorted(_marks(page, "#serie-chart")) == sorted([str(opened.pk), str(closed.pk)])
+    red, _pink = page.evaluate(MARK_PIXELS, ["#serie-chart", start])
+    assert red > 20, red  # the dashed red line at the open alarm's start
+    red, pink = page.evaluate(MARK_PIXELS, ["#serie-chart", closed_mid])
+    assert red == 0
+    assert pink > 20, pink  # the cleared alarm's shaded span
+    page.locator("#serie-chart").screenshot(path=str(SHOTS / "alarm-marks-dashboard.png"))
+
+    for url in (
+        reverse("telemetria:gateway", args=[gw.pk]),
+        reverse("dispositivos:gateway_detail", args=[gw.pk]),
+    ):
+        page.goto(uvicorn_server + url)
+        spark = f"canvas.dev-spark[data-dispositivo-id='{disp.pk}']"
+        page.wait_for_function(
+            f"(document.querySelector(\"{spark}\").dataset.alarmMarks || '').includes('{opened.pk}')"
+        )
+        red, _pink = page.evaluate(MARK_PIXELS, [spark, start])
+        assert red > 5, (url, red)
+    page.locator("[data-testid=gateway-telemetry]").screenshot(
+        path=str(SHOTS / "alarm-marks-gateway.png")
+    )
+
+    # A new alarm on the open page: marked live (the alarm event of the SSE stream).
+    _wait_live(page)
+
+    def fire_live():
+        with scopes_disabled():
+            return services.alarm_fire(
+                regra=other, gateway_id=gw.pk, dispositivo_id=disp.pk,
+                inicio=now - dt.timedelta(minutes=20), valor=Decimal(1),
+            )  # fmt: skip
+
+    live = in_thread(fire_live)
+    page.wait_for_function(
+        f"(document.querySelector(\"{spark}\").dataset.alarmMarks || '').includes('{live.pk}')",
+        timeout=10000,
+    )

@@ -176,3 +176,33 @@ def test_dashboard_and_gateway_pages_show_open_alarms(admin_a, a_alarm, gw):
     ):
         html = c.get(url).content.decode()
         assert f'data-alarm-id="{a_alarm.pk}"' in html, url
+
+
+def test_pages_carry_the_alarms_to_mark_on_their_charts(admin_a, temp, rule, gw, b_objects):
+    """Open alarms and those closed in the last 30 days, of this account's devices only
+    (static/js/tds-chart-alarms.js draws them)."""
+    import json
+    import re
+
+    now = timezone.now()
+    regra = rule(nome="Freezer", dispositivo=temp, limite_superior=Decimal(10))
+    old = services.alarm_fire(regra=regra, gateway_id=gw.pk, dispositivo_id=temp.pk,
+                              inicio=now - timedelta(days=40))  # fmt: skip
+    services.alarm_clear(alarme=old, em=now - timedelta(days=35))
+    recent = services.alarm_fire(regra=regra, gateway_id=gw.pk, dispositivo_id=temp.pk,
+                                 inicio=now - timedelta(days=3))  # fmt: skip
+    services.alarm_clear(alarme=recent, em=now - timedelta(days=2))
+    opened = services.alarm_fire(regra=regra, gateway_id=gw.pk, dispositivo_id=temp.pk,
+                                 inicio=now - timedelta(hours=1))  # fmt: skip
+    c = login(admin_a)
+    for url in (
+        reverse("telemetria:dashboard"),
+        reverse("telemetria:gateway", args=[gw.pk]),
+        reverse("dispositivos:gateway_detail", args=[gw.pk]),
+    ):
+        html = c.get(url).content.decode()
+        block = re.search(r"data-alarm-marks-source[^>]*><script[^>]*>(.*?)</script>", html, re.S)
+        marks = json.loads(block.group(1))
+        assert sorted(m["id"] for m in marks) == sorted([recent.pk, opened.pk]), url
+        assert {m["dispositivo_id"] for m in marks} == {temp.pk}
+        assert next(m for m in marks if m["id"] == opened.pk)["fim"] is None

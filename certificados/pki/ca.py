@@ -198,43 +198,53 @@ def sign_leaf(
     common_name: str,
     days: int,
     server: bool = False,
+    also_client: bool = False,
     hosts: tuple[str, ...] = (),
+    uris: tuple[str, ...] = (),
+    serial: int | None = None,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
 ) -> x509.Certificate:
-    """A client (or, with server=True, a server) certificate signed by the CA."""
+    """A client (or, with server=True, a server) certificate signed by the CA.
+
+    also_client: a server certificate also valid as a client one (a NATS node dialing
+    another node's route port). uris: URI names (a client certificate's own identity, see
+    certificate_uri)."""
     check_public_key(public_key)
     now = _now()
     not_before = not_before or now - dt.timedelta(minutes=5)
     not_after = not_after or now + dt.timedelta(days=days)
     not_after = min(not_after, ca.cert.not_valid_after_utc)
-    eku = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+    eku = [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]
+    if server and also_client:
+        eku.append(ExtendedKeyUsageOID.CLIENT_AUTH)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .issuer_name(ca.cert.subject)
         .public_key(public_key)
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial or x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             _key_usage(key_encipherment=isinstance(public_key, rsa.RSAPublicKey)), critical=True
         )
-        .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(eku), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
             critical=False,
         )
     )
+    alt = [x509.UniformResourceIdentifier(uri) for uri in uris]
     if server:
-        alt = []
         for host in hosts:
             try:
                 alt.append(x509.IPAddress(ipaddress.ip_address(host)))
             except ValueError:
                 alt.append(x509.DNSName(host))
+    if server or alt:
         builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
     return builder.sign(ca.key, hashes.SHA256())
 
@@ -280,6 +290,34 @@ def write_crl(*, ca: CA, revoked: list[Revoked], days: int = 365, extra_paths=()
         tmp.write_bytes(data)
         os.replace(tmp, path)
     return target
+
+
+CERTIFICATE_URI = "urn:tds-new:certificado:"
+
+
+def certificate_uri(serial: int) -> str:
+    """The URI name a gateway certificate carries besides its CN: one per certificate, so a
+    broker that maps a certificate to a user by name (NATS `verify_and_map`) can refuse
+    one certificate of a gateway and accept another."""
+    return f"{CERTIFICATE_URI}{serial:x}"
+
+
+def certificate_uris(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return list(san.get_values_for_type(x509.UniformResourceIdentifier))
+
+
+def spki_sha256(cert: x509.Certificate) -> str:
+    """Hex SHA-256 of the certificate's public key info (nats-server `pinned_certs`)."""
+    der = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(der)
+    return digest.finalize().hex()
 
 
 def fingerprint_sha256(cert: x509.Certificate) -> str:

@@ -65,6 +65,7 @@ def test_readme_example_runs_as_written(broker, gateway_a, tmp_path, settings):
     import subprocess
     import zipfile
 
+    settings.TDS_MQTT_PUBLIC_HOST = "127.0.0.1"
     settings.TDS_MQTT_PUBLIC_PORT = broker.port
     issued = services.certificado_issue(gateway=gateway_a)
     folder = tmp_path / "unzipped"

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
+from certificados.broker import gateway_endpoint
 from contas.models import Role
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium
@@ -52,10 +53,29 @@ def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir,
             page.click("[data-testid=cert-issue-submit]")
             assert "não é um CSR" in page.locator("#id_csr_error").inner_text()
             page.fill("#id_csr", "")
+            page.click("[data-testid=cert-issue-submit]")
+            # A page says what was issued and where the gateway connects, then the download.
+            page.wait_for_selector("[data-testid=cert-issued]")
+            assert "GW-NAV" in page.inner_text("[data-testid=issued-gateway]")
+            serial = page.inner_text("[data-testid=issued-serial]")
+            fingerprint = page.inner_text("[data-testid=issued-fingerprint]")
+            assert len(fingerprint.replace(":", "")) == 64
+            assert " – " in page.inner_text("[data-testid=issued-validity]")
+            broker_text = page.inner_text("[data-testid=issued-broker]")
+            page.screenshot(path=str(tmp_path / "issued.png"), full_page=True)
             with page.expect_download() as download_info:
-                page.click("[data-testid=cert-issue-submit]")
+                page.click("[data-testid=cert-download]")
             zipped = download_info.value.path().read_bytes()
-            page.screenshot(path=str(tmp_path / "issue.png"))
+            # The same page on a phone: nothing sideways.
+            page.set_viewport_size({"width": 360, "height": 780})
+            page.reload()
+            assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"), (
+                page.evaluate("document.scrollingElement.scrollWidth")
+            )
+            assert page.locator("[data-testid=issued-fingerprint]").is_visible()
+            assert "já foi baixada" in page.inner_text("[data-testid=issued-key-note]")
+            page.screenshot(path=str(tmp_path / "issued-phone.png"), full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 800})
 
             page.goto(base + reverse("dispositivos:gateway_list"))
             row = page.locator("[data-testid=gateway-row]", has_text="GW-NAV")
@@ -78,7 +98,15 @@ def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir,
             page.screenshot(path=str(tmp_path / "gateway.png"), full_page=True)
         finally:
             browser.close()
-    names = zipfile.ZipFile(io.BytesIO(zipped)).namelist()
+    bundle = zipfile.ZipFile(io.BytesIO(zipped))
+    readme = bundle.read("README.txt").decode()
+    assert serial in readme
+    assert fingerprint in readme
+    # The page and the README name the same broker (the live server's settings).
+    endpoint = gateway_endpoint()
+    assert endpoint.address in broker_text
+    assert endpoint.address in readme
+    names = bundle.namelist()
     assert sorted(names) == [
         "02-00-00-00-aa-01.crt",
         "02-00-00-00-aa-01.key",

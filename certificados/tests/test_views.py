@@ -19,20 +19,93 @@ def _snapshot():
 
 
 @pytest.mark.parametrize("role", EDITORS)
-def test_editor_issues_with_server_key_and_gets_zip_once(pki_dir, as_role, gateway_a, role):
+def test_editor_issues_then_sees_what_was_issued_and_downloads_the_key_once(
+    pki_dir, as_role, gateway_a, role
+):
     client = as_role(role)
     url = reverse("certificados:issue", args=[gateway_a.pk])
     assert client.get(url).status_code == 200
     response = client.post(url, {})
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/zip"
-    assert response["Cache-Control"] == "no-store"
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
-    assert "aa-bb-cc-00-00-01.key" in names
     cert = CertificadoDevice.objects.get()
     assert cert.issued_by.memberships.get().role == role
-    again = client.get(reverse("certificados:download", args=[cert.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("certificados:issued", args=[cert.pk])
+    page = client.get(response["Location"]).content.decode()
+    for shown in (
+        cert.serial,
+        cert.fingerprint_sha256,
+        "GW-A",
+        cert.not_after.strftime("%d/%m/%Y"),
+    ):
+        assert shown in page
+    assert "uma única vez" in page
+    download = reverse("certificados:download", args=[cert.pk])
+    first = client.get(download)
+    assert first["Content-Type"] == "application/zip"
+    assert first["Cache-Control"] == "no-store"
+    assert "aa-bb-cc-00-00-01.key" in zipfile.ZipFile(io.BytesIO(first.content)).namelist()
+    again = client.get(download)
     assert "aa-bb-cc-00-00-01.key" not in zipfile.ZipFile(io.BytesIO(again.content)).namelist()
+    assert "já foi baixada ou expirou" in client.get(response["Location"]).content.decode()
+
+
+def test_the_held_key_is_only_for_the_user_who_issued_it(pki_dir, as_role, gateway_a):
+    admin = as_role("admin")
+    admin.post(reverse("certificados:issue", args=[gateway_a.pk]), {})
+    cert = CertificadoDevice.objects.get()
+    other = as_role("operador")
+    names = zipfile.ZipFile(
+        io.BytesIO(other.get(reverse("certificados:download", args=[cert.pk])).content)
+    ).namelist()
+    assert "aa-bb-cc-00-00-01.key" not in names
+
+
+def test_issued_page_tells_the_plain_dev_broker_and_how_to_configure_mtls(
+    pki_dir, as_role, gateway_a, settings
+):
+    """`make run`: MQTT_URL=mqtt://127.0.0.1:1884 (deploy/mosquitto-dev.conf, no TLS)."""
+    settings.TDS_MQTT_PUBLIC_HOST = ""
+    settings.MQTT_URL = "mqtt://127.0.0.1:1884"
+    client = as_role("admin")
+    issued = client.post(reverse("certificados:issue", args=[gateway_a.pk]), {})
+    page = client.get(issued["Location"]).content.decode()
+    assert "não tem um broker com TLS configurado" in page
+    assert "mqtt://127.0.0.1:1884" in page
+    assert "mosquitto_config" in page
+    cert = CertificadoDevice.objects.get()
+    readme = (
+        zipfile.ZipFile(
+            io.BytesIO(client.get(reverse("certificados:download", args=[cert.pk])).content)
+        )
+        .read("README.txt")
+        .decode()
+    )
+    assert "NÃO tem um broker com TLS configurado" in readme
+    assert "mosquitto_pub -h 127.0.0.1 -p 1884 " in readme
+    assert "8883" not in readme.split("Teste no broker")[1]
+
+
+@pytest.mark.parametrize(
+    ("public_host", "mqtt_url", "shown"),
+    [
+        ("mqtt.example.com", "mqtt://127.0.0.1:1884", "mqtts://mqtt.example.com:8883"),
+        ("", "mqtts://broker.interno:9883", "mqtts://broker.interno:9883"),
+    ],
+)
+def test_issued_page_and_readme_show_the_configured_mtls_broker(
+    pki_dir, as_role, gateway_a, settings, public_host, mqtt_url, shown
+):
+    settings.TDS_MQTT_PUBLIC_HOST = public_host
+    settings.TDS_MQTT_PUBLIC_PORT = 8883
+    settings.MQTT_URL = mqtt_url
+    client = as_role("admin")
+    issued = client.post(reverse("certificados:issue", args=[gateway_a.pk]), {})
+    page = client.get(issued["Location"]).content.decode()
+    assert shown in page
+    assert "não tem um broker com TLS" not in page
+    cert = CertificadoDevice.objects.get()
+    zipped = client.get(reverse("certificados:download", args=[cert.pk])).content
+    assert shown in zipfile.ZipFile(io.BytesIO(zipped)).read("README.txt").decode()
 
 
 def test_issue_from_uploaded_csr(pki_dir, as_role, gateway_a):
@@ -41,8 +114,14 @@ def test_issue_from_uploaded_csr(pki_dir, as_role, gateway_a):
     upload = io.BytesIO(pem)
     upload.name = "gw.csr"
     response = client.post(reverse("certificados:issue", args=[gateway_a.pk]), {"csr_file": upload})
-    assert response["Content-Type"] == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    cert = CertificadoDevice.objects.get()
+    assert response["Location"] == reverse("certificados:issued", args=[cert.pk])
+    assert (
+        "a chave privada continua só no gateway"
+        in client.get(response["Location"]).content.decode()
+    )
+    zipped = client.get(reverse("certificados:download", args=[cert.pk])).content
+    names = zipfile.ZipFile(io.BytesIO(zipped)).namelist()
     assert sorted(names) == ["README.txt", "aa-bb-cc-00-00-01.crt", "ca.crt"]
 
 
@@ -67,6 +146,7 @@ def test_leitor_cannot_issue_revoke_or_download(pki_dir, as_role, gateway_a):
     assert client.get(reverse("certificados:issue", args=[gateway_a.pk])).status_code == 403
     assert client.post(reverse("certificados:issue", args=[gateway_a.pk]), {}).status_code == 403
     assert client.get(reverse("certificados:download", args=[cert.pk])).status_code == 403
+    assert client.get(reverse("certificados:issued", args=[cert.pk])).status_code == 403
     revoke = client.post(reverse("certificados:revoke", args=[cert.pk]), {"reason": "superseded"})
     assert revoke.status_code == 403
     assert _snapshot() == before
@@ -101,6 +181,7 @@ def test_another_accounts_ids_answer_404_and_change_nothing(pki_dir, as_role, ga
     for method, url in [
         ("get", reverse("certificados:detail", args=[cert_b.pk])),
         ("get", reverse("certificados:download", args=[cert_b.pk])),
+        ("get", reverse("certificados:issued", args=[cert_b.pk])),
         ("post", reverse("certificados:revoke", args=[cert_b.pk])),
         ("get", reverse("certificados:issue", args=[gateway_b.pk])),
         ("post", reverse("certificados:issue", args=[gateway_b.pk])),

@@ -1,9 +1,14 @@
 """The demo's simulator drives only the demo's own gateways, continues each meter from its
 last stored value, and stops for a gateway that is deleted or deactivated meanwhile."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal as D
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -15,10 +20,14 @@ from contas.models import Conta
 from dispositivos import services as registry
 from dispositivos.models import Gateway
 from ingestao.simulator import Simulator, load_gateways
+from tds_core import wire
 from tds_testing import factories
+from tds_testing.postgres import current_database_url
 from tds_testing.readings import store_points, utc
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -86,3 +95,66 @@ def test_stops_for_a_deleted_and_an_inactive_gateway(demo, mosquitto):
         sub.loop_stop()
         sub.disconnect()
     assert sim.gateways == []
+
+
+def _start_simulator(broker_url: str, *extra: str):
+    env = dict(os.environ, DATABASE_URL=current_database_url(), MQTT_URL=broker_url)
+    args = [sys.executable, str(ROOT / "manage.py"), "simulate_gateways", *extra]
+    return subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _interrupt(proc) -> tuple[int, float, str]:
+    """Ctrl-C: SIGINT, then (return code, seconds to exit, stderr)."""
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        _out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _out, err = proc.communicate()
+        raise AssertionError(f"the simulator did not stop on SIGINT: {err}") from None
+    return proc.returncode, time.monotonic() - started, err
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_publishing_exits_0_without_a_traceback(demo, mosquitto):
+    """`make run`'s simulator (Procfile) stops cleanly on Ctrl-C: exit code 0 within a few
+    seconds, nothing on stderr that looks like a crash, and the gateways left offline."""
+    status: dict[str, bytes] = {}
+    telemetry: list[str] = []
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+
+    def on_message(client, userdata, msg):
+        if msg.topic.endswith("/status"):
+            status[msg.topic] = msg.payload
+        else:
+            telemetry.append(msg.topic)
+
+    sub.on_message = on_message
+    sub.connect("127.0.0.1", mosquitto.port)
+    sub.subscribe("tds_new/devices/#", qos=1)
+    sub.loop_start()
+    proc = _start_simulator(mosquitto.url, "--conta", "demo", "--interval", "0.2")
+    try:
+        deadline = time.monotonic() + 30
+        while not telemetry and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert telemetry, proc.poll() is not None and proc.communicate()
+        code, seconds, err = _interrupt(proc)
+        assert code == 0, err
+        assert seconds < 5
+        assert "Traceback" not in err, err
+        assert "KeyboardInterrupt" not in err, err
+        deadline = time.monotonic() + 5
+        while set(status.values()) != {wire.OFFLINE} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert status, "no status message seen"
+        assert set(status.values()) == {wire.OFFLINE}, status
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        sub.loop_stop()
+        sub.disconnect()

@@ -159,6 +159,7 @@
     var dev = data.dispositivo;
     var datasets = datasetsFor(dev.tipo_medidor, data.pontos, dev.unidade);
     var xmin = Date.parse(data.inicio), xmax = Date.parse(data.fim);
+    serieCanvas.dataset.dispositivoId = dev.id;  // alarms marked on it (tds-chart-alarms.js)
     if (!serieChart) {
       serieChart = new Chart(serieCanvas, {
         type: "line",

@@ -59,8 +59,10 @@ def reading_dict(r: dict) -> dict:
     }
 
 
-def series_point_dict(p) -> dict:
-    """A storage.SeriesPoint with the API's keys (kept as published: docs/naming.md)."""
+def series_point_dict(p, consumo=None) -> dict:
+    """A storage.SeriesPoint with the API's keys (kept as published: docs/naming.md), and
+    `consumo`, the bucket's consumption by the billable rule (None for an instantaneous
+    meter)."""
     return {
         "t": iso(p.bucket),
         "n": p.n,
@@ -70,6 +72,7 @@ def series_point_dict(p) -> dict:
         "sum": dec(p.soma),
         "first": dec(p.primeiro),
         "last": dec(p.ultimo),
+        "consumo": dec(consumo),
     }
 
 

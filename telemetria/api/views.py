@@ -91,6 +91,9 @@ def dispositivo_serie(request, pk):
     dispositivo = dispositivo_get(conta=request.conta, pk=pk)
     periodo = parse_periodo(request.GET)
     pontos = selectors.device_series(conta=request.conta, dispositivo=dispositivo, periodo=periodo)
+    consumo = selectors.device_consumption_series(
+        conta=request.conta, dispositivo=dispositivo, periodo=periodo
+    )
     return JsonResponse(
         {
             "dispositivo": dispositivo_dict(dispositivo),
@@ -99,7 +102,7 @@ def dispositivo_serie(request, pk):
             "fim": iso(periodo.fim),
             "bucket_segundos": int(periodo.bucket.total_seconds()),
             "bucket_label": bucket_label(periodo.bucket),
-            "pontos": [series_point_dict(p) for p in pontos],
+            "pontos": [series_point_dict(p, consumo.get(p.bucket)) for p in pontos],
         }
     )
 

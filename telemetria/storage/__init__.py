@@ -3,7 +3,8 @@ only this package, and it is the only code that writes SQL on the readings.
 
 By purpose:
   insert.py       insert_readings: a batch, exactly once (COPY + ON CONFLICT DO NOTHING)
-  series.py       readings_series_for_device: a device's buckets (day, month or any width)
+  series.py       readings_series_for_device: a device's buckets (day, month or any width);
+                  consumption_series_for_device: its consumption per bucket (billable rule)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
   consumption.py  consumption_by_month: per device and local month, by meter kind
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
@@ -11,7 +12,8 @@ By purpose:
   days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
                   days (billing periods)
   export.py       iter_readings: every reading of a period, streamed (CSV)
-  rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates
+  rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates;
+                  rejudge_counter_steps: a device's register maximum changed
   partitions.py   maintain_partitions: the job that keeps day partitions / retention
 Back end (native PostgreSQL or TimescaleDB): chosen once by the migration; the rest goes
 through `backend.current()` (backend.py, native.py, timescale.py), so no caller knows
@@ -30,8 +32,14 @@ from .latest import (
     latest_readings_for_conta,
     readings_count,
 )
-from .rollups import RefreshResult, refresh_rollups
-from .series import DAY, MONTH, SeriesPoint, readings_series_for_device
+from .rollups import RefreshResult, refresh_rollups, rejudge_counter_steps
+from .series import (
+    DAY,
+    MONTH,
+    SeriesPoint,
+    consumption_series_for_device,
+    readings_series_for_device,
+)
 from .steps import (
     HOUR,
     PeriodConsumption,
@@ -66,6 +74,7 @@ __all__ = [
     "consumption_by_day",
     "consumption_by_month",
     "consumption_by_period",
+    "consumption_series_for_device",
     "consumption_steps",
     "insert_readings",
     "is_timescale",
@@ -77,6 +86,7 @@ __all__ = [
     "readings_count",
     "readings_series_for_device",
     "refresh_rollups",
+    "rejudge_counter_steps",
     "steps_for_rows",
     "threshold_samples",
 ]

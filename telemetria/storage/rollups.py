@@ -14,7 +14,7 @@ from .aggregates import day_end, meter_events, month_resets, raw_daily, replace_
 from .backend import current
 from .locks import try_advisory_lock
 from .sql import tz_literal
-from .tables import EVENTS, MONTH_RESETS, PENDING, RESETS
+from .tables import EVENTS, MONTH_RESETS, PENDING, READINGS, RESETS
 
 # The pairs being refreshed, passed as two parallel arrays.
 CLAIMED = (
@@ -86,3 +86,29 @@ def refresh_resets(cur, params: dict) -> None:
         meter_events(event_days),
         params,
     )
+
+
+def rejudge_counter_steps(*, dispositivo_id: int) -> int:
+    """After a device's register maximum, factor or meter kind changed: log as pending
+    every local day of the device that holds a backwards step of its counter (a reading
+    lower than the one before it, the day's first reading compared with the previous
+    day's last), in the caller's transaction. Those are the only days whose stored
+    adjustments and meter events depend on the rollover rule; until the rollup job
+    recomputes them, reads compute them from the raw readings with the device's new
+    values, as for a late reading. The same tables on both back ends (the daily rows
+    themselves do not change). Returns the number of days logged.
+
+    One pass over the device's readings (an index range scan in time order)."""
+    tz = tz_literal()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {PENDING} (dispositivo_id, bucket, desde)
+                SELECT DISTINCT %(dev)s::bigint, date_trunc('day', time, {tz}), NULL::timestamptz
+                FROM (
+                    SELECT time, valor, lag(valor) OVER (ORDER BY time) AS anterior
+                    FROM {READINGS} WHERE dispositivo_id = %(dev)s
+                ) AS s
+                WHERE valor < anterior""",
+            {"dev": dispositivo_id},
+        )
+        return cur.rowcount

@@ -13,7 +13,15 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from .aggregates import month_end, pending_buckets, realtime_daily_between
-from .sql import device_kinds, fetch, local_midnight, tz_literal, zone
+from .sql import (
+    device_kinds,
+    fetch,
+    local_midnight,
+    register_modulus,
+    step_adjustment,
+    tz_literal,
+    zone,
+)
 from .tables import DEVICES, MONTHLY, PENDING, READINGS
 
 DAY = "day"
@@ -82,6 +90,63 @@ def _series_raw(conta_id, dispositivo_id, start, end, step) -> list[tuple]:
             "end": end,
         },
     )
+
+
+# How far back the reading before a consumption series' first one is looked for (bounded,
+# so partitions and chunks are pruned at plan time).
+PREVIOUS_LOOKBACK = timedelta(days=31)
+
+
+def consumption_series_for_device(
+    *, conta_id: int, dispositivo_id: int, start: datetime, end: datetime, bucket: timedelta
+) -> dict[datetime, Decimal]:
+    """{bucket start: consumption} of the device's readings in [start, end), in the buckets
+    of readings_series_for_device with a timedelta `bucket` (the same alignment).
+
+    The billable rule, the one of the day and month figures: a cumulative register
+    consumes each step from the previous reading (the one before `start` too, looked
+    for back to PREVIOUS_LOOKBACK), a step back being a rollover only near the
+    register's maximum and zero otherwise (storage.sql.step_adjustment); an interval
+    meter consumes its values. Each step counts in the bucket of its later reading, so
+    buckets add up to the period. An instantaneous meter (or another account's device)
+    has no consumption: {}."""
+    kind = device_kinds(conta_id, [dispositivo_id]).get(dispositivo_id)
+    if kind not in ("ACUMULADO", "INTERVALO"):
+        return {}
+    consumed = (
+        "valor"
+        if kind == "INTERVALO"
+        else f"""CASE WHEN anterior IS NULL THEN 0
+                 ELSE valor - anterior + {step_adjustment("anterior", "valor", "modulo")} END"""
+    )
+    rows = fetch(
+        f"""SELECT date_bin(%(step)s, time, %(origin)s::timestamp AT TIME ZONE {tz_literal()}),
+                   round(sum({consumed}), 4)  -- the readings' scale (the modulus has 6 places)
+            FROM (
+                SELECT time, valor, lag(valor) OVER (ORDER BY time) AS anterior,
+                       (SELECT {register_modulus("dv")} FROM {DEVICES} AS dv
+                        WHERE dv.id = %(disp)s) AS modulo
+                FROM (
+                    SELECT time, valor FROM {READINGS}
+                    WHERE dispositivo_id = %(disp)s AND time >= %(start)s AND time < %(end)s
+                    UNION ALL
+                    (SELECT time, valor FROM {READINGS}
+                     WHERE dispositivo_id = %(disp)s AND time < %(start)s AND time >= %(lo)s
+                     ORDER BY time DESC LIMIT 1)
+                ) AS r
+            ) AS s
+            WHERE time >= %(start)s
+            GROUP BY 1 ORDER BY 1""",
+        {
+            "step": bucket,
+            "origin": ORIGIN,
+            "disp": dispositivo_id,
+            "start": start,
+            "end": end,
+            "lo": start - PREVIOUS_LOOKBACK,
+        },
+    )
+    return dict(rows)
 
 
 def _series_days(devs, start, end) -> list[tuple]:

@@ -78,26 +78,54 @@ def drop_schema(cur) -> None:
     cur.execute(f"DROP MATERIALIZED VIEW IF EXISTS {DAILY} CASCADE")
 
 
-def _local_bounds(days: list[datetime]) -> tuple[datetime, datetime, datetime, datetime]:
-    """(first day start, last day end, first month start, last month end), local time."""
+def _runs(starts: list[date], step) -> list[tuple[date, date]]:
+    """The sorted distinct `starts` merged into runs [first, end) of consecutive buckets,
+    `step(start)` being the next bucket's start."""
+    runs: list[list[date]] = []
+    for start in sorted(set(starts)):
+        if runs and runs[-1][1] == start:
+            runs[-1][1] = step(start)
+        else:
+            runs.append([start, step(start)])
+    return [(lo, hi) for lo, hi in runs]
+
+
+def _next_month(d: date) -> date:
+    return (d.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def refresh_windows(days: list[datetime]) -> tuple[list[tuple], list[tuple]]:
+    """The local-midnight windows [lo, hi) to refresh for the day buckets `days`: runs
+    of consecutive days for the daily aggregate, runs of consecutive months (those
+    containing the days) for the monthly one."""
     local = zone()
-    first = min(days).astimezone(local).date()
-    last = max(days).astimezone(local).date() + timedelta(days=1)
-    month_lo = date(first.year, first.month, 1)
-    last_month = max(days).astimezone(local).date().replace(day=1)
-    month_hi = (last_month + timedelta(days=32)).replace(day=1)
-    return tuple(
-        datetime.combine(d, time(0), tzinfo=local) for d in (first, last, month_lo, month_hi)
-    )
+    dates = [d.astimezone(local).date() for d in days]
+    daily = _runs(dates, lambda d: d + timedelta(days=1))
+    monthly = _runs([d.replace(day=1) for d in dates], _next_month)
+
+    def midnights(runs):
+        return [tuple(datetime.combine(d, time(0), tzinfo=local) for d in run) for run in runs]
+
+    return midnights(daily), midnights(monthly)
 
 
 def refresh_aggregates(*, days: list[datetime]) -> None:
-    """Refresh the daily and then the monthly continuous aggregate over the window that
-    covers `days` (bucket starts). Must run outside a transaction."""
-    day_lo, day_hi, month_lo, month_hi = _local_bounds(days)
+    """Refresh the daily and then the monthly continuous aggregate over the days `days`
+    (bucket starts) and the months containing them. Must run outside a transaction.
+
+    Forced (every bucket of the windows is recomputed), not left to TimescaleDB's
+    invalidation log: TimescaleDB 2.28 drops the last bucket of a change that ends
+    exactly at a bucket start when its buckets have a time zone (timescale/timescaledb
+    #10296), so the month after a run of days ending on the 1st (a daily bucket starts
+    at local midnight) kept its old row. The windows are the claimed days and their
+    months only, so forcing recomputes what the invalidations would have."""
+    daily, monthly = refresh_windows(days)
     with connection.cursor() as cur:
-        cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [DAILY, day_lo, day_hi])
-        cur.execute("CALL refresh_continuous_aggregate(%s, %s, %s)", [MONTHLY, month_lo, month_hi])
+        for view, windows in ((DAILY, daily), (MONTHLY, monthly)):
+            for lo, hi in windows:
+                cur.execute(
+                    "CALL refresh_continuous_aggregate(%s, %s, %s, force => true)", [view, lo, hi]
+                )
 
 
 class TimescaleBackend:

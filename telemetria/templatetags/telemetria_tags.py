@@ -24,6 +24,28 @@ def valor(value):
     return number_format(d, use_l10n=True, force_grouping=True)
 
 
+def _places(d: Decimal) -> int:
+    return max(0, -d.normalize().as_tuple().exponent)
+
+
+@register.filter
+def medida(value, dispositivo):
+    """A value of `dispositivo` (a reading, a consumption) in pt-BR with the precision the
+    meter measures: the decimal places of its fator_conversao (a raw register × 0.01
+    reads to the hundredth: 702,70 kWh, not 702,7), more when the value has them; at most
+    the 4 places readings are stored with."""
+    if value is None or value == "":
+        return "—"
+    try:
+        d = Decimal(str(value))
+        places = min(4, max(_places(Decimal(str(dispositivo.fator_conversao))), _places(d)))
+    except (InvalidOperation, AttributeError):
+        return valor(value)
+    return number_format(
+        d.quantize(Decimal(1).scaleb(-places)), places, use_l10n=True, force_grouping=True
+    )
+
+
 @register.simple_tag
 def format_config():
     """What tds-format.js needs from the server (the time zone of dates and times), as a

@@ -402,3 +402,26 @@ def test_meters_by_name_one_chart_per_utility_and_late_readings_in_place(
     )
     if last_seen:
         assert dt.datetime.fromisoformat(after) >= dt.datetime.fromisoformat(last_seen)
+
+
+def test_readings_page_is_live_on_a_phone(uvicorn_server, admin_a, conta_a, planta_a, browser):
+    """The raw readings' own page: a reading stored and announced on the account's stream
+    shows on top without reload; stacked rows, nothing sideways at 390 px."""
+    energia = planta_a["energia"]
+    page = browser.new_page(
+        viewport={"width": 390, "height": 844}, locale="pt-BR", is_mobile=True, has_touch=True
+    )
+    _login(page, uvicorn_server, admin_a.email)
+    page.click("[data-testid=leituras-link]")
+    page.wait_for_url("**/telemetria/leituras/")
+    _wait_live(page)
+    page.evaluate("window.__sameDocument = true")
+    when = timezone.now().replace(microsecond=0) + dt.timedelta(seconds=30)
+    in_thread(store, energia, [(when, 4321.5)])
+    publish_live_event(conta_id=conta_a.pk, event=_reading_event(energia, "4321.5000", when))
+    page.locator("#leituras-body tr").first.filter(has_text="4.321,5").wait_for(timeout=5000)
+    assert page.evaluate("window.__sameDocument === true")
+    first = page.locator("#leituras-body tr").first
+    assert "GW-A1" in first.locator(".r-gateway").inner_text()
+    assert "kWh" in first.locator(".r-valor").inner_text()
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")

@@ -106,6 +106,42 @@ def test_restart_across_a_month_boundary_counts_zero(conta_a, energia, store):
     ]
 
 
+def test_late_readings_up_to_a_month_start_reach_the_stored_day_and_month(
+    conta_a, energia, temperatura, store
+):
+    """Readings that arrive after the rollup job has stored their days (a gateway back
+    online sends its backlog), ending exactly at local midnight on the 1st: that day and
+    that month must be stored with them. (TimescaleDB 2.28 left both out: its refresh
+    drops the last bucket of a change that ends exactly where a bucket starts.)"""
+    store(temperatura, [(local(2026, 10, 1, 12, 0), D("20.0"))])
+    store(temperatura, [(local(2026, 11, 20, 12, 0), D("21.0"))])
+    assert refresh_rollups().buckets > 0  # the stored days and months reach past 1 Nov
+    store(
+        energia,
+        [
+            (local(2026, 10, 31, 23, 50), D("100.00")),
+            (local(2026, 11, 1, 0, 0), D("101.50")),  # local midnight, the first of a month
+        ],
+    )
+
+    def check():
+        assert consumo(conta_a, energia) == {date(2026, 10, 1): 0, date(2026, 11, 1): D("1.50")}
+        assert consumo_dia(conta_a, energia, date(2026, 10, 1), date(2026, 12, 1)) == {
+            date(2026, 10, 31): 0,
+            date(2026, 11, 1): D("1.50"),
+        }
+        days = readings_series_for_device(
+            conta_id=conta_a.pk,
+            dispositivo_id=energia.pk,
+            start=local(2026, 10, 31),
+            end=local(2026, 11, 2),
+            bucket=DAY,
+        )
+        assert [(p.n, p.ultimo) for p in days] == [(1, D("100.00")), (1, D("101.50"))]
+
+    both_ways(check)
+
+
 def test_16_bit_register_rollover_with_a_factor(conta_a, energia, store):
     """A 16-bit register of 0.01 kWh wraps at 655.36 kWh: 655.00 -> 2.00 is 2.36 kWh."""
     energia.registro_maximo = 65535
@@ -210,3 +246,68 @@ def test_latest_readings_with_equal_times_in_device_order(conta_a, gateway_a, st
     for _ in range(3):
         latest = latest_readings_for_conta(conta_id=conta_a.pk, limit=2)
         assert [r.dispositivo_id for r in latest] == [devices[0].pk, devices[1].pk]
+
+
+def test_changing_the_register_maximum_judges_the_stored_steps_again(conta_a, gateway_a, store):
+    """The stored day rollups judged each backwards step with the register's maximum of
+    the time; editing the device (its page, the admin: the service) judges them again.
+    D07's step back is inside a day (the day's adjustment), D08's between two days of a
+    month (the month's adjustment)."""
+    from dispositivos import services as registry
+
+    d07 = factories.make_dispositivo(
+        gateway=gateway_a, codigo="D07", tipo="AGUA", registro_maximo=99999
+    )
+    d08 = factories.make_dispositivo(
+        gateway=gateway_a, codigo="D08", tipo="AGUA", registro_maximo=99999
+    )
+    store(
+        d07,
+        [
+            (local(2026, 5, 4, 10, 0), 99990),
+            (local(2026, 5, 4, 11, 0), 99998),
+            (local(2026, 5, 4, 12, 0), 3),
+            (local(2026, 5, 4, 13, 0), 10),
+        ],
+    )
+    store(
+        d08,
+        [
+            (local(2026, 5, 4, 22, 0), 99990),
+            (local(2026, 5, 4, 23, 0), 99998),
+            (local(2026, 5, 5, 1, 0), 3),
+            (local(2026, 5, 5, 2, 0), 10),
+        ],
+    )
+    may = (date(2026, 5, 1), date(2026, 6, 1))
+    assert refresh_rollups().buckets == 3
+    # A 5-digit register: 99998 -> 3 is a rollover, 2 + 3 = 5 m³.
+    assert consumo(conta_a, d07) == {date(2026, 5, 1): D(8 + 5 + 7)}
+    assert consumo(conta_a, d08) == {date(2026, 5, 1): D(8 + 5 + 7)}
+    assert [e[3] for e in events(d07) + events(d08)] == [EventoMedidor.Tipo.VIRADA] * 2
+
+    with scopes_disabled():
+        registry.dispositivo_update(dispositivo=d07, registro_maximo=None)
+        registry.dispositivo_update(dispositivo=d08, registro_maximo=None)
+
+    def without_maximum():
+        # No maximum: no step back is a rollover, it counts zero.
+        assert consumo(conta_a, d07) == {date(2026, 5, 1): D(8 + 0 + 7)}
+        assert consumo(conta_a, d08) == {date(2026, 5, 1): D(8 + 0 + 7)}
+        assert consumo_dia(conta_a, d07, *may) == {date(2026, 5, 4): D(15)}
+        assert consumo_dia(conta_a, d08, *may) == {date(2026, 5, 4): D(8), date(2026, 5, 5): D(7)}
+
+    both_ways(without_maximum)
+    assert [e[3] for e in events(d07) + events(d08)] == [EventoMedidor.Tipo.RECUO] * 2
+
+    # And back: a 5-digit register again makes the step a rollover.
+    with scopes_disabled():
+        registry.dispositivo_update(dispositivo=d08, registro_maximo=99999)
+
+    def rollover_again():
+        assert consumo(conta_a, d07) == {date(2026, 5, 1): D(15)}
+        assert consumo(conta_a, d08) == {date(2026, 5, 1): D(20)}
+        assert consumo_dia(conta_a, d08, *may) == {date(2026, 5, 4): D(8), date(2026, 5, 5): D(12)}
+
+    both_ways(rollover_again)
+    assert [e[3] for e in events(d08)] == [EventoMedidor.Tipo.VIRADA]

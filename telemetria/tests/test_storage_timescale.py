@@ -131,3 +131,21 @@ def test_late_and_redelivered_readings_into_a_compressed_chunk(conta_a, settings
 def test_backend_is_reported(capsys):
     call_command("storage_backend")
     assert capsys.readouterr().out.strip() == backend_name() == "timescaledb"
+
+
+def test_the_refresh_windows_are_the_claimed_days_and_their_months():
+    from tds_testing.readings import local
+    from telemetria.storage.timescale import refresh_windows
+
+    # unordered, one day twice
+    days = [local(2026, 11, 1), local(2026, 10, 30), local(2026, 10, 31), local(2026, 11, 5)]
+    daily, monthly = refresh_windows([*days, local(2026, 11, 5)])
+    assert daily == [
+        (local(2026, 10, 30), local(2026, 11, 2)),
+        (local(2026, 11, 5), local(2026, 11, 6)),
+    ]
+    assert monthly == [(local(2026, 10, 1), local(2026, 12, 1))]
+    assert refresh_windows([local(2026, 1, 31), local(2026, 3, 1)])[1] == [
+        (local(2026, 1, 1), local(2026, 2, 1)),
+        (local(2026, 3, 1), local(2026, 4, 1)),
+    ]

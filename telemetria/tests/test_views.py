@@ -37,3 +37,30 @@ def test_gateway_page_of_other_account_is_404(client, admin_a, planta_a, planta_
     client.force_login(admin_a)
     response = client.get(reverse("telemetria:gateway", args=[planta_b["gateway"].pk]))
     assert response.status_code == 404
+
+
+def test_readings_page_lists_this_accounts_latest_readings(client, leitor_a, planta_a, planta_b):
+    """The raw readings' own page (the dashboard links to it): the account's newest 100,
+    newest first, stacked on a phone; another account's never."""
+    client.force_login(leitor_a)
+    dashboard = client.get(reverse("telemetria:dashboard")).content.decode()
+    assert reverse("telemetria:leituras") in dashboard
+    response = client.get(reverse("telemetria:leituras"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    latest = response.context["latest"]
+    assert len(latest) == 100
+    assert [r["time"] for r in latest] == sorted((r["time"] for r in latest), reverse=True)
+    assert "GW-A1" in html
+    assert "GW-B1" not in html
+    assert "777" not in html
+    assert "tds-stack" in html
+
+
+def test_readings_page_is_not_for_a_resident(client, conta_a, planta_a):
+    from contas.models import Role
+    from tds_testing import factories
+
+    morador = factories.make_member(conta=conta_a, role=Role.MORADOR).user
+    client.force_login(morador)
+    assert client.get(reverse("telemetria:leituras")).status_code == 403

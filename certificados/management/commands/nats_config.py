@@ -12,8 +12,8 @@ from certificados.pki import ca as pki
 class Command(BaseCommand):
     help = (
         "Writes nN.conf per node, auth.conf (from the registry), ca.crt, "
-        "server.crt/key and consumer.crt/key into DIR. Run each node with: "
-        "nats-server -c DIR/nN.conf"
+        "server.crt/key, consumer.crt/key and (a cluster) route.crt/key into DIR. Run each "
+        "node with nats-server 2.15 or later: nats-server -c DIR/nN.conf"
     )
 
     def add_arguments(self, parser):
@@ -31,7 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--cluster-port", type=int, default=6222)
         parser.add_argument("--http-port", type=int, default=8222)
         parser.add_argument("--host", action="append", default=[], help="extra name in server.crt")
-        parser.add_argument("--renew", action="store_true", help="reissue server/consumer certs")
+        parser.add_argument(
+            "--renew", action="store_true", help="reissue server/consumer/route certs"
+        )
 
     def handle(self, *args, **o):
         if o["nodes"] < 1:

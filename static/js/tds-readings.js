@@ -1,0 +1,42 @@
+/* The raw readings page (/telemetria/leituras/), live: after each "readings" event of the
+ * account's stream (at most once a second), or on each poll when the stream is refused,
+ * the newest readings are fetched again from the JSON API and the rows redrawn from the
+ * server's own row (partials/reading_row.html), newest first by reading time. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("tds-readings-config").textContent);
+  var F = window.TDSFormat, getJSON = window.TDSLive.getJSON;
+  var body = document.getElementById("leituras-body");
+  var template = document.getElementById("reading-row-template");
+  var pending = null;
+
+  function row(r) {
+    var tr = template.content.firstElementChild.cloneNode(true);
+    tr.dataset.dispositivoId = r.dispositivo_id;
+    tr.dataset.time = r.time;
+    tr.querySelector(".r-time").textContent = F.dateTime(r.time);
+    tr.querySelector(".r-gateway").textContent = r.gateway_codigo;
+    tr.querySelector(".r-dispositivo").textContent = r.dispositivo_nome
+      ? r.dispositivo_nome + " (" + r.dispositivo_codigo + ")" : r.dispositivo_codigo;
+    tr.querySelector(".r-valor").textContent = F.number(r.valor) + " " + (r.unidade || "");
+    return tr;
+  }
+
+  function refresh() {
+    return getJSON(cfg.url).then(function (data) {
+      if (data.leituras.length) body.replaceChildren.apply(body, data.leituras.map(row));
+    }).catch(function () {});
+  }
+
+  function soon() {
+    if (pending) return;
+    pending = window.setTimeout(function () { pending = null; refresh(); }, 1000);
+  }
+
+  window.TDSLive.connect({
+    url: cfg.sse,
+    onEvent: function (type) { if (type === "readings") soon(); },
+    resync: refresh,
+    pollMs: 10000
+  });
+})();
