@@ -161,11 +161,23 @@ def load_rule_set(conta_id: int, version=None) -> RuleSet:
     return rs
 
 
+class HourSoFar(NamedTuple):
+    """A device's consumption in one local hour through its reading at `last_time` (the
+    last one the engine counted), for `consumo` rules per hour."""
+
+    hour: datetime
+    last_time: datetime
+    last_valor: Decimal
+    consumo: Decimal
+
+
 class RuleCache:
-    """Per-process cache of the accounts' rule sets (the consumer keeps one)."""
+    """Per-process cache of the accounts' rule sets (the consumer keeps one), and of each
+    device's consumption so far in its current hour (HourSoFar)."""
 
     def __init__(self):
         self._sets: dict[int, RuleSet] = {}
+        self.hours: dict[int, HourSoFar] = {}
 
     def get_many(self, conta_ids: list[int]) -> dict[int, RuleSet]:
         try:
@@ -284,7 +296,8 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     by_conta = defaultdict(list)
     for row in rows:
         by_conta[row.conta_id].append(row)
-    sets = (cache or _cache).get_many(list(by_conta))
+    cache = cache or _cache
+    sets = cache.get_many(list(by_conta))
     n = 0
     with scopes_disabled():
         for conta_id, conta_rows in by_conta.items():
@@ -293,7 +306,7 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
                 continue
             relevant = [r for r in conta_rows if r.dispositivo_id in rs.by_device]
             if relevant:
-                n += _evaluate_conta(conta_id, rs, relevant)
+                n += _evaluate_conta(conta_id, rs, relevant, cache.hours)
     return n
 
 
@@ -331,7 +344,34 @@ def _pair_states(conta_id, dev_ids):
     return opened, closed, pending
 
 
-def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
+def _local_hour(t: datetime) -> datetime:
+    return t.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
+
+
+def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev_id):
+    """The device's consumption in its current hour through this batch, from what the
+    engine counted before plus the batch's steps, or None when that is not exact or a
+    rule needs the stored readings: no count kept; the batch reaches another hour; the
+    reading before the batch is not the last one counted (something was stored in
+    between, or the batch holds an older reading); a rule has an alarm open or pending;
+    or the hour passes a limit (the query then gives the alarm its exact figures)."""
+    if memo is None or not steps:
+        return None
+    first, last = steps[0], steps[-1]
+    if _local_hour(first.time) != memo.hour or _local_hour(last.time) != memo.hour:
+        return None
+    if first.anterior_em != memo.last_time or first.anterior != memo.last_valor:
+        return None
+    if any((r.pk, dev_id) in opened or (r.pk, dev_id) in pending for r in rules):
+        return None
+    consumo = memo.consumo + sum((st.consumo for st in steps if st.consumo is not None), Decimal(0))
+    if any(r.limite_superior is None or consumo > r.limite_superior for r in rules):
+        return None
+    return HourSoFar(memo.hour, last.time, last.valor, consumo)
+
+
+def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = None) -> int:
+    hour_memo = {} if hour_memo is None else hour_memo
     per_dev = defaultdict(list)
     for r in rows:
         per_dev[r.dispositivo_id].append((r.time, r.valor))
@@ -347,31 +387,53 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
         if (r.tipo == TipoRegra.LIMITE and r.grandeza == Grandeza.TAXA)
         or r.tipo == TipoRegra.ANOMALIA
     }
-    hour_devs = {d for d in per_dev for r in rs.by_device[d] if r.tipo == TipoRegra.CONSUMO}
+    hour_rules = {d: [r for r in rs.by_device[d] if r.tipo == TipoRegra.CONSUMO] for d in per_dev}
+    hour_devs = {d for d, rules in hour_rules.items() if rules}
     steps = defaultdict(list)
-    if step_devs:
-        meters = {d: (rs.devices[d].tipo_medidor, rs.devices[d].modulus) for d in step_devs}
+    if step_devs or hour_devs:
+        need = step_devs | hour_devs
+        meters = {d: (rs.devices[d].tipo_medidor, rs.devices[d].modulus) for d in need}
         steps.update(
             steps_for_rows(
                 conta_id=conta_id,
-                rows=[r for r in rows if r.dispositivo_id in step_devs],
+                rows=[r for r in rows if r.dispositivo_id in need],
                 meters=meters,  # the rule set's devices: the account's, known already
             )
         )
     hours = defaultdict(list)
-    if hour_devs:
-        # From the hour before the batch's first reading: it may have just completed.
-        hour0 = start.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
-        hour0 -= timedelta(hours=1)
+    settled = set()  # hour devices whose consumption so far is under every limit
+    for d in hour_devs:
+        so_far = _hour_from_memory(hour_memo.get(d), steps[d], hour_rules[d], opened, pending, d)
+        if so_far is not None:
+            hour_memo[d] = so_far
+            settled.add(d)
+    query_devs = hour_devs - settled
+    if query_devs:
+        # From the hour before the batch's first reading: it may have just completed;
+        # each device up to its last reading of the batch (what the count then covers).
+        hour0 = _local_hour(start) - timedelta(hours=1)
+        ends = {d: per_dev[d][-1][0] for d in query_devs}
         for p in consumption_by_period(
             conta_id=conta_id,
-            dispositivo_ids=hour_devs,
+            dispositivo_ids=query_devs,
             start=hour0,
             end=end + timedelta(microseconds=1),
             period=HOUR,
-            kinds={d: rs.devices[d].tipo_medidor for d in hour_devs},
+            kinds={d: rs.devices[d].tipo_medidor for d in query_devs},
+            ends=ends,
         ):
             hours[p.dispositivo_id].append(p)
+        for d in query_devs:
+            hour_memo.pop(d, None)
+            last = steps[d][-1] if steps[d] else None
+            h = hours[d][-1] if hours[d] else None
+            if (
+                last is not None
+                and h is not None
+                and h.consumo is not None
+                and h.bucket == _local_hour(last.time)
+            ):
+                hour_memo[d] = HourSoFar(h.bucket, last.time, last.valor, h.consumo)
     n = 0
     for dev_id, samples in per_dev.items():
         device = rs.devices[dev_id]
@@ -382,6 +444,8 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
             pendente = pending.get(key)
             if open_alarm is None and pendente is None and series.quiet(regra):
                 continue  # nothing in this batch can fire it: no query, no write
+            if regra.tipo == TipoRegra.CONSUMO and dev_id in settled:
+                continue  # the hour so far is under every limit (_hour_from_memory)
             marks = [m for m in (closed.get(key), open_alarm and open_alarm.inicio) if m]
             mark = max(marks) if marks else None
             try:

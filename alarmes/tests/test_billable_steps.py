@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from alarmes import engine
 from alarmes.preview import regra_preview
-from tds_testing.alarms import alarms, ingest, local
-from telemetria.storage import HOUR, consumption_by_period
+from tds_testing.alarms import alarms, ingest, local, row
+from telemetria.storage import HOUR, consumption_by_period, insert_readings
 
 
 def D(v) -> Decimal:
@@ -85,3 +85,57 @@ def test_a_small_backwards_step_is_not_night_flow(agua, rule):
     ]
     engine.evaluate_leaks(end)
     assert [a.inicio for a in alarms(regra)] == [local(2026, 3, 11, 0, 0)]
+
+
+def test_hour_so_far_is_kept_between_batches_and_dropped_on_a_late_reading(
+    energia, rule, monkeypatch
+):
+    """The consumer keeps each device's consumption so far in its hour (RuleCache.hours)
+    and adds a batch's steps to it instead of re-reading the hour; a batch that does not
+    follow the last reading counted (a late reading) re-reads the hour from storage."""
+    regra = rule(tipo="consumo", periodo="hora", dispositivo=energia, limite_superior=D(50))
+    cache = engine.RuleCache()
+    reads = []
+    real = engine.consumption_by_period
+
+    def counting(**kw):
+        reads.append(kw["start"])
+        return real(**kw)
+
+    monkeypatch.setattr(engine, "consumption_by_period", counting)
+
+    def batch(points):
+        rows = [row(energia, t, v) for t, v in points]
+        insert_readings(rows)
+        engine.evaluate_committed_readings(rows, cache=cache)
+
+    t = local(2026, 3, 10, 9, 0)
+    batch([(t - timedelta(minutes=10), 1000)])  # 08:50
+    batch([(t + timedelta(minutes=10), 1030)])  # 09:10: a new hour, read: 30
+    assert len(reads) == 2
+    batch([(t + timedelta(minutes=20), 1045)])  # 30 + 15 = 45, from memory
+    assert len(reads) == 2 and alarms(regra) == []
+    # A late reading at 09:15, above both neighbours: 1030 -> 1100 (+70) -> 1045 (back:
+    # 0): the hour is 30 + 70 + 0 = 100. It does not follow the last reading counted
+    # (09:20), so the hour is read again, and fires with the exact figure.
+    batch([(t + timedelta(minutes=15), 1100)])
+    assert len(reads) == 3
+    (a,) = alarms(regra)
+    assert (a.inicio, a.valor) == (t, D(100))
+
+
+def test_hour_so_far_passing_the_limit_fires_with_the_stored_figures(energia, rule):
+    regra = rule(tipo="consumo", periodo="hora", dispositivo=energia, limite_superior=D(50))
+    cache = engine.RuleCache()
+    t = local(2026, 3, 10, 9, 0)
+    for points in (
+        [(t - timedelta(minutes=10), 1000)],
+        [(t + timedelta(minutes=10), 1030)],  # 30
+        [(t + timedelta(minutes=20), 1045)],  # 45, from memory
+        [(t + timedelta(minutes=30), 1052)],  # 52 > 50: read, fires
+    ):
+        rows = [row(energia, x, v) for x, v in points]
+        insert_readings(rows)
+        engine.evaluate_committed_readings(rows, cache=cache)
+    (a,) = alarms(regra)
+    assert (a.inicio, a.valor) == (t, D(52))

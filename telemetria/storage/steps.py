@@ -66,14 +66,20 @@ class Step(NamedTuple):
     consumo: Decimal | None  # by meter kind; None for the first or an instantaneous one
 
 
-def _with_previous(windows: bool = False) -> str:
+def _with_previous(windows: bool = False, ends: bool = False) -> str:
     """SQL: the readings of %(devs)s in [%(start)s, %(end)s) with the previous reading's
     time and value, by device then time. Per device: the reading before %(start)s is one
     index probe (looked for back to %(lo)s), and lag() runs over that device's readings
     alone, in the time order its index gives (one sort of every device's readings
     together was most of a 30-day read). With `windows`: only the readings in the ranges
     [%(w_from)s[i], %(w_to)s[i]) (whole local hours, e.g. leak nights), each range with
-    its own probe for the reading before it (looked for up to 6 hours back)."""
+    its own probe for the reading before it (looked for up to 6 hours back). With
+    `ends`: each device's readings only up to and including its %(ends)s[i]."""
+    devices = "unnest(%(devs)s::bigint[]) AS dv(id)"
+    upto = ""
+    if ends:
+        devices = "unnest(%(devs)s::bigint[], %(ends)s::timestamptz[]) AS dv(id, upto)"
+        upto = " AND time <= dv.upto"
     if windows:
         ranges = """CROSS JOIN unnest(%(w_from)s::timestamptz[], %(w_to)s::timestamptz[])
                     AS k(a, b)"""
@@ -82,10 +88,10 @@ def _with_previous(windows: bool = False) -> str:
         ranges, lo, first, last = "", "%(lo)s", "%(start)s", "%(end)s"
     return f"""
         SELECT dv.id AS dispositivo_id, s.time, s.valor, s.anterior_em, s.anterior
-        FROM unnest(%(devs)s::bigint[]) AS dv(id)
+        FROM {devices}
         {ranges}
         {_previous_probe(first, lo)}
-        CROSS JOIN LATERAL ({_device_readings(first, last)}) AS s"""
+        CROSS JOIN LATERAL ({_device_readings(first, last, upto)}) AS s"""
 
 
 def _previous_probe(first: str = "%(start)s", lo: str = "%(lo)s") -> str:
@@ -99,7 +105,7 @@ def _previous_probe(first: str = "%(start)s", lo: str = "%(lo)s") -> str:
         ) AS p ON true"""
 
 
-def _device_readings(first: str = "%(start)s", last: str = "%(end)s") -> str:
+def _device_readings(first: str = "%(start)s", last: str = "%(end)s", extra: str = "") -> str:
     """SQL (a subquery for each dv.id, after _previous_probe): the device's readings in
     [first, last) with the previous one's time and value, in time order."""
     return f"""
@@ -107,7 +113,7 @@ def _device_readings(first: str = "%(start)s", last: str = "%(end)s") -> str:
                    lag(valor, 1, p.v0) OVER w AS anterior
             FROM {READINGS}
             WHERE dispositivo_id = dv.id AND time >= {first} AND time < {last}
-              AND time >= %(start)s AND time < %(end)s
+              AND time >= %(start)s AND time < %(end)s{extra}
             WINDOW w AS (ORDER BY time)"""
 
 
@@ -208,6 +214,7 @@ def consumption_by_period(
     period: str,
     windows: list[tuple[datetime, datetime]] | None = None,
     kinds: dict | None = None,
+    ends: dict | None = None,
 ) -> list[PeriodConsumption]:
     """Consumption per device and local hour (`HOUR`) or day (`DAY`) with a reading in
     [start, end), by device then bucket. Each step counts in the bucket of its later
@@ -216,7 +223,9 @@ def consumption_by_period(
     only the readings in these [from, to) ranges (whole local hours, e.g. leak nights),
     each first one with its previous reading, instead of the whole [start, end).
     `kinds`: {device: tipo_medidor} of the account's devices when the caller already has
-    them (the consumer's rule set), to spare the query."""
+    them (the consumer's rule set), to spare the query. `ends` (hours only): {device:
+    time}: each device's readings only up to and including its time (the consumer:
+    each device's last reading of the batch)."""
     if kinds is None:
         kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds:
@@ -226,7 +235,7 @@ def consumption_by_period(
         # Local hours as bins from a local midnight: one subtraction a reading instead of
         # a time-zone conversion (equal for any zone whose offsets differ by whole hours).
         origin = datetime.combine(start.astimezone(zone()).date(), datetime.min.time(), zone())
-        readings = _with_previous(windows=windows is not None)
+        readings = _with_previous(windows=windows is not None, ends=ends is not None)
         sql = f"""
             SELECT x.dispositivo_id, date_bin('1 hour', x.time, %(origin)s) AS bucket,
                    sum({_step_of("d", "x.valor", "x.anterior")}), count(*)
@@ -241,6 +250,8 @@ def consumption_by_period(
             "end": end,
             "origin": origin,
         }
+        if ends is not None:
+            params["ends"] = [ends[d] for d in devs]
         if windows is not None:
             windows = [(max(a, start), min(b, end)) for a, b in windows if a < end and b > start]
             if not windows:
