@@ -114,7 +114,8 @@ def test_hour_so_far_is_kept_between_batches_and_dropped_on_a_late_reading(
     batch([(t + timedelta(minutes=10), 1030)])  # 09:10: a new hour, read: 30
     assert len(reads) == 2
     batch([(t + timedelta(minutes=20), 1045)])  # 30 + 15 = 45, from memory
-    assert len(reads) == 2 and alarms(regra) == []
+    assert len(reads) == 2
+    assert alarms(regra) == []
     # A late reading at 09:15, above both neighbours: 1030 -> 1100 (+70) -> 1045 (back:
     # 0): the hour is 30 + 70 + 0 = 100. It does not follow the last reading counted
     # (09:20), so the hour is read again, and fires with the exact figure.
