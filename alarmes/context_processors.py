@@ -20,6 +20,7 @@ def alarmes(request):
             "time_zone": settings.TIME_ZONE,
             "labels": {
                 "novo": _("Novo alarme"),
+                "fechar": _("Fechar"),
                 "estado": dict(EstadoAlarme.choices),
                 "severidade": dict(Severidade.choices),
             },

@@ -23,6 +23,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 
 from benchdb import ROOT, setup
 
@@ -136,7 +137,11 @@ def sample_connections(stop, peaks, redis_url, db_name, web_pids):
     r = redis.Redis.from_url(redis_url)
     admin = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
     while not stop.is_set():
-        peaks["redis"] = max(peaks["redis"], r.info("clients")["connected_clients"] - 1)
+        clients = r.client_list()
+        if len(clients) - 1 > peaks["redis"]:
+            peaks["redis"] = len(clients) - 1
+            names = Counter(c.get("name") or c.get("cmd") for c in clients)
+            peaks["redis_by_name"] = dict(names.most_common(5))
         n = admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             [db_name],
@@ -232,6 +237,7 @@ def main(argv=None) -> int:
         workers=args.workers,
         pool_max_per_worker=args.pool,
         peak_redis_clients=peaks["redis"],
+        peak_redis_clients_by_name_or_command=peaks.get("redis_by_name", {}),
         peak_postgres_connections=peaks["postgres"],
     )
     print(f"{'measure':<40} value")

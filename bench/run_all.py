@@ -12,6 +12,7 @@ MODULES = [
     "brokers",
     "dashboard",
     "many_dashboards",
+    "big_account",
     "alarms",
     "statements",
     "agent",

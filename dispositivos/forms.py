@@ -128,9 +128,16 @@ class DispositivoFilterForm(forms.Form):
         label=_("Gateway"), required=False, queryset=Gateway.objects.none(), empty_label=_("Todos")
     )
 
+    # Above this many gateways the filter is no drop-down (1,000 options were 60 KB of every
+    # list page of bench/big_account.py's account): the search box matches the gateway's
+    # code, and a link's ?gateway=<id> still filters (a hidden field keeps it).
+    GATEWAY_SELECT_MAX = 100
+
     def __init__(self, *args, conta: Conta, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["gateway"].queryset = gateway_choices(conta=conta)
+        if self.fields["gateway"].queryset.count() > self.GATEWAY_SELECT_MAX:
+            self.fields["gateway"].widget = forms.HiddenInput()
         bootstrapify(self)
 
     def selector_kwargs(self) -> dict:

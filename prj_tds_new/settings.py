@@ -125,6 +125,12 @@ MQTT_KEY_FILE = env.str("MQTT_KEY_FILE", default="")
 # Time-series back end: auto (TimescaleDB when the extension can be created), on, off.
 TDS_TIMESCALE = env.str("TDS_TIMESCALE", default="auto")
 TDS_RETENTION_DAYS = env.int("TDS_RETENTION_DAYS", default=730)
+# Dashboard of a big account: above this many devices the first screen shows gateways by
+# search and attention (offline first) instead of all, and the monthly chart one series
+# per utility instead of one per meter; the summary (per-utility totals, top consumers,
+# what changed) is cached this many seconds per account (0: not cached).
+TDS_DASHBOARD_BIG_ACCOUNT = env.int("TDS_DASHBOARD_BIG_ACCOUNT", default=100)
+TDS_DASHBOARD_SUMMARY_SECONDS = env.int("TDS_DASHBOARD_SUMMARY_SECONDS", default=60)
 TDS_PKI_DIR = Path(env.str("TDS_PKI_DIR", default=str(BASE_DIR / "var" / "pki")))
 # Certificates (certificados/): validity, CRL lifetime, broker address shown in the
 # download README, and how a revocation reaches the running broker (certificados/broker.py).
@@ -203,6 +209,14 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "tds",
         "KEY_FUNCTION": "tds_core.installation.cache_key",
+        # One bounded pool per process (tds_core.redis_pool): Django's cache objects are
+        # per thread and ASGI runs each request in its own, so 1,000 dashboards opened at
+        # once reached 303 Redis clients. A thread waits up to `timeout` s for a connection.
+        "OPTIONS": {
+            "pool_class": "tds_core.redis_pool.SharedBlockingPool",
+            "max_connections": env.int("TDS_CACHE_REDIS_CONNECTIONS", default=16),
+            "timeout": 20,
+        },
     }
 }
 

@@ -157,13 +157,14 @@ class LiveHub:
                 try:
                     queue.put_nowait(message["data"])
                 except asyncio.QueueFull:  # a client not reading: end its stream
-                    self._end(queue)
+                    self.end_stream(queue)
 
     def _count(self) -> int:
         return sum(len(s) for s in self._queues.values())
 
     @staticmethod
-    def _end(queue: asyncio.Queue) -> None:
+    def end_stream(queue: asyncio.Queue) -> None:
+        """Ends the stream reading `queue` (what it had not read yet is dropped)."""
         while not queue.empty():
             queue.get_nowait()
         queue.put_nowait(CLOSED)
@@ -172,7 +173,7 @@ class LiveHub:
         async with self._lock:
             for streams in self._queues.values():
                 for queue in streams:
-                    self._end(queue)
+                    self.end_stream(queue)
             self._queues.clear()
             with contextlib.suppress(redis.RedisError, OSError):
                 await self._pubsub.aclose()

@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
@@ -48,8 +50,9 @@ def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
         "gateways_online": gw["online"],
         "gateways_offline": gw["offline"],
         "dispositivos": Dispositivo.objects.filter(conta=conta).count(),
-        "leituras_hoje": storage.readings_count(
-            conta_id=conta.pk, start=local_day_start(now), end=now + dt.timedelta(minutes=5)
+        # From the day rollups, not a count of the raw readings (storage.days).
+        "leituras_hoje": storage.readings_count_for_day(
+            conta_id=conta.pk, day=timezone.localtime(now).date()
         ),
         **{name: count(conta=conta, now=now) for name, count in _dashboard_counts.items()},
     }
@@ -57,6 +60,16 @@ def dashboard_cards(*, conta: Conta, now: dt.datetime | None = None) -> dict:
 
 def gateway_status_list(*, conta: Conta):
     return gateway_list(conta=conta)
+
+
+def dashboard_gateways(*, conta: Conta, search: str = "", limit: int = 20) -> tuple[list, int]:
+    """(gateways the first screen lists, how many match): those matching `search`, or
+    without one the ones needing attention first (offline, then by code); at most
+    `limit`. A small account sees all of them."""
+    qs = gateway_list(conta=conta, search=search, with_device_count=False)
+    if not search:
+        qs = qs.order_by("is_online", "codigo", "pk")
+    return list(qs[:limit]), qs.count()
 
 
 def latest_readings(*, conta: Conta, limit: int = 50) -> list[dict]:
@@ -77,9 +90,13 @@ def latest_readings(*, conta: Conta, limit: int = 50) -> list[dict]:
 
 
 def dispositivos_with_latest(
-    *, conta: Conta, gateway: Gateway | None = None
+    *, conta: Conta, gateway: Gateway | None = None, dispositivos=None
 ) -> list[tuple[Dispositivo, dict | None]]:
-    devices = list(dispositivo_list(conta=conta, gateway_id=gateway.pk if gateway else None))
+    """Devices (of `gateway`, or the given `dispositivos`: a page) with their latest reading."""
+    if dispositivos is not None:
+        devices = list(dispositivos)
+    else:
+        devices = list(dispositivo_list(conta=conta, gateway_id=gateway.pk if gateway else None))
     latest = storage.latest_per_device(conta_id=conta.pk, dispositivo_ids=[d.pk for d in devices])
     return [
         (
@@ -138,16 +155,21 @@ def monthly_consumption(
     conta: Conta,
     meses: int = 6,
     dispositivo: Dispositivo | None = None,
+    dispositivos=None,
     now: dt.datetime | None = None,
 ) -> dict:
-    """Consumption per device per local month, oldest month first.
+    """Consumption per device per local month, oldest month first: of `dispositivo`, of
+    the devices `dispositivos` (a page), or of every device of the account.
 
     The meter semantics (cumulative register: last − first with resets; interval
     meter: sum; instantaneous: no consumption) are the storage API's.
     """
     now = now or timezone.now()
     months = _last_months(meses, now)
-    devices = [dispositivo] if dispositivo else list(dispositivo_list(conta=conta))
+    if dispositivos is not None:
+        devices = list(dispositivos)
+    else:
+        devices = [dispositivo] if dispositivo else list(dispositivo_list(conta=conta))
     rows = storage.consumption_by_month(
         conta_id=conta.pk,
         start=months[0],
@@ -157,6 +179,27 @@ def monthly_consumption(
     values = {(r.dispositivo_id, r.mes): r.consumo for r in rows}
     linhas = [(d, [values.get((d.pk, m)) for m in months]) for d in devices]
     return {"meses": [m.strftime("%Y-%m") for m in months], "linhas": linhas}
+
+
+def monthly_consumption_totals(
+    *, conta: Conta, meses: int = 6, now: dt.datetime | None = None
+) -> dict:
+    """monthly_consumption summed per utility (tipo, unidade), oldest month first: the
+    chart of an account with too many meters for one series each."""
+    now = now or timezone.now()
+    months = _last_months(meses, now)
+    rows = storage.consumption_totals_by_month(
+        conta_id=conta.pk, start=months[0], end=_next_month(months[-1])
+    )
+    values = {(r.tipo, r.unidade, r.mes): r.consumo for r in rows}
+    keys = sorted({(r.tipo, r.unidade) for r in rows})
+    return {
+        "meses": [m.strftime("%Y-%m") for m in months],
+        "tipos": [
+            (tipo, unidade, [values.get((tipo, unidade, m)) for m in months])
+            for tipo, unidade in keys
+        ],
+    }
 
 
 def readings_for_export(
@@ -227,49 +270,90 @@ def utility_summary(*, conta: Conta, now: dt.datetime | None = None) -> list[dic
     """Per utility: consumption today and this month so far, against the same day and the
     same days of last month (day 1 up to today's day number, capped at last month's
     length), and the month's cost where the account has a price for the utility."""
-    from decimal import Decimal
+    return dashboard_summary(conta=conta, now=now)["utilities"]
 
-    from dispositivos.models import TipoMedidor
+
+def _cached(name: str, conta: Conta, compute: Callable[[], dict]) -> dict:
+    """compute(), cached per account and local day for settings.TDS_DASHBOARD_SUMMARY_SECONDS
+    (0: not cached)."""
+    seconds = settings.TDS_DASHBOARD_SUMMARY_SECONDS
+    if seconds <= 0:
+        return compute()
+    key = f"telemetria:{name}:{conta.pk}:{timezone.localdate().isoformat()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
+
+
+def dashboard_summary_cached(*, conta: Conta) -> dict:
+    """dashboard_summary, cached (0.2–0.5 s of SQL for 8,000 meters on the shared bench
+    machine, while the first screen's budget is 200 ms in all)."""
+    return _cached("dashboard-summary", conta, lambda: dashboard_summary(conta=conta))
+
+
+def monthly_consumption_totals_cached(*, conta: Conta, meses: int = 6) -> dict:
+    """monthly_consumption_totals, cached like the summary (the big account's chart)."""
+    return _cached(
+        f"consumo-por-tipo-{meses}",
+        conta,
+        lambda: monthly_consumption_totals(conta=conta, meses=meses),
+    )
+
+
+def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int = 5) -> dict:
+    """The dashboard's first screen, whatever the number of meters (summed in the database
+    from the day rollups: storage.consumption_totals):
+      utilities: per utility, today and this month against last month (utility_summary);
+      top: per utility, the `top` gateways consuming most this month;
+      mudancas: the `top` (gateway, utility) pairs whose consumption changed most from
+        the day before yesterday to yesterday (whole days)."""
+    from decimal import Decimal
 
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     month_start = today.replace(day=1)
     prev_start = (month_start - dt.timedelta(days=1)).replace(day=1)
     prev_same_day = prev_start.replace(day=min(today.day, (month_start - prev_start).days))
-    devices = [
-        d
-        for d in dispositivo_list(conta=conta)
-        if d.tipo_medidor in (TipoMedidor.ACUMULADO, TipoMedidor.INTERVALO)
-    ]
-    rows = storage.consumption_by_day(
+    yesterday, before = today - dt.timedelta(days=1), today - dt.timedelta(days=2)
+    tomorrow = today + dt.timedelta(days=1)
+    by_day, by_gateway = storage.consumption_totals(
         conta_id=conta.pk,
-        start=prev_start,
-        end=today + dt.timedelta(days=1),
-        dispositivo_ids=[d.pk for d in devices],
+        start=min(prev_start, before),
+        end=tomorrow,
+        periods={
+            "mes": (month_start, tomorrow),
+            "ontem": (yesterday, today),
+            "anteontem": (before, yesterday),
+        },
     )
-    by_device: dict[int, list] = {}
-    for r in rows:
-        if r.consumo is not None:
-            by_device.setdefault(r.dispositivo_id, []).append((r.dia, r.consumo))
-    summary = []
+    counts: dict[tuple[str, str], int] = {
+        (r["tipo"], r["unidade"]): r["n"]
+        for r in Dispositivo.objects.filter(conta=conta)
+        .exclude(tipo_medidor="INSTANTANEO")
+        .values("tipo", "unidade")
+        .annotate(n=Count("pk"))
+    }
+    utilities, tops, changes = [], [], []
     for tipo, label, unit, price_field in UTILITIES:
-        mine = [d for d in devices if d.tipo == tipo]
+        mine = sum(n for (t, _u), n in counts.items() if t == tipo)
         if not mine:
             continue
-        counted = [d for d in mine if d.unidade == unit]
-        days = [x for d in counted for x in by_device.get(d.pk, [])]
+        days = [(t.dia, t.consumo) for t in by_day if t.tipo == tipo and t.unidade == unit]
         hoje = sum((c for day, c in days if day == today), Decimal(0))
         hoje_ant = sum((c for day, c in days if day == prev_same_day), Decimal(0))
         mes = sum((c for day, c in days if day >= month_start), Decimal(0))
         mes_ant = sum((c for day, c in days if prev_start <= day <= prev_same_day), Decimal(0))
         price = getattr(conta, price_field, None)
-        summary.append(
+        counted = counts.get((tipo, unit), 0)
+        utilities.append(
             {
                 "tipo": tipo,
                 "nome": label,
                 "unidade": unit,
-                "medidores": len(counted),
-                "fora_da_soma": len(mine) - len(counted),
+                "medidores": counted,
+                "fora_da_soma": mine - counted,
                 "hoje": hoje,
                 "hoje_ant": hoje_ant,
                 "hoje_var": _pct(hoje, hoje_ant),
@@ -283,4 +367,44 @@ def utility_summary(*, conta: Conta, now: dt.datetime | None = None) -> list[dic
                 else None,
             }
         )
-    return summary
+        gws = [g for g in by_gateway if g.tipo == tipo and g.unidade == unit]
+        ranked = sorted(
+            (g for g in gws if g.consumo["mes"] > 0),
+            key=lambda g: (-g.consumo["mes"], g.gateway_id),  # ties: oldest gateway first
+        )
+        tops.append({"tipo": tipo, "nome": label, "unidade": unit, "gateways": ranked[:top]})
+        for g in gws:
+            delta = g.consumo["ontem"] - g.consumo["anteontem"]
+            if delta:
+                changes.append((abs(delta), tipo, label, unit, g, delta))
+    changes.sort(key=lambda c: (-c[0], c[4].gateway_id, c[1]))
+    changes = changes[:top]
+    names = {
+        g.pk: g
+        for g in Gateway.objects.filter(
+            conta=conta,
+            pk__in={g.gateway_id for t in tops for g in t["gateways"]}
+            | {c[4].gateway_id for c in changes},
+        )
+    }
+    for t in tops:
+        t["gateways"] = [
+            {"gateway": names[g.gateway_id], "consumo": g.consumo["mes"]}
+            for g in t["gateways"]
+            if g.gateway_id in names
+        ]
+    mudancas = [
+        {
+            "gateway": names[g.gateway_id],
+            "tipo": tipo,
+            "nome": label,
+            "unidade": unit,
+            "ontem": g.consumo["ontem"],
+            "anteontem": g.consumo["anteontem"],
+            "delta": delta,
+            "var": _pct(g.consumo["ontem"], g.consumo["anteontem"]),
+        }
+        for _abs, tipo, label, unit, g, delta in changes
+        if g.gateway_id in names
+    ]
+    return {"utilities": utilities, "top": [t for t in tops if t["gateways"]], "mudancas": mudancas}

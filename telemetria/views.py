@@ -1,5 +1,6 @@
 """Pages of the telemetry: the dashboard and the gateway telemetry panel."""
 
+from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ def _js_labels() -> dict:
         "soma": _("soma"),
         "registrador": _("leitura do registrador"),
         "consumo": _("Consumo"),
+        "total": _("Total"),
         "consumo_intervalo": _("consumo por intervalo"),
         "tipos": {
             "AGUA": _("Água"),
@@ -50,15 +52,36 @@ def _urls() -> dict:
     }
 
 
+# Gateways the first screen of a big account lists (searched, or offline first).
+DASHBOARD_GATEWAYS = 20
+
+
 @conta_required()
 def dashboard(request):
     conta = request.conta
-    gateways = list(selectors.gateway_status_list(conta=conta))
-    dispositivos = [dispositivo_dict(d) for d in dispositivo_list(conta=conta)]
+    cards = selectors.dashboard_cards(conta=conta)
+    big = cards["dispositivos"] > settings.TDS_DASHBOARD_BIG_ACCOUNT
+    busca = request.GET.get("q", "").strip()[:100]
+    if big or busca:
+        # Never every meter at once: the gateways searched for, or those needing attention,
+        # and only their devices in the series' picker.
+        gateways, gateways_total = selectors.dashboard_gateways(
+            conta=conta, search=busca, limit=DASHBOARD_GATEWAYS
+        )
+        devices = dispositivo_list(conta=conta).filter(gateway__in=[g.pk for g in gateways])
+    else:
+        gateways = list(selectors.gateway_status_list(conta=conta))
+        gateways_total = len(gateways)
+        devices = dispositivo_list(conta=conta)
+    dispositivos = [dispositivo_dict(d) for d in devices]
+    urls = _urls()
+    if big:
+        urls["consumo"] += "?por=tipo"
     config = {
-        "urls": _urls(),
+        "urls": urls,
         "labels": _js_labels(),
         "periodo": DEFAULT,
+        "parcial": big or bool(busca),
         "dispositivos": dispositivos,
         "gateways": [
             {
@@ -70,13 +93,18 @@ def dashboard(request):
             for g in gateways
         ],
     }
+    summary = selectors.dashboard_summary_cached(conta=conta)
     return render(
         request,
         "telemetria/dashboard.html",
         {
-            "cards": selectors.dashboard_cards(conta=conta),
-            "utilities": selectors.utility_summary(conta=conta),
+            "cards": cards,
+            "summary": summary,
+            "utilities": summary["utilities"],
+            "big": big,
+            "busca": busca,
             "gateways": gateways,
+            "gateways_total": gateways_total,
             "dispositivos": dispositivos,
             "latest": selectors.latest_readings(conta=conta, limit=50),
             "periodos": CHOICES,

@@ -94,7 +94,11 @@ def test_alarm_appears_live_and_is_acknowledged_from_the_page(
     )
     latency = time.monotonic() - published
     page.locator("[data-testid=open-alarm]").filter(has_text="Freezer quente").wait_for()
-    page.locator("[data-testid=alarm-toast]").filter(has_text="Freezer quente").wait_for()
+    toast = page.locator("[data-testid=alarm-toast]").filter(has_text="Freezer quente")
+    toast.wait_for()
+    assert (
+        toast.locator(".btn-close").get_attribute("aria-label") == "Fechar"
+    )  # its name read aloud
     assert page.evaluate("window.__sameDocument === true")  # no reload happened
     print(f"publish -> alarm visible ({width}): {latency * 1000:.0f} ms")
     assert latency < 5, latency  # the bench measures p50/p95; this only bounds a slow run

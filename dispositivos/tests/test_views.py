@@ -339,3 +339,25 @@ def test_403_and_404_pages_are_in_portuguese(as_role, registry_a):
     missing = client.get(reverse("dispositivos:gateway_detail", args=[gw.pk + 1000]))
     assert missing.status_code == 404
     assert "Página não encontrada" in missing.content.decode()
+
+
+def test_device_list_of_a_big_account_filters_by_gateway_without_a_dropdown(
+    client, admin_a, conta_a, settings, monkeypatch
+):
+    """Above GATEWAY_SELECT_MAX gateways the filter is no drop-down of every gateway (60 KB
+    per page for 1,000); a link's ?gateway=<id> still filters."""
+    from dispositivos.forms import DispositivoFilterForm
+
+    monkeypatch.setattr(DispositivoFilterForm, "GATEWAY_SELECT_MAX", 2)
+    gws = [factories.make_gateway(conta=conta_a, codigo=f"GW-L{n}") for n in range(3)]
+    for gw in gws:
+        factories.make_dispositivo(gateway=gw, codigo="D01")
+    client.force_login(admin_a)
+    html = client.get(reverse("dispositivos:dispositivo_list")).content.decode()
+    assert '<select name="gateway"' not in html
+    html = client.get(
+        reverse("dispositivos:dispositivo_list"), {"gateway": gws[1].pk}
+    ).content.decode()
+    assert f'type="hidden" name="gateway" value="{gws[1].pk}"' in html
+    assert "GW-L1" in html
+    assert "GW-L0" not in html

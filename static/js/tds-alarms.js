@@ -52,7 +52,7 @@
     el.setAttribute("role", "alert");
     el.dataset.testid = "alarm-toast";
     el.innerHTML = '<div class="toast-header"><strong class="me-auto text-danger">' + esc(L.novo) +
-      '</strong><button type="button" class="btn-close" aria-label="x"></button></div>' +
+      '</strong><button type="button" class="btn-close" aria-label="' + esc(L.fechar) + '"></button></div>' +
       '<div class="toast-body"><a href="' + esc(a.url) + '">' + esc(a.regra_nome) + " — " + esc(a.alvo) +
       "</a><div class=\"small\">" + esc(a.mensagem) + "</div></div>";
     el.querySelector(".btn-close").addEventListener("click", function () { el.remove(); });

@@ -20,7 +20,16 @@
   /* ---------- cards ---------- */
   function setText(id, text) { var el = document.getElementById(id); if (el) el.textContent = text; }
 
+  var resumoTimer = null;
   function recountGateways() {
+    if (cfg.parcial) {
+      // Only some of the account's gateways are on the page: ask the server for the counts.
+      if (!resumoTimer) resumoTimer = setTimeout(function () {
+        resumoTimer = null;
+        getJSON(cfg.urls.resumo).then(renderCards).catch(function () {});
+      }, 1000);
+      return;
+    }
     var on = 0, off = 0;
     Object.keys(gateways).forEach(function (k) { if (gateways[k].is_online) on++; else off++; });
     setText("card-gw-online", on);
@@ -52,7 +61,7 @@
 
   function renderGatewayStatus(id, isOnline, lastSeen) {
     var g = gateways[id];
-    if (!g) return;
+    if (!g) { if (cfg.parcial) recountGateways(); return; }
     g.is_online = isOnline;
     var row = document.querySelector('#gateways-body tr[data-gateway-id="' + id + '"]');
     if (row) {
@@ -143,16 +152,9 @@
     if (serieState.modo === "contador") {
       return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
     }
-    // Consumption per interval: the increase of the register from the previous bucket's
-    // last value (a step back counts zero here; billing figures come from the server).
-    var prev = null;
-    var data = pontos.map(function (p) {
-      var last = Number(p.last), first = Number(p.first);
-      var base = prev === null ? first : prev;
-      prev = last;
-      return { x: Date.parse(p.t), y: Math.max(0, last - base) };
-    });
-    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: data }];
+    // Consumption per interval: the server's `consumo`, by the billable rule (a register
+    // rollover counts, any other step back counts zero), as on the device page.
+    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: pts("consumo") }];
   }
 
   function drawSeries(data) {
@@ -274,7 +276,12 @@
     // One chart per utility and unit (água m³, energia kWh, gás m³): never mixed, so a
     // spike of one utility does not flatten the others.
     var byUnit = {};
-    data.dispositivos.forEach(function (d) {
+    // A big account's chart: one series per utility (consumo-mensal/?por=tipo).
+    (data.tipos || []).forEach(function (t) {
+      var key = (L.tipos[t.tipo] || t.tipo) + " (" + t.unidade + ")";
+      byUnit[key] = [{ nome: L.total, codigo: "", gateway_codigo: "", tipo: t.tipo, unidade: t.unidade, consumo: t.consumo }];
+    });
+    (data.dispositivos || []).forEach(function (d) {
       if (d.tipo_medidor === "INSTANTANEO") return;  // temperature: no consumption
       var key = (L.tipos[d.tipo] || d.tipo) + " (" + d.unidade + ")";
       (byUnit[key] = byUnit[key] || []).push(d);
@@ -306,7 +313,7 @@
         data: {
           labels: data.meses.map(F.month),
           datasets: byUnit[unit].map(function (d) {
-            return { label: deviceName(d) + " · " + d.gateway_codigo, data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
+            return { label: d.gateway_codigo ? deviceName(d) + " · " + d.gateway_codigo : d.nome, data: d.consumo.map(function (v) { return v === null ? null : Number(v); }) };
           })
         },
         options: {

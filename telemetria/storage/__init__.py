@@ -6,11 +6,12 @@ By purpose:
   series.py       readings_series_for_device: a device's buckets (day, month or any width);
                   consumption_series_for_device: its consumption per bucket (billable rule)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
-  consumption.py  consumption_by_month: per device and local month, by meter kind
+  consumption.py  consumption_by_month: per device and local month, by meter kind;
+                  consumption_totals_by_month: summed per utility
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
                   the alarm engine's reads, with the same meter semantics
   days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
-                  days (billing periods)
+                  days (billing periods); consumption_totals: summed per utility and per gateway
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates;
                   rejudge_counter_steps: a device's register maximum changed
@@ -21,8 +22,17 @@ which one is in use.
 """
 
 from .backend import backend_name, is_timescale
-from .consumption import ConsumoMes, consumption_by_month
-from .days import ConsumoDia, ConsumoPeriodo, consumption_by_date_ranges, consumption_by_day
+from .consumption import ConsumoMes, TotalMes, consumption_by_month, consumption_totals_by_month
+from .days import (
+    ConsumoDia,
+    ConsumoPeriodo,
+    TotalDia,
+    TotalGateway,
+    consumption_by_date_ranges,
+    consumption_by_day,
+    consumption_totals,
+    readings_count_for_day,
+)
 from .export import iter_readings
 from .insert import InsertResult, ReadingRow, insert_readings
 from .latest import (
@@ -68,6 +78,9 @@ __all__ = [
     "RefreshResult",
     "SeriesPoint",
     "Step",
+    "TotalDia",
+    "TotalGateway",
+    "TotalMes",
     "backend_name",
     "backward_steps",
     "consumption_by_date_ranges",
@@ -76,6 +89,8 @@ __all__ = [
     "consumption_by_period",
     "consumption_series_for_device",
     "consumption_steps",
+    "consumption_totals",
+    "consumption_totals_by_month",
     "insert_readings",
     "is_timescale",
     "iter_readings",
@@ -84,6 +99,7 @@ __all__ = [
     "latest_readings_for_conta",
     "reading_gaps",
     "readings_count",
+    "readings_count_for_day",
     "readings_series_for_device",
     "refresh_rollups",
     "rejudge_counter_steps",

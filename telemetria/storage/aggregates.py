@@ -204,6 +204,13 @@ def _late_buckets(devices: str, first: str, last: str) -> str:
         HAVING NOT bool_and(coalesce(p.desde > d.ultimo_em, false))"""
 
 
+# The device ids as a bigint[] parameter. Client-side binding sends a list of small ids as
+# smallint[], and `bigint = ANY(smallint[])` is not hashed (the two sides' hash functions
+# differ): each row is compared with every id. Cast, consumption_by_day over 8,000 meters
+# went from 1.1–2.5 s to 0.55 s (bench/big_account.py's account).
+DEVS = "%(devs)s::bigint[]"
+
+
 def realtime_daily(devices: str, lo: str, hi: str, span: tuple[str, str] | None) -> str:
     """Real-time daily rows (AGGREGATE_COLUMNS + ajuste) of `devices` (SQL array) with
     bucket in [lo, hi). `span`: SQL for the first and last pending bucket in that range,
@@ -239,7 +246,7 @@ def pending_span(devs, lo, hi):
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT min(bucket), max(bucket) FROM {PENDING}"
-            " WHERE dispositivo_id = ANY(%s) AND bucket >= %s AND bucket < %s",
+            " WHERE dispositivo_id = ANY(%s::bigint[]) AND bucket >= %s AND bucket < %s",
             [devs, lo, hi],
         )
         first, last = cur.fetchone()
@@ -251,8 +258,8 @@ def realtime_daily_between(params: dict, lo: str, hi: str, span_key: str) -> str
     pending span and puts it into `params` under `<span_key>_lo` / `_hi`."""
     span = pending_span(params["devs"], params[lo], params[hi])
     if span is None:
-        return realtime_daily("%(devs)s", f"%({lo})s", f"%({hi})s", None)
+        return realtime_daily(DEVS, f"%({lo})s", f"%({hi})s", None)
     params[f"{span_key}_lo"], params[f"{span_key}_hi"] = span
     return realtime_daily(
-        "%(devs)s", f"%({lo})s", f"%({hi})s", (f"%({span_key}_lo)s", f"%({span_key}_hi)s")
+        DEVS, f"%({lo})s", f"%({hi})s", (f"%({span_key}_lo)s", f"%({span_key}_hi)s")
     )

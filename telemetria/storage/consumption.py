@@ -13,6 +13,7 @@ from typing import NamedTuple
 from dispositivos.models import TipoMedidor
 
 from .aggregates import (
+    DEVS,
     pending_buckets,
     pending_span,
     raw_daily,
@@ -21,6 +22,7 @@ from .aggregates import (
 from .sql import (
     device_kinds,
     fetch,
+    fetch_without_jit,
     local_midnight,
     register_modulus,
     step_adjustment,
@@ -88,7 +90,7 @@ def _month_units(params: dict) -> str:
                m.ultimo, coalesce(r.ajuste, 0) AS ajuste
         FROM {MONTHLY} AS m
         LEFT JOIN {MONTH_RESETS} AS r ON r.dispositivo_id = m.dispositivo_id AND r.bucket = m.bucket
-        WHERE m.dispositivo_id = ANY(%(devs)s) AND m.bucket >= %(lo)s AND m.bucket < %(hi)s"""
+        WHERE m.dispositivo_id = ANY(%(devs)s::bigint[]) AND m.bucket >= %(lo)s AND m.bucket < %(hi)s"""
     span = pending_span(params["devs"], params["lo"], params["hi"])
     if span is None:
         return stored
@@ -96,9 +98,9 @@ def _month_units(params: dict) -> str:
     params["days_lo"] = local_midnight(span[0].astimezone(zone()).date().replace(day=1))
     tz = tz_literal()
     pending_months = f"""SELECT DISTINCT dispositivo_id, date_trunc('month', bucket, {tz}) AS mes
-        FROM {PENDING} WHERE dispositivo_id = ANY(%(devs)s)
+        FROM {PENDING} WHERE dispositivo_id = ANY(%(devs)s::bigint[])
          AND bucket >= %(span_lo)s AND bucket <= %(span_hi)s"""
-    daily = realtime_daily("%(devs)s", "%(days_lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"))
+    daily = realtime_daily(DEVS, "%(days_lo)s", "%(hi)s", ("%(span_lo)s", "%(span_hi)s"))
     return f"""{stored}
           AND NOT EXISTS (SELECT 1 FROM ({pending_months}) AS pm
                           WHERE pm.dispositivo_id = m.dispositivo_id AND pm.mes = m.bucket)
@@ -182,3 +184,43 @@ def _consumo_mes(row: tuple, kind: str) -> ConsumoMes:
     else:
         consumo = None
     return ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo)
+
+
+class TotalMes(NamedTuple):
+    """The summed consumption of an account's meters of one (tipo, unidade) in a month."""
+
+    tipo: str
+    unidade: str
+    mes: date
+    consumo: Decimal
+    medidores: int  # meters with readings that month
+
+
+def consumption_totals_by_month(*, conta_id: int, start: date, end: date) -> list[TotalMes]:
+    """consumption_by_month of every consumption meter (cumulative, interval) of the
+    account, summed per (tipo, unidade, month) in the database: a few rows for an account
+    of thousands of meters."""
+    kinds = {
+        d: k
+        for d, k in device_kinds(conta_id).items()
+        if k in (TipoMedidor.ACUMULADO, TipoMedidor.INTERVALO)
+    }
+    if not kinds:
+        return []
+    params = {
+        "devs": list(kinds),
+        "lo": local_midnight(start.replace(day=1)),
+        "hi": local_midnight(end.replace(day=1)),
+        "origin": _EPOCH,
+    }
+    per_month = _per_month_sql(_month_units(params), _previous_values(params))
+    rows = fetch_without_jit(
+        f"""SELECT dv.tipo, dv.unidade, m.mes,
+                   sum(CASE dv.tipo_medidor WHEN '{TipoMedidor.ACUMULADO}' THEN m.inc
+                            ELSE m.soma END), count(*)
+            FROM ({per_month}) AS m(dispositivo_id, mes, n, soma, minimo, media, maximo, inc)
+            JOIN {DEVICES} AS dv ON dv.id = m.dispositivo_id
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+        params,
+    )
+    return [TotalMes(*row) for row in rows]

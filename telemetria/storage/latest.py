@@ -42,15 +42,21 @@ def latest_readings_for_conta(
 ) -> list[LatestReading]:
     """The account's most recent readings (by reading time), newest first; readings of
     the same instant in device id order, so a page and the next agree."""
+    # The page of readings first, then the names: when thousands of meters share the
+    # newest instant, joining before the LIMIT joined all of them (80,000 rows, half of
+    # a 1 s query on bench/big_account.py's 80,000-meter account).
     sql = f"""
         SELECT l.time, l.valor, l.unidade, l.dispositivo_id, d.codigo, l.gateway_id, g.codigo,
                d.nome
-        FROM {READINGS} AS l
+        FROM (
+            SELECT time, valor, unidade, dispositivo_id, gateway_id FROM {READINGS}
+            WHERE conta_id = %(conta)s AND time >= %(since)s {{device}}
+            ORDER BY time DESC, dispositivo_id LIMIT %(limit)s
+        ) AS l
         JOIN {DEVICES} AS d ON d.id = l.dispositivo_id
         JOIN {GATEWAYS} AS g ON g.id = l.gateway_id
-        WHERE l.conta_id = %(conta)s AND l.time >= %(since)s {{device}}
-        ORDER BY l.time DESC, l.dispositivo_id LIMIT %(limit)s"""
-    sql = sql.replace("{device}", "AND l.dispositivo_id = %(disp)s" if dispositivo_id else "")
+        ORDER BY l.time DESC, l.dispositivo_id"""
+    sql = sql.replace("{device}", "AND dispositivo_id = %(disp)s" if dispositivo_id else "")
     params = {"conta": conta_id, "limit": limit, "disp": dispositivo_id}
     rows = fetch(sql, {**params, "since": timezone.now() - RECENT})
     if len(rows) < limit:

@@ -201,3 +201,20 @@ def test_an_instantaneous_meter_shows_its_value_and_no_consumption(
     assert [row[1] for row in readings] == ["23 °C", "22,25 °C", "21,5 °C"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert errors == []
+
+
+def test_dashboard_series_counts_consumption_by_the_billable_rule(
+    live_server, admin_a, medidor, browser
+):
+    """The dashboard's device series shows the server's consumption per interval: the
+    register's rollover counts (8.26 kWh), the step back counts zero, as on the device
+    page and in the bill (it used to take every step back as zero, rollover included)."""
+    page, errors = _open(browser, live_server.url, admin_a.email, medidor["dispositivo"], 1366)
+    page.goto(live_server.url + reverse("telemetria:dashboard"))
+    page.wait_for_function(
+        "(() => { const c = Chart.getChart(document.getElementById('serie-chart'));"
+        f" return c && c.data.datasets[0].data.length === {len(STEPS)}; }})()"
+    )
+    serie_y = CHART_Y.replace("disp-chart", "serie-chart")
+    assert page.evaluate(serie_y) == pytest.approx([float(s) for s in STEPS])
+    assert not errors, errors
