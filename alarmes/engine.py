@@ -249,8 +249,10 @@ def _dec(v) -> Decimal | None:
     return Decimal(str(round(v, 4)))  # a float rate
 
 
-def apply_events(regra, device: Device, events, open_alarm) -> Alarme | None:
-    """Fire and clear through the services; returns the alarm left open (or None)."""
+def apply_events(regra, device: Device, events, open_alarm, *, live=False) -> Alarme | None:
+    """Fire and clear through the services; returns the alarm left open (or None).
+    `live`: the reading-driven evaluation, which never reopens a condition another
+    evaluator already fired and cleared (services.alarm_fire not_if_closed_since)."""
     for ev in events:
         ev = ev._replace(valor=_dec(ev.valor))
         if isinstance(ev, logic.Fire):
@@ -262,6 +264,7 @@ def apply_events(regra, device: Device, events, open_alarm) -> Alarme | None:
                 valor=ev.valor,
                 mensagem=message(regra, ev.valor),
                 em=ev.em,
+                not_if_closed_since=live,
             )
             open_alarm = fired or open_alarm or _open_alarm(regra, device.id)
         elif open_alarm is not None:
@@ -509,7 +512,7 @@ def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end
         before = pendente
         state = logic.LimitState(aberto=open_alarm is not None, pendente=before)
         events = logic.limit_samples(regra, xs, state)
-        apply_events(regra, device, events, open_alarm)
+        apply_events(regra, device, events, open_alarm, live=True)
         if state.pendente != before:
             EstadoRegra.objects.update_or_create(
                 regra_id=regra.pk,
@@ -527,13 +530,13 @@ def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end
         events = logic.period_consumption(
             regra, periods, aberto=open_alarm is not None, complete_before=complete
         )
-        apply_events(regra, device, events, open_alarm)
+        apply_events(regra, device, events, open_alarm, live=True)
         return len(events)
     # anomalia de contador: fires; cleared by hand (a tamper needs a person).
     events = logic.counter_backwards(regra, [s for s in series.steps if _after(mark, s.time)])
     if open_alarm is not None:
         return 0
-    apply_events(regra, device, events[:1], None)
+    apply_events(regra, device, events[:1], None, live=True)
     return min(1, len(events))
 
 
