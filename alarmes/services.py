@@ -83,6 +83,19 @@ _NOT_CLOSED_SINCE = """NOT EXISTS (
     WHERE regra_id = %(regra)s AND {same} AND estado = 'encerrado' AND fim > %(inicio)s)"""
 
 
+def _lock_target(*, regra_id: int, gateway_id: int, dispositivo_id: int | None) -> None:
+    """Serialises firing and clearing on one (rule, target) until the transaction ends.
+    The partial unique index alone lets a twin through: an evaluator whose INSERT waits on
+    another's clear of the open alarm inserts once that clear commits, its NOT EXISTS
+    guard having been judged before (READ COMMITTED)."""
+    target = f"d{dispositivo_id}" if dispositivo_id is not None else f"g{gateway_id}"
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"tds:alarme:{regra_id}:{target}"],
+        )
+
+
 def alarm_fire(
     *,
     regra: RegraAlarme,
@@ -106,6 +119,7 @@ def alarm_fire(
         else (_TARGET_DEVICE, _SAME_DEVICE)
     )
     with transaction.atomic():
+        _lock_target(regra_id=regra.pk, gateway_id=gateway_id, dispositivo_id=dispositivo_id)
         with connection.cursor() as cur:
             cur.execute(
                 _INSERT_OPEN.format(
@@ -181,6 +195,12 @@ def alarm_clear(
     engine it is None (a race with a person who closed it first)."""
     manual = usuario is not None if manual is None else manual
     with transaction.atomic():
+        target = Alarme.objects.filter(pk=alarme.pk, conta_id=alarme.conta_id).values(
+            "regra_id", "gateway_id", "dispositivo_id"
+        )
+        for t in target:  # none: _locked raises DoesNotExist as before
+            if t["regra_id"] is not None:
+                _lock_target(**t)
         alarme = _locked(alarme)
         if alarme.estado not in OPEN_STATES:
             if not manual:
