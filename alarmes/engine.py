@@ -62,6 +62,7 @@ class Device(NamedTuple):
     tipo: str
     tipo_medidor: str
     codigo: str
+    modulus: Decimal | None  # the register's wrap value (storage.sql.register_modulus)
 
 
 def is_reading_driven(regra) -> bool:
@@ -81,10 +82,18 @@ def rule_devices(regras, conta_id: int) -> dict[int, list[Device]]:
         return {}
     with scopes_disabled():
         devices = [
-            Device(*row)
-            for row in Dispositivo.objects.filter(
+            Device(*row, None if maximo is None else (maximo + 1) * fator)
+            for *row, maximo, fator in Dispositivo.objects.filter(
                 conta_id=conta_id, is_active=True, gateway__is_active=True
-            ).values_list("id", "gateway_id", "tipo", "tipo_medidor", "codigo")
+            ).values_list(
+                "id",
+                "gateway_id",
+                "tipo",
+                "tipo_medidor",
+                "codigo",
+                "registro_maximo",
+                "fator_conversao",
+            )
         ]
         excluded = defaultdict(set)
         for regra_id, disp_id in RegraAlarme.exclusoes.through.objects.filter(
@@ -152,11 +161,23 @@ def load_rule_set(conta_id: int, version=None) -> RuleSet:
     return rs
 
 
+class HourSoFar(NamedTuple):
+    """A device's consumption in one local hour through its reading at `last_time` (the
+    last one the engine counted), for `consumo` rules per hour."""
+
+    hour: datetime
+    last_time: datetime
+    last_valor: Decimal
+    consumo: Decimal
+
+
 class RuleCache:
-    """Per-process cache of the accounts' rule sets (the consumer keeps one)."""
+    """Per-process cache of the accounts' rule sets (the consumer keeps one), and of each
+    device's consumption so far in its current hour (HourSoFar)."""
 
     def __init__(self):
         self._sets: dict[int, RuleSet] = {}
+        self.hours: dict[int, HourSoFar] = {}
 
     def get_many(self, conta_ids: list[int]) -> dict[int, RuleSet]:
         try:
@@ -228,8 +249,10 @@ def _dec(v) -> Decimal | None:
     return Decimal(str(round(v, 4)))  # a float rate
 
 
-def apply_events(regra, device: Device, events, open_alarm) -> Alarme | None:
-    """Fire and clear through the services; returns the alarm left open (or None)."""
+def apply_events(regra, device: Device, events, open_alarm, *, live=False) -> Alarme | None:
+    """Fire and clear through the services; returns the alarm left open (or None).
+    `live`: the reading-driven evaluation, which never reopens a condition another
+    evaluator already fired and cleared (services.alarm_fire not_if_closed_since)."""
     for ev in events:
         ev = ev._replace(valor=_dec(ev.valor))
         if isinstance(ev, logic.Fire):
@@ -241,6 +264,7 @@ def apply_events(regra, device: Device, events, open_alarm) -> Alarme | None:
                 valor=ev.valor,
                 mensagem=message(regra, ev.valor),
                 em=ev.em,
+                not_if_closed_since=live,
             )
             open_alarm = fired or open_alarm or _open_alarm(regra, device.id)
         elif open_alarm is not None:
@@ -275,7 +299,8 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     by_conta = defaultdict(list)
     for row in rows:
         by_conta[row.conta_id].append(row)
-    sets = (cache or _cache).get_many(list(by_conta))
+    cache = cache or _cache
+    sets = cache.get_many(list(by_conta))
     n = 0
     with scopes_disabled():
         for conta_id, conta_rows in by_conta.items():
@@ -284,7 +309,7 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
                 continue
             relevant = [r for r in conta_rows if r.dispositivo_id in rs.by_device]
             if relevant:
-                n += _evaluate_conta(conta_id, rs, relevant)
+                n += _evaluate_conta(conta_id, rs, relevant, cache.hours)
     return n
 
 
@@ -322,7 +347,34 @@ def _pair_states(conta_id, dev_ids):
     return opened, closed, pending
 
 
-def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
+def _local_hour(t: datetime) -> datetime:
+    return t.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
+
+
+def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev_id):
+    """The device's consumption in its current hour through this batch, from what the
+    engine counted before plus the batch's steps, or None when that is not exact or a
+    rule needs the stored readings: no count kept; the batch reaches another hour; the
+    reading before the batch is not the last one counted (something was stored in
+    between, or the batch holds an older reading); a rule has an alarm open or pending;
+    or the hour passes a limit (the query then gives the alarm its exact figures)."""
+    if memo is None or not steps:
+        return None
+    first, last = steps[0], steps[-1]
+    if _local_hour(first.time) != memo.hour or _local_hour(last.time) != memo.hour:
+        return None
+    if first.anterior_em != memo.last_time or first.anterior != memo.last_valor:
+        return None
+    if any((r.pk, dev_id) in opened or (r.pk, dev_id) in pending for r in rules):
+        return None
+    consumo = memo.consumo + sum((st.consumo for st in steps if st.consumo is not None), Decimal(0))
+    if any(r.limite_superior is None or consumo > r.limite_superior for r in rules):
+        return None
+    return HourSoFar(memo.hour, last.time, last.valor, consumo)
+
+
+def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = None) -> int:
+    hour_memo = {} if hour_memo is None else hour_memo
     per_dev = defaultdict(list)
     for r in rows:
         per_dev[r.dispositivo_id].append((r.time, r.valor))
@@ -338,27 +390,53 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
         if (r.tipo == TipoRegra.LIMITE and r.grandeza == Grandeza.TAXA)
         or r.tipo == TipoRegra.ANOMALIA
     }
-    hour_devs = {d for d in per_dev for r in rs.by_device[d] if r.tipo == TipoRegra.CONSUMO}
+    hour_rules = {d: [r for r in rs.by_device[d] if r.tipo == TipoRegra.CONSUMO] for d in per_dev}
+    hour_devs = {d for d, rules in hour_rules.items() if rules}
     steps = defaultdict(list)
-    if step_devs:
+    if step_devs or hour_devs:
+        need = step_devs | hour_devs
+        meters = {d: (rs.devices[d].tipo_medidor, rs.devices[d].modulus) for d in need}
         steps.update(
             steps_for_rows(
-                conta_id=conta_id, rows=[r for r in rows if r.dispositivo_id in step_devs]
+                conta_id=conta_id,
+                rows=[r for r in rows if r.dispositivo_id in need],
+                meters=meters,  # the rule set's devices: the account's, known already
             )
         )
     hours = defaultdict(list)
-    if hour_devs:
-        # From the hour before the batch's first reading: it may have just completed.
-        hour0 = start.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
-        hour0 -= timedelta(hours=1)
+    settled = set()  # hour devices whose consumption so far is under every limit
+    for d in hour_devs:
+        so_far = _hour_from_memory(hour_memo.get(d), steps[d], hour_rules[d], opened, pending, d)
+        if so_far is not None:
+            hour_memo[d] = so_far
+            settled.add(d)
+    query_devs = hour_devs - settled
+    if query_devs:
+        # From the hour before the batch's first reading: it may have just completed;
+        # each device up to its last reading of the batch (what the count then covers).
+        hour0 = _local_hour(start) - timedelta(hours=1)
+        ends = {d: per_dev[d][-1][0] for d in query_devs}
         for p in consumption_by_period(
             conta_id=conta_id,
-            dispositivo_ids=hour_devs,
+            dispositivo_ids=query_devs,
             start=hour0,
             end=end + timedelta(microseconds=1),
             period=HOUR,
+            kinds={d: rs.devices[d].tipo_medidor for d in query_devs},
+            ends=ends,
         ):
             hours[p.dispositivo_id].append(p)
+        for d in query_devs:
+            hour_memo.pop(d, None)
+            last = steps[d][-1] if steps[d] else None
+            h = hours[d][-1] if hours[d] else None
+            if (
+                last is not None
+                and h is not None
+                and h.consumo is not None
+                and h.bucket == _local_hour(last.time)
+            ):
+                hour_memo[d] = HourSoFar(h.bucket, last.time, last.valor, h.consumo)
     n = 0
     for dev_id, samples in per_dev.items():
         device = rs.devices[dev_id]
@@ -369,6 +447,8 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows) -> int:
             pendente = pending.get(key)
             if open_alarm is None and pendente is None and series.quiet(regra):
                 continue  # nothing in this batch can fire it: no query, no write
+            if regra.tipo == TipoRegra.CONSUMO and dev_id in settled:
+                continue  # the hour so far is under every limit (_hour_from_memory)
             marks = [m for m in (closed.get(key), open_alarm and open_alarm.inicio) if m]
             mark = max(marks) if marks else None
             try:
@@ -432,7 +512,7 @@ def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end
         before = pendente
         state = logic.LimitState(aberto=open_alarm is not None, pendente=before)
         events = logic.limit_samples(regra, xs, state)
-        apply_events(regra, device, events, open_alarm)
+        apply_events(regra, device, events, open_alarm, live=True)
         if state.pendente != before:
             EstadoRegra.objects.update_or_create(
                 regra_id=regra.pk,
@@ -450,13 +530,13 @@ def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end
         events = logic.period_consumption(
             regra, periods, aberto=open_alarm is not None, complete_before=complete
         )
-        apply_events(regra, device, events, open_alarm)
+        apply_events(regra, device, events, open_alarm, live=True)
         return len(events)
     # anomalia de contador: fires; cleared by hand (a tamper needs a person).
     events = logic.counter_backwards(regra, [s for s in series.steps if _after(mark, s.time)])
     if open_alarm is not None:
         return 0
-    apply_events(regra, device, events[:1], None)
+    apply_events(regra, device, events[:1], None, live=True)
     return min(1, len(events))
 
 

@@ -39,21 +39,28 @@ def limit_samples(regra, samples, state: LimitState) -> list:
     duracao_minutos; clears only once x is back past the limit by the hysteresis."""
     sup, inf, h = regra.limite_superior, regra.limite_inferior, regra.histerese or Decimal(0)
     dur = timedelta(minutes=regra.duracao_minutos or 0)
+    # the clearing bounds once, not per sample (the Prévia feeds tens of thousands)
+    clear_below = None if sup is None else sup - h
+    clear_above = None if inf is None else inf + h
     events = []
+    aberto, pendente = state.aberto, state.pendente
     for t, x in samples:
-        if state.aberto:
-            if (sup is None or x < sup - h) and (inf is None or x > inf + h):
+        if aberto:
+            if (clear_below is None or x < clear_below) and (
+                clear_above is None or x > clear_above
+            ):
                 events.append(Clear(t, x))
-                state.aberto = False
+                aberto = False
             continue
         if (sup is not None and x > sup) or (inf is not None and x < inf):
-            if state.pendente is None:
-                state.pendente = t
-            if t - state.pendente >= dur:
-                events.append(Fire(state.pendente, t, x))
-                state.aberto, state.pendente = True, None
+            if pendente is None:
+                pendente = t
+            if t - pendente >= dur:
+                events.append(Fire(pendente, t, x))
+                aberto, pendente = True, None
         else:
-            state.pendente = None
+            pendente = None
+    state.aberto, state.pendente = aberto, pendente
     return events
 
 

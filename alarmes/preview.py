@@ -4,6 +4,7 @@ The stored data goes through the same functions (alarmes.logic) as the live engi
 the window jobs, one pass per device, starting with nothing open. Nothing is written.
 """
 
+import heapq
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -80,26 +81,49 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
         return Preview(
             [], 0, 0, 0.0, start, end, _("O histórico de status dos gateways não é guardado.")
         )
+    if regra.tipo == TipoRegra.PERDA_REDE:
+        return Preview(
+            [],
+            0,
+            0,
+            0.0,
+            start,
+            end,
+            _(
+                "A prévia não cobre a perda na rede comum: cada dia é julgado pelo balanço"
+                " do faturamento (medidor principal menos as unidades), veja o balanço"
+                " diário em Faturamento."
+            ),
+        )
     excluded = {d.pk for d in exclusoes}
     devices = [d for d in _devices(regra) if d.id not in excluded]
     ids = [d.id for d in devices]
-    found: list[PreviewAlarm] = []
+    found: list[tuple] = []
     if ids:
         per_device = _events(regra, ids, devices, start, end)
-        by_id = {d.id: d for d in devices}
         for dev_id, events in per_device.items():
-            d = by_id[dev_id]
-            for inicio, disparo, fim, valor in _pairs(events):
-                found.append(PreviewAlarm(d.codigo, d.gateway_id, inicio, disparo, fim, valor))
-    found.sort(key=lambda a: a.disparo)
+            found += [(p[1], dev_id, p) for p in _pairs(events)]
+    total = len(found)
+    # Only the last MAX_LISTED are shown: a rule that flips often has tens of thousands.
+    last = heapq.nlargest(MAX_LISTED, found, key=lambda f: (f[0], f[1]))
+    by_id = {d.id: d for d in devices}
+    listed = [
+        PreviewAlarm(by_id[dev_id].codigo, by_id[dev_id].gateway_id, *p[:3], _valor(p[3]))
+        for _disparo, dev_id, p in reversed(last)
+    ]
     return Preview(
-        alarms=found[-MAX_LISTED:],
-        total=len(found),
+        alarms=listed,
+        total=total,
         devices=len(ids),
         seconds=time.monotonic() - t0,
         start=start,
         end=end,
     )
+
+
+def _valor(v):
+    """An hourly rate comes as a float: shown as the readings' precision."""
+    return Decimal(str(round(v, 4))) if isinstance(v, float) else v
 
 
 def _devices(regra):
@@ -163,11 +187,6 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
             )
         return out
     if tipo == TipoRegra.VAZAMENTO:
-        hourly = defaultdict(dict)
-        for p in consumption_by_period(
-            conta_id=conta_id, dispositivo_ids=ids, start=start, end=end, period=HOUR
-        ):
-            hourly[p.dispositivo_id][p.bucket] = p.consumo
         nights = []
         day = start.astimezone(logic.zone()).date() + timedelta(days=1)
         while True:
@@ -176,6 +195,16 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
                 break
             nights.append((w_start, w_end))
             day += timedelta(days=1)
+        hourly = defaultdict(dict)
+        for p in consumption_by_period(
+            conta_id=conta_id,
+            dispositivo_ids=ids,
+            start=start,
+            end=end,
+            period=HOUR,
+            windows=nights,  # only the night hours' readings (the window jobs' reads)
+        ):
+            hourly[p.dispositivo_id][p.bucket] = p.consumo
         for dev_id in ids:
             h = hourly.get(dev_id, {})
             out[dev_id] = logic.leak_nights(

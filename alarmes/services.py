@@ -57,11 +57,16 @@ def _record(
     return transicao
 
 
+# {guard}: with `not_if_closed_since`, not when an alarm of the same (rule, target) already
+# closed after this one's start: the condition was judged already (another consumer fired
+# and cleared it between this evaluator's read of the state and its insert); the unique
+# index covers open alarms only.
 _INSERT_OPEN = """
 INSERT INTO tds_new_alarme (conta_id, regra_id, regra_nome, tipo, severidade, gateway_id,
     dispositivo_id, estado, inicio, valor, mensagem, created_at, updated_at)
-VALUES (%(conta)s, %(regra)s, %(nome)s, %(tipo)s, %(sev)s, %(gw)s, %(disp)s, 'ativo',
-    %(inicio)s, %(valor)s, %(msg)s, now(), now())
+SELECT %(conta)s, %(regra)s, %(nome)s, %(tipo)s, %(sev)s, %(gw)s, %(disp)s, 'ativo',
+    %(inicio)s, %(valor)s, %(msg)s, now(), now()
+WHERE {guard}
 ON CONFLICT {target} DO NOTHING
 RETURNING id"""
 _TARGET_DEVICE = (
@@ -71,6 +76,24 @@ _TARGET_DEVICE = (
 _TARGET_GATEWAY = (
     "(regra_id, gateway_id) WHERE estado IN ('ativo', 'reconhecido') AND dispositivo_id IS NULL"
 )
+_SAME_DEVICE = "dispositivo_id = %(disp)s"
+_SAME_GATEWAY = "gateway_id = %(gw)s AND dispositivo_id IS NULL"
+_NOT_CLOSED_SINCE = """NOT EXISTS (
+    SELECT 1 FROM tds_new_alarme
+    WHERE regra_id = %(regra)s AND {same} AND estado = 'encerrado' AND fim > %(inicio)s)"""
+
+
+def _lock_target(*, regra_id: int, gateway_id: int, dispositivo_id: int | None) -> None:
+    """Serialises firing and clearing on one (rule, target) until the transaction ends.
+    The partial unique index alone lets a twin through: an evaluator whose INSERT waits on
+    another's clear of the open alarm inserts once that clear commits, its NOT EXISTS
+    guard having been judged before (READ COMMITTED)."""
+    target = f"d{dispositivo_id}" if dispositivo_id is not None else f"g{gateway_id}"
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"tds:alarme:{regra_id}:{target}"],
+        )
 
 
 def alarm_fire(
@@ -82,16 +105,27 @@ def alarm_fire(
     valor: Decimal | None = None,
     mensagem: str = "",
     em: datetime | None = None,
+    not_if_closed_since: bool = False,
 ) -> Alarme | None:
     """Open an alarm of `regra` on the device (or the gateway when `dispositivo_id` is
     None); `em` is when it fired (default `inicio`, since when the condition held).
-    None when one is already open: the partial unique index decides, so
-    concurrent evaluators (two consumers, a redelivered batch, a job) never make twins."""
-    target = _TARGET_GATEWAY if dispositivo_id is None else _TARGET_DEVICE
+    None when one is already open (the partial unique index decides, so concurrent
+    evaluators (two consumers, a redelivered batch, a job) never make twins), or, with
+    `not_if_closed_since` (the reading-driven engine), when one of the same rule and
+    target closed after `inicio` (the same condition, judged by another evaluator)."""
+    target, same = (
+        (_TARGET_GATEWAY, _SAME_GATEWAY)
+        if dispositivo_id is None
+        else (_TARGET_DEVICE, _SAME_DEVICE)
+    )
     with transaction.atomic():
+        _lock_target(regra_id=regra.pk, gateway_id=gateway_id, dispositivo_id=dispositivo_id)
         with connection.cursor() as cur:
             cur.execute(
-                _INSERT_OPEN.format(target=target),
+                _INSERT_OPEN.format(
+                    target=target,
+                    guard=_NOT_CLOSED_SINCE.format(same=same) if not_if_closed_since else "true",
+                ),
                 {
                     "conta": regra.conta_id,
                     "regra": regra.pk,
@@ -161,6 +195,12 @@ def alarm_clear(
     engine it is None (a race with a person who closed it first)."""
     manual = usuario is not None if manual is None else manual
     with transaction.atomic():
+        target = Alarme.objects.filter(pk=alarme.pk, conta_id=alarme.conta_id).values(
+            "regra_id", "gateway_id", "dispositivo_id"
+        )
+        for t in target:  # none: _locked raises DoesNotExist as before
+            if t["regra_id"] is not None:
+                _lock_target(**t)
         alarme = _locked(alarme)
         if alarme.estado not in OPEN_STATES:
             if not manual:

@@ -8,11 +8,18 @@ One private Mosquitto; the database `<DATABASE_URL's name>_bench_alarms`; an acc
 "bench-alarms" with --gateways gateways x 8 cumulative meters (the payload of
 bench/ingest.py: 8 readings a message).
 1. throughput: a backlog of --messages messages queued in the consumer's persistent
-   session, drained by one `manage.py start_mqtt_consumer`, timed from its first to its
-   last commit (its metrics endpoint); once with no rule, once with 1,000 active rules
+   session, drained by one `manage.py start_mqtt_consumer`, timed from its first commit to
+   the ack of its last message (its metrics endpoint; a batch is acked after its alarm
+   evaluation); once with no rule, once with 1,000 active rules
    (limite on the value, limite on the hourly rate, consumption in the hour, counter
    anomaly, spread over the devices; thresholds never reached, so the run measures the
    evaluation, not alarm writes); --rounds alternations, medians reported with the ratio.
+   With notifications on: a third drain per round, the same 1,000 rules plus one webhook
+   target per gateway (filtered to it, pointing at a real receiver on loopback) and a
+   real `celery worker -B` (private Redis) running meanwhile, as in production. No
+   threshold is reached in any drain, so no alarm fires: this is what configured
+   notifications and their worker cost ingest; bench/notify.py measures what each
+   transition costs with its outbox.
 2. latency: while a background stream runs (--rate messages/s), --alarms readings over a
    limit are published one at a time (each followed by one under it, which clears);
    latency = publish -> the "alarm" event the engine publishes after commit on the
@@ -24,6 +31,7 @@ Prints a table and writes bench/results/alarms[-full].json.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -163,19 +171,36 @@ def start_consumer(port: int, logdir: Path, extra=()) -> subprocess.Popen:
 
 def stop(proc) -> int:
     proc.send_signal(signal.SIGTERM)
-    return proc.wait(60)
+    try:
+        return proc.wait(60)
+    except subprocess.TimeoutExpired:
+        # A consumer that does not stop is a bug to report, not a reason to lose the run:
+        # its threads' stacks (py-spy, when installed) go to the log, then kill -9.
+        spy = Path(sys.executable).with_name("py-spy")
+        if spy.exists():
+            with open(
+                Path(os.environ.get("TMPDIR", "/tmp")) / "bench-alarms" / "hang.txt", "a"
+            ) as f:
+                subprocess.run([str(spy), "dump", "--pid", str(proc.pid)], stdout=f, stderr=f)
+        proc.kill()
+        proc.wait()
+        return -9
 
 
-def stored_by(proc) -> int:
+def counters(proc) -> dict:
+    """The consumer's metrics: readings stored, messages acked (stored and hooks run)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{proc.metrics_port}/", timeout=2) as r:
             text = r.read().decode()
     except OSError:
-        return 0
+        return {"stored": 0, "acked": 0}
+    out = {"stored": 0, "acked": 0}
     for line in text.splitlines():
         if line.startswith("tds_ingest_readings_stored_total "):
-            return int(float(line.split()[1]))
-    return 0
+            out["stored"] = int(float(line.split()[1]))
+        elif line.startswith("tds_ingest_messages_acked_total "):
+            out["acked"] = int(float(line.split()[1]))
+    return out
 
 
 def clear_readings(conta) -> None:
@@ -208,11 +233,13 @@ def drain(port, conta, gateways, n, logdir) -> dict:
     first = last = None
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
-        total = stored_by(proc)
+        c = counters(proc)
         now = time.monotonic()
-        if total and first is None:
-            first = (now, total)
-        if total >= expected:
+        if c["stored"] and first is None:
+            first = (now, c["stored"])
+        # done when every message is acked: stored AND its alarm evaluation run (the
+        # consumer acks a batch only after its post-commit hooks)
+        if c["acked"] >= n:
             last = now
             break
         time.sleep(0.05)
@@ -224,6 +251,41 @@ def drain(port, conta, gateways, n, logdir) -> dict:
         "readings_per_s": (expected - first[1]) / seconds if last and first else 0.0,
         "exit_code": code,
     }
+
+
+@contextlib.contextmanager
+def notifications_on(conta, gateways):
+    """One webhook target per gateway (filtered to it) at a real receiver, and a real
+    Celery worker with beat on a private Redis, for the duration; yields the targets."""
+    from notificacoes import services as notify
+    from notificacoes.models import DestinoNotificacao
+    from tds_testing.celery_worker import CeleryWorker, PrivateRedis
+    from tds_testing.notify_receivers import Receiver
+
+    with scopes_disabled():
+        DestinoNotificacao.objects.filter(conta=conta).delete()
+    with Receiver("webhook", secret="bench-secret") as receiver:
+        with scopes_disabled():
+            for gw in gateways:
+                d = notify.destino_create(
+                    conta=conta, nome=f"Webhook {gw.codigo}", tipo="webhook",
+                    webhook_url=f"{receiver.url}/t/{gw.pk}", gateways=[gw],
+                )  # fmt: skip
+                notify.destino_update(destino=d, webhook_segredo="bench-secret")
+        redis_ = PrivateRedis().start()
+        worker = CeleryWorker(broker_url=redis_.url, database_url=db_url()).start()
+        try:
+            deadline = time.monotonic() + 60
+            while "ready" not in worker.output():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("celery worker not ready")
+                time.sleep(0.2)
+            yield len(gateways)
+        finally:
+            worker.stop()
+            redis_.stop()
+            with scopes_disabled():
+                DestinoNotificacao.objects.filter(conta=conta).delete()
 
 
 def latency(port, conta, gateways, n_alarms: int, rate: int, logdir) -> dict:
@@ -420,7 +482,7 @@ def main() -> int:
         return 0
     gateways_n = a.gateways or (125 if a.full else 25)
     messages = a.messages or (50_000 if a.full else 5_000)
-    rounds = a.rounds or (3 if a.full else 1)
+    rounds = a.rounds or 3
     alarms = a.alarms or (200 if a.full else 40)
 
     conta, gateways = setup_account(gateways_n)
@@ -428,20 +490,27 @@ def main() -> int:
     logdir.mkdir(exist_ok=True)
     result = {"machine": platform.node(), "gateways": gateways_n, "devices": gateways_n * PER_MSG}
     with PrivateMosquitto(config=BASE_CONFIG) as broker:
-        without, with_rules = [], []
+        without, with_rules, with_notify = [], [], []
         for _ in range(rounds):
             set_rules(conta, 0)
             without.append(drain(broker.port, conta, gateways, messages, logdir))
             result["active_rules"] = set_rules(conta, N_RULES)
             with_rules.append(drain(broker.port, conta, gateways, messages, logdir))
+            with notifications_on(conta, gateways) as targets:
+                with_notify.append(drain(broker.port, conta, gateways, messages, logdir))
+                with_notify[-1]["targets"] = targets
         w0 = statistics.median(x["readings_per_s"] for x in without)
         w1 = statistics.median(x["readings_per_s"] for x in with_rules)
+        w2 = statistics.median(x["readings_per_s"] for x in with_notify)
         result["throughput"] = {
             "without_rules": without,
             "with_rules": with_rules,
+            "with_rules_and_notifications": with_notify,
             "median_without": w0,
             "median_with": w1,
+            "median_with_notifications": w2,
             "ratio": w1 / w0 if w0 else None,
+            "ratio_with_notifications": w2 / w0 if w0 else None,
         }
         result["latency"] = latency(broker.port, conta, gateways, alarms, a.rate, logdir)
     set_rules(conta, 0)
@@ -454,6 +523,8 @@ def main() -> int:
     print(f"{'  without rules':<38}{t['median_without']:>12,.0f}")
     print(f"{'  with 1,000 active rules':<38}{t['median_with']:>12,.0f}")
     print(f"{'  ratio (target >= 0.9)':<38}{t['ratio']:>12.3f}")
+    print(f"{'  with rules and notifications on':<38}{t['median_with_notifications']:>12,.0f}")
+    print(f"{'  ratio (target >= 0.9)':<38}{t['ratio_with_notifications']:>12.3f}")
     print(
         f"publish -> alarm event: p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, "
         f"max {lat['max_ms']:.0f} ms ({lat['alarms_seen']}/{lat['alarms_published']} alarms, "

@@ -22,6 +22,11 @@ class IngestMetrics:
         )
         self.p_rejects = Counter("tds_ingest_rejected", "Rejected messages", ["reason"], registry=r)
         self.p_batches = Counter("tds_ingest_batches", "Committed batches", registry=r)
+        self.p_acked = Counter(
+            "tds_ingest_messages_acked",
+            "Messages acknowledged (stored and the post-commit hooks run)",
+            registry=r,
+        )
         self.p_retries = Counter(
             "tds_ingest_db_retries", "Batch retries after DB errors", registry=r
         )
@@ -66,6 +71,10 @@ class IngestMetrics:
             self.p_rejects.labels(reason).inc(n)
         for age in ages:
             self.p_age.observe(age)
+
+    def acked(self, n: int) -> None:
+        self.totals["acked"] += n
+        self.p_acked.inc(n)
 
     def db_retry(self):
         self.totals["db_retries"] += 1

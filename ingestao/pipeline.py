@@ -10,7 +10,10 @@ the culprit is a single message, stored as an internal error; the others commit.
 
 Post-commit hook point: `register_committed_hook(fn)`; `fn(committed)` runs after each
 batch's transaction has committed, with the batch's readings per account
-(`Committed.readings`) and the gateways whose status changed. The readings of a
+(`Committed.readings`) and the gateways whose status changed. In the running consumer the
+hooks of batch N run in a third thread ("ingest-after") while the writer commits batch
+N+1; batch N is acked by that thread only after its hooks ran, in batch order (so the
+alarm evaluation costs ingest only what the two threads contend for, not its whole time). The readings of a
 redelivered message are in it again (they were not inserted twice): hooks must be
 idempotent. A hook that raises a database error (DB_ERRORS: connection lost, deadlock,
 serialization failure...) is run again with backoff before the batch is acked, like a
@@ -79,12 +82,17 @@ def unregister_committed_hook(hook: CommittedHook) -> None:
         _hooks.remove(hook)
 
 
-def after_commit(committed: Committed) -> list[CommittedHook]:
-    """Live events (readings per account, then status changes), then the hooks. Returns
-    the hooks that failed on a database error (to be run again before the ack)."""
+def publish_committed(committed: Committed) -> None:
+    """Live events: readings per account, then status changes."""
     for conta_id, pairs in committed.readings.items():
         publish_live_event(conta_id=conta_id, event=rules.readings_event(pairs))
     gateway_status_publish(committed.status_changes)
+
+
+def after_commit(committed: Committed) -> list[CommittedHook]:
+    """Live events, then the hooks. Returns the hooks that failed on a database error (to
+    be run again before the ack)."""
+    publish_committed(committed)
     return run_hooks(committed, list(_hooks))
 
 
@@ -131,15 +139,20 @@ class BatchPipeline:
         self.deliver = self.queue.put  # the transport's callback
         # (committed, hooks) that failed on a database error, run again before the ack
         self.hooks_pending: list[tuple[Committed, list[CommittedHook]]] = []
+        self._finisher: ThreadPoolExecutor | None = None  # hooks + ack, in batch order
+        self._finishing = None  # the Future of the batch in the finisher (True: acked)
 
     def run(self) -> None:
-        """Until stopping; then flush what was received: commit, ack.
+        """Until stopping; then flush what was received: commit, hooks, ack.
 
-        Two stages overlap: this thread collects and validates batch N+1 while the
-        writer thread commits and acks batch N (the consumer used to sit idle during
-        the COPY and the commit). One batch in the writer at a time keeps the order
-        and the memory bounded."""
+        Three stages overlap: this thread collects and validates batch N+2 while the
+        writer thread commits batch N+1 and the finisher runs batch N's post-commit hooks
+        (the alarm evaluation) and acks it. One batch per stage keeps the order (acks
+        and hooks in batch order) and the memory bounded; a batch is acked only after
+        its hooks ran, as before."""
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-after")
+        self._finishing = None
         in_writer = None
         next_gc = time.monotonic() + GC_INTERVAL
         try:
@@ -152,7 +165,7 @@ class BatchPipeline:
                     prepared = self._prepare_safely(batch)
                     if in_writer is not None and not in_writer.result():
                         return
-                    in_writer = writer.submit(self._process, batch, prepared)
+                    in_writer = writer.submit(self._write_and_hand_over, batch, prepared)
                 self.metrics.maybe_log()
             if in_writer is not None and not in_writer.result():
                 return
@@ -161,15 +174,20 @@ class BatchPipeline:
                 batch = self._collect(wait=False)
                 if not batch:
                     break
-                if not writer.submit(self._process, batch, self._prepare_safely(batch)).result():
+                prepared = self._prepare_safely(batch)
+                if not writer.submit(self._write_and_hand_over, batch, prepared).result():
                     break
+            if self._finishing is not None:
+                self._finishing.result()
         finally:
             writer.shutdown(wait=True)
+            self._finisher.shutdown(wait=True)
 
     # -- one batch ---------------------------------------------------------------------
-    def consume_batch(self, batch: list[Received]) -> InsertResult:
-        """Validate and write one batch in one transaction; live events after commit."""
-        return self.write(self.prepare(batch))
+    def consume_batch(self, batch: list[Received], *, committed_to=None) -> InsertResult:
+        """Validate and write one batch in one transaction; live events after commit (and
+        the hooks, unless `committed_to` collects the Committed for the caller to run)."""
+        return self.write(self.prepare(batch), committed_to=committed_to)
 
     def prepare(self, batch: list[Received]) -> rules.Prepared:
         """Validation and everything else that needs no database but the registry."""
@@ -179,8 +197,10 @@ class BatchPipeline:
             batch, registry=self.registry, started=started, now=dt.datetime.now(tz=dt.UTC)
         )
 
-    def write(self, p: rules.Prepared) -> InsertResult:
-        """One transaction for the batch's readings, dead letters and gateway status."""
+    def write(self, p: rules.Prepared, *, committed_to: list | None = None) -> InsertResult:
+        """One transaction for the batch's readings, dead letters and gateway status.
+        After commit: live events, then the hooks here, or, given `committed_to`, the
+        Committed appended to it (the finisher runs the hooks before the ack)."""
         reset_queries()
         with transaction.atomic():
             result = insert_readings(p.rows) if p.rows else InsertResult(0, 0)
@@ -190,7 +210,7 @@ class BatchPipeline:
                 diagnosticos_store(items=p.diagnostics)
             changes = gateways_touch(batch=p.status, resolution=self.last_seen_resolution)
             committed = Committed(readings=p.readings, status_changes=changes)
-            transaction.on_commit(lambda: self._after_commit(committed))
+            transaction.on_commit(lambda: self._after_commit(committed, committed_to))
         done = time.monotonic()
         self.metrics.batch(
             telemetry=len(p.batch) - p.n_status,
@@ -203,7 +223,11 @@ class BatchPipeline:
         )
         return result
 
-    def _after_commit(self, committed: Committed) -> None:
+    def _after_commit(self, committed: Committed, committed_to: list | None) -> None:
+        if committed_to is not None:
+            publish_committed(committed)
+            committed_to.append(committed)
+            return
         failed = after_commit(committed)
         if failed:
             self.hooks_pending.append((committed, failed))
@@ -250,24 +274,49 @@ class BatchPipeline:
     def _process(
         self, batch: list[Received], prepared: rules.Prepared | None = None, *, give_up_after=5.0
     ) -> bool:
-        """Write the batch (retrying DB outages with backoff), then ack it. Returns False
-        when it gave up (stopping during an outage): nothing acked, all redelivered later."""
+        """Write the batch (retrying DB outages with backoff), run its hooks, then ack it.
+        Returns False when it gave up (stopping during an outage): nothing acked, all
+        redelivered later."""
+        committed = self._write_batch(batch, prepared, give_up_after=give_up_after)
+        if committed is None:
+            return False
+        return self._finish(batch, committed, give_up_after=give_up_after)
+
+    def _write_and_hand_over(self, batch: list[Received], prepared) -> bool:
+        """The writer thread's part: write batch N, wait for batch N-1's hooks and ack,
+        hand batch N to the finisher. False when it gave up (nothing more is acked)."""
+        committed = self._write_batch(batch, prepared)
+        if committed is None:
+            return False
+        if self._finishing is not None and not self._finishing.result():
+            return False  # batch N-1 was left unacked: so is this one (redelivered)
+        self._finishing = self._finisher.submit(self._finish, batch, committed)
+        return True
+
+    def _write_batch(
+        self, batch: list[Received], prepared: rules.Prepared | None = None, *, give_up_after=5.0
+    ) -> list[Committed] | None:
+        """Write the batch, retrying DB outages with backoff; returns what was committed
+        (one Committed, or one per part when the batch had to be taken apart), or None
+        when it gave up."""
         delay = 0.25
         started_wait = time.monotonic()
         while True:
+            committed: list[Committed] = []
             try:
                 try:
                     with scopes_disabled():
                         if prepared is None:
                             prepared = self.prepare(batch)
-                        self.write(prepared)
+                        self.write(prepared, committed_to=committed)
                 except DB_ERRORS:
                     raise
                 except Exception:
                     log.exception("event=batch_failed size=%d fallback=bisect", len(batch))
+                    committed = []
                     with scopes_disabled():
-                        self._isolate(batch)
-                break
+                        self._isolate(batch, committed)
+                return committed
             except DB_ERRORS as exc:
                 self.metrics.db_retry()
                 log.warning(
@@ -280,15 +329,25 @@ class BatchPipeline:
                 stopping = self._stopping.is_set()
                 if stopping and give_up_after and time.monotonic() - started_wait > give_up_after:
                     log.error("event=flush_abandoned unacked=%d", len(batch))
-                    return False
+                    return None
                 if stopping:
                     time.sleep(delay)
                 else:
                     self._stopping.wait(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _finish(self, batch: list[Received], committed: list[Committed], *, give_up_after=5.0):
+        """Run the committed batch's hooks (again, with backoff, those that failed on a
+        database error), then ack it. False when stopping gave up on them: not acked."""
+        for c in committed:
+            with scopes_disabled():
+                failed = run_hooks(c, list(_hooks))
+            if failed:
+                self.hooks_pending.append((c, failed))
         if not self._retry_hooks(give_up_after):
             return False
         self.transport.ack(batch)
+        self.metrics.acked(len(batch))
         return True
 
     def _retry_hooks(self, give_up_after) -> bool:
@@ -321,7 +380,7 @@ class BatchPipeline:
                     self.hooks_pending.append((committed, failed))
         return True
 
-    def _isolate(self, batch: list[Received]) -> None:
+    def _isolate(self, batch: list[Received], committed_to: list | None = None) -> None:
         """Store what can be stored of a batch whose transaction failed: each half in its
         own transaction, halving again the half that fails, until the culprit is a single
         message, stored as an internal-error dead letter. One bad message among n costs
@@ -329,12 +388,12 @@ class BatchPipeline:
         mid = len(batch) // 2
         for half in (batch[:mid], batch[mid:]):
             try:
-                self.consume_batch(half)
+                self.consume_batch(half, committed_to=committed_to)
             except DB_ERRORS:
                 raise
             except Exception as exc:
                 if len(half) > 1:
-                    self._isolate(half)
+                    self._isolate(half, committed_to)
                 else:
                     self._internal_error(half[0], exc)
 

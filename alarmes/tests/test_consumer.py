@@ -103,7 +103,15 @@ def test_two_consumers_on_one_stream_make_one_alarm(mosquitto, planta, tmp_path)
         assert wait_for(lambda: count_readings(ids) == 1500, timeout=60), count_readings(ids)
         assert wait_for(
             lambda: Alarme.objects.filter(regra=regra, estado="encerrado").count() == 3, timeout=30
-        )
+        ), [
+            (
+                a.dispositivo_id,
+                a.estado,
+                a.inicio.strftime("%M:%S"),
+                a.fim and a.fim.strftime("%M:%S"),
+            )
+            for a in Alarme.objects.all()
+        ]
         time.sleep(1)  # the slower consumer finishes its batches too
     finally:
         for p in procs:
@@ -170,14 +178,18 @@ def test_a_database_error_in_alarm_evaluation_is_retried_not_lost(mosquitto, pla
         pub = Publisher(mosquitto.port)
         stream(pub, gw, devices, 150)  # above the limit from second 100 on
         pub.close()
-        assert wait_for(lambda: count_readings(ids) == 450, timeout=60), count_readings(ids)
-        assert wait_for(lambda: "committed_hook_db_error" in log.read_text(), timeout=30)
+        assert wait_for(lambda: "committed_hook_db_error" in log.read_text(), timeout=60)
+        # The batch whose evaluation fails has committed its readings (the first over the
+        # limit among them); the batches after it wait for its ack, so how many of the 450
+        # are stored by now depends on how the stream was cut into batches.
+        assert count_readings(ids) >= 3 * (HIGH.start + 1)
         assert not Alarme.objects.exists()
         with connection.cursor() as cur:
             cur.execute(HEAL_ALARM_INSERTS)
         assert wait_for(
             lambda: Alarme.objects.filter(regra=regra, estado="ativo").count() == 3, timeout=30
         ), log.read_text()[-3000:]
+        assert wait_for(lambda: count_readings(ids) == 450, timeout=60), count_readings(ids)
     finally:
         with connection.cursor() as cur:
             cur.execute(HEAL_ALARM_INSERTS)

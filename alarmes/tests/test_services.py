@@ -102,3 +102,36 @@ def test_delete_rule_closes_its_open_alarm_and_keeps_history(regra, admin_a):
     assert alarme.estado == "encerrado"
     assert alarme.regra_id is None
     assert alarme.regra_nome == "Freezer"
+
+
+def test_a_fire_older_than_a_closed_alarm_of_the_same_pair_is_not_a_new_alarm(conta_a, rule):
+    """Two consumers: one fires and clears while the other, which read the state before,
+    fires the same condition again; the engine's fire (not_if_closed_since) must not open
+    a second alarm."""
+    from datetime import timedelta
+
+    from alarmes import services
+    from alarmes.models import Alarme
+    from tds_testing import factories
+    from tds_testing.readings import local
+
+    gw = factories.make_gateway(conta=conta_a)
+    disp = factories.make_dispositivo(gateway=gw, tipo="TEMP")
+    regra = rule(dispositivo=disp, limite_superior=Decimal(10))
+    t = local(2026, 3, 10, 14, 0)
+    first = services.alarm_fire(regra=regra, gateway_id=gw.pk, dispositivo_id=disp.pk, inicio=t)
+    services.alarm_clear(alarme=first, em=t + timedelta(minutes=5))
+    again = services.alarm_fire(
+        regra=regra, gateway_id=gw.pk, dispositivo_id=disp.pk, inicio=t, not_if_closed_since=True
+    )
+    assert again is None
+    assert Alarme.objects.filter(regra=regra).count() == 1
+    # A new condition after the clear opens a new alarm (also one starting at its end).
+    later = services.alarm_fire(
+        regra=regra,
+        gateway_id=gw.pk,
+        dispositivo_id=disp.pk,
+        inicio=t + timedelta(minutes=5),
+        not_if_closed_since=True,
+    )
+    assert later is not None

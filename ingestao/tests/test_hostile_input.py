@@ -41,9 +41,9 @@ def worker(planta):
     pipeline = w.pipeline
     write = pipeline.write
 
-    def counting_write(prepared):
+    def counting_write(prepared, **kwargs):
         writes.append(len(prepared.batch))
-        return write(prepared)
+        return write(prepared, **kwargs)
 
     pipeline.write = counting_write
     w.writes = writes

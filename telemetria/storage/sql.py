@@ -2,6 +2,7 @@
 enters SQL (`tz_literal`), local midnights, running a query, and the account's devices."""
 
 from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -54,6 +55,18 @@ def device_kinds(conta_id: int, dispositivo_ids=None) -> dict[int, str]:
     return dict(fetch(sql + " ORDER BY id", params))
 
 
+def device_meters(conta_id: int, dispositivo_ids=None) -> dict[int, tuple[str, Decimal | None]]:
+    """{id: (tipo_medidor, register modulus or None)} of the account's devices (as
+    device_kinds; the modulus as register_modulus: the value at which the register wraps)."""
+    sql = f"""SELECT id, tipo_medidor, (registro_maximo + 1) * fator_conversao
+              FROM {DEVICES} WHERE conta_id = %s"""
+    params: list = [conta_id]
+    if dispositivo_ids is not None:
+        sql += " AND id = ANY(%s)"
+        params.append(list(dispositivo_ids))
+    return {i: (kind, modulus) for i, kind, modulus in fetch(sql + " ORDER BY id", params)}
+
+
 # A backwards step of a cumulative register is a rollover (the register went past its
 # maximum and restarted at zero) only when the consumption it implies, `modulus - previous
 # + current`, is at most this fraction of the register's range: it came from near the
@@ -86,3 +99,20 @@ def is_rollover(previous: str, current: str, modulus: str) -> str:
     return f"""({current} < {previous} AND {modulus} IS NOT NULL
         AND {modulus} - {previous} + {current} <= {modulus} * {ROLLOVER_WINDOW}
         AND {current} < {modulus})"""
+
+
+def step_consumption(valor: Decimal, anterior: Decimal, modulus: Decimal | None) -> Decimal:
+    """Python twin of `anterior -> valor`'s consumption under step_adjustment: the
+    increase; through the maximum for a rollover; zero for any other backwards step."""
+    if valor >= anterior:
+        return valor - anterior
+    if (
+        modulus is not None
+        and modulus - anterior + valor <= modulus * _ROLLOVER
+        and valor < modulus
+    ):
+        return modulus - anterior + valor
+    return Decimal(0)
+
+
+_ROLLOVER = Decimal(ROLLOVER_WINDOW)

@@ -1,44 +1,60 @@
 """Consumption between consecutive readings and per local hour or day, by meter kind
 (the alarm engine's reads; consumption.py has the months).
 
-The same semantics as consumption_by_month: a cumulative register (ACUMULADO) consumes
-the increase from the previous reading, and a reading lower than the previous one is a
-counter reset that counts its own value from zero; an interval meter (INTERVALO)
-consumes its value; an instantaneous meter (INSTANTANEO) consumes nothing (None).
-`step_sql` is that rule for the queries, `step` its Python twin for readings already in
-memory (the consumer's committed batch); a test holds them equal.
+The same semantics as billing (consumption_by_month, consumption_by_day): a cumulative
+register (ACUMULADO) consumes the increase from the previous reading; a reading lower
+than the previous one is a rollover only when it comes from near the register's maximum
+(counted through the maximum), any other backwards step counts zero (sql.step_adjustment);
+an interval meter (INTERVALO) consumes its value; an instantaneous meter (INSTANTANEO)
+consumes nothing (None). `step_sql` is that rule for the queries, `step` its Python twin
+for readings already in memory (the consumer's committed batch); a test holds them equal.
 """
 
-from datetime import datetime, timedelta
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .aggregates import realtime_daily_between
 from .series import DAY
-from .sql import device_kinds, tz_literal
+from .sql import (
+    device_kinds,
+    device_meters,
+    register_modulus,
+    step_adjustment,
+    step_consumption,
+    zone,
+)
 from .tables import READINGS
 
 HOUR = "hour"
 
 
-def step_sql(kind: str, valor: str, anterior: str) -> str:
-    """SQL for the consumption of one reading given the previous one's value."""
+def step_sql(kind: str, valor: str, anterior: str, modulus: str) -> str:
+    """SQL for the consumption of one reading given the previous one's value and the
+    register's modulus (sql.register_modulus of the device)."""
     return f"""CASE {kind} WHEN 'INTERVALO' THEN {valor}
         WHEN 'ACUMULADO' THEN CASE WHEN {anterior} IS NULL THEN NULL
-                                   WHEN {valor} >= {anterior} THEN {valor} - {anterior}
-                                   ELSE {valor} END
+            ELSE {valor} - {anterior} + {step_adjustment(anterior, valor, modulus)} END
         END"""
 
 
-def step(kind: str, valor: Decimal, anterior: Decimal | None) -> Decimal | None:
+def step(
+    kind: str, valor: Decimal, anterior: Decimal | None, modulus: Decimal | None = None
+) -> Decimal | None:
     """The consumption of one reading given the previous one's value (as step_sql)."""
     if kind == "INTERVALO":
         return valor
     if kind != "ACUMULADO" or anterior is None:
         return None
-    return valor - anterior if valor >= anterior else valor
+    return step_consumption(valor, anterior, modulus)
+
+
+def _step_of(alias: str, valor: str, anterior: str) -> str:
+    """step_sql for the device table aliased `alias`."""
+    return step_sql(f"{alias}.tipo_medidor", valor, anterior, register_modulus(alias))
 
 
 class Step(NamedTuple):
@@ -50,27 +66,55 @@ class Step(NamedTuple):
     consumo: Decimal | None  # by meter kind; None for the first or an instantaneous one
 
 
-def _with_previous() -> str:
+def _with_previous(windows: bool = False, ends: bool = False) -> str:
     """SQL: the readings of %(devs)s in [%(start)s, %(end)s) with the previous reading's
-    time and value. The reading before %(start)s is one index probe per device (looked
-    for back to %(lo)s, so partitions are pruned at plan time), not a scan of the
-    look-back: the consumer runs this for every batch."""
+    time and value, by device then time. Per device: the reading before %(start)s is one
+    index probe (looked for back to %(lo)s), and lag() runs over that device's readings
+    alone, in the time order its index gives (one sort of every device's readings
+    together was most of a 30-day read). With `windows`: only the readings in the ranges
+    [%(w_from)s[i], %(w_to)s[i]) (whole local hours, e.g. leak nights), each range with
+    its own probe for the reading before it (looked for up to 6 hours back). With
+    `ends`: each device's readings only up to and including its %(ends)s[i]."""
+    devices = "unnest(%(devs)s::bigint[]) AS dv(id)"
+    upto = ""
+    if ends:
+        devices = "unnest(%(devs)s::bigint[], %(ends)s::timestamptz[]) AS dv(id, upto)"
+        upto = " AND time <= dv.upto"
+    if windows:
+        ranges = """CROSS JOIN unnest(%(w_from)s::timestamptz[], %(w_to)s::timestamptz[])
+                    AS k(a, b)"""
+        lo, first, last = "k.a - interval '6 hours'", "k.a", "k.b"
+    else:
+        ranges, lo, first, last = "", "%(lo)s", "%(start)s", "%(end)s"
     return f"""
-        SELECT dispositivo_id, time, valor,
-               lag(time) OVER w AS anterior_em, lag(valor) OVER w AS anterior
-        FROM (
-            SELECT dispositivo_id, time, valor FROM {READINGS}
-            WHERE dispositivo_id = ANY(%(devs)s) AND time >= %(start)s AND time < %(end)s
-            UNION ALL
-            SELECT dv.id, p.time, p.valor
-            FROM unnest(%(devs)s::bigint[]) AS dv(id)
-            CROSS JOIN LATERAL (
-                SELECT time, valor FROM {READINGS}
-                WHERE dispositivo_id = dv.id AND time < %(start)s AND time >= %(lo)s
-                ORDER BY time DESC LIMIT 1
-            ) AS p
-        ) AS r
-        WINDOW w AS (PARTITION BY dispositivo_id ORDER BY time)"""
+        SELECT dv.id AS dispositivo_id, s.time, s.valor, s.anterior_em, s.anterior
+        FROM {devices}
+        {ranges}
+        {_previous_probe(first, lo)}
+        CROSS JOIN LATERAL ({_device_readings(first, last, upto)}) AS s"""
+
+
+def _previous_probe(first: str = "%(start)s", lo: str = "%(lo)s") -> str:
+    """SQL (a join for each dv.id): p.t0, p.v0 = the device's last reading before
+    `first` and not before `lo` (NULLs when none)."""
+    return f"""LEFT JOIN LATERAL (
+            SELECT time AS t0, valor AS v0 FROM {READINGS}
+            WHERE dispositivo_id = dv.id AND time < {first} AND time >= {lo}
+              AND time >= %(lo)s
+            ORDER BY time DESC LIMIT 1
+        ) AS p ON true"""
+
+
+def _device_readings(first: str = "%(start)s", last: str = "%(end)s", extra: str = "") -> str:
+    """SQL (a subquery for each dv.id, after _previous_probe): the device's readings in
+    [first, last) with the previous one's time and value, in time order."""
+    return f"""
+            SELECT time, valor, lag(time, 1, p.t0) OVER w AS anterior_em,
+                   lag(valor, 1, p.v0) OVER w AS anterior
+            FROM {READINGS}
+            WHERE dispositivo_id = dv.id AND time >= {first} AND time < {last}
+              AND time >= %(start)s AND time < %(end)s{extra}
+            WINDOW w AS (ORDER BY time)"""
 
 
 def consumption_steps(
@@ -88,7 +132,7 @@ def consumption_steps(
         return []
     sql = f"""
         SELECT x.dispositivo_id, x.time, x.valor, x.anterior_em, x.anterior,
-               {step_sql("d.tipo_medidor", "x.valor", "x.anterior")}
+               {_step_of("d", "x.valor", "x.anterior")}
         FROM ({_with_previous()}) AS x
         JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
         WHERE x.time >= %(start)s
@@ -105,16 +149,19 @@ def consumption_steps(
 
 
 def steps_for_rows(
-    *, conta_id: int, rows, lookback: timedelta = timedelta(hours=6)
+    *, conta_id: int, rows, lookback: timedelta = timedelta(hours=6), meters: dict | None = None
 ) -> dict[int, list[Step]]:
     """Steps of readings just committed (ReadingRows of one account), by device in time
     order, without reading them back: the reading before each device's first one is one
     index probe per device (looked for up to `lookback` earlier). What consumption_steps
-    would answer for the same readings when nothing else arrived in between."""
+    would answer for the same readings when nothing else arrived in between. `meters`:
+    {device: (tipo_medidor, modulus)} of the account's devices when the caller already
+    has them (device_meters), to spare the query."""
     per_dev: dict[int, list] = {}
     for r in rows:
         per_dev.setdefault(r.dispositivo_id, []).append((r.time, r.valor))
-    kinds = device_kinds(conta_id, list(per_dev))
+    if meters is None:
+        meters = device_meters(conta_id, list(per_dev))
     firsts = {}
     for dev, items in per_dev.items():
         items.sort()
@@ -136,15 +183,16 @@ def steps_for_rows(
             prev = {dev: (t, v) for dev, t, v in cur.fetchall()}
     out: dict[int, list[Step]] = {}
     for dev, items in per_dev.items():
-        kind = kinds.get(dev)
-        if kind is None:
+        meter = meters.get(dev)
+        if meter is None:
             continue  # not this account's device
+        kind, modulus = meter
         before_t, before_v = prev.get(dev, (None, None))
         steps = []
         for t, v in items:
             if t == before_t:
                 continue  # the same reading twice in the batch
-            steps.append(Step(dev, t, v, before_t, before_v, step(kind, v, before_v)))
+            steps.append(Step(dev, t, v, before_t, before_v, step(kind, v, before_v, modulus)))
             before_t, before_v = t, v
         out[dev] = steps
     return out
@@ -158,36 +206,69 @@ class PeriodConsumption(NamedTuple):
 
 
 def consumption_by_period(
-    *, conta_id: int, dispositivo_ids, start: datetime, end: datetime, period: str
+    *,
+    conta_id: int,
+    dispositivo_ids,
+    start: datetime,
+    end: datetime,
+    period: str,
+    windows: list[tuple[datetime, datetime]] | None = None,
+    kinds: dict | None = None,
+    ends: dict | None = None,
 ) -> list[PeriodConsumption]:
     """Consumption per device and local hour (`HOUR`) or day (`DAY`) with a reading in
     [start, end), by device then bucket. Each step counts in the bucket of its later
     reading (buckets add up to the total, as months do). Days come from the daily
-    aggregates (real-time), hours from the raw readings."""
-    kinds = device_kinds(conta_id, dispositivo_ids)
+    aggregates (real-time), hours from the raw readings. `windows` (hours only): read
+    only the readings in these [from, to) ranges (whole local hours, e.g. leak nights),
+    each first one with its previous reading, instead of the whole [start, end).
+    `kinds`: {device: tipo_medidor} of the account's devices when the caller already has
+    them (the consumer's rule set), to spare the query. `ends` (hours only): {device:
+    time}: each device's readings only up to and including its time (the consumer:
+    each device's last reading of the batch)."""
+    if kinds is None:
+        kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds:
         return []
     devs = list(kinds)
-    tz = tz_literal()
     if period == HOUR:
+        # Local hours as bins from a local midnight: one subtraction a reading instead of
+        # a time-zone conversion (equal for any zone whose offsets differ by whole hours).
+        origin = datetime.combine(start.astimezone(zone()).date(), datetime.min.time(), zone())
+        readings = _with_previous(windows=windows is not None, ends=ends is not None)
         sql = f"""
-            SELECT x.dispositivo_id, date_trunc('hour', x.time, {tz}) AS bucket,
-                   sum({step_sql("d.tipo_medidor", "x.valor", "x.anterior")}), count(*)
-            FROM ({_with_previous()}) AS x
+            SELECT x.dispositivo_id, date_bin('1 hour', x.time, %(origin)s) AS bucket,
+                   sum({_step_of("d", "x.valor", "x.anterior")}), count(*)
+            FROM ({readings}) AS x
             JOIN tds_new_dispositivo AS d ON d.id = x.dispositivo_id
             WHERE x.time >= %(start)s
             GROUP BY 1, 2 ORDER BY 1, 2"""
-        params = {"devs": devs, "lo": start - timedelta(hours=6), "start": start, "end": end}
+        params = {
+            "devs": devs,
+            "lo": start - timedelta(hours=6),
+            "start": start,
+            "end": end,
+            "origin": origin,
+        }
+        if ends is not None:
+            params["ends"] = [ends[d] for d in devs]
+        if windows is not None:
+            windows = [(max(a, start), min(b, end)) for a, b in windows if a < end and b > start]
+            if not windows:
+                return []
+            params["w_from"] = [a for a, _b in windows]
+            params["w_to"] = [b for _a, b in windows]
     elif period == DAY:
         # Days from [start - 1 day) so the first day gets the step from the day before.
         params = {"devs": devs, "lo": start - timedelta(days=1), "start": start, "hi": end}
         daily = realtime_daily_between(params, "lo", "hi", "span")
-        cumulative = """ultimo - primeiro + ajuste + CASE WHEN ultimo_ant IS NULL THEN 0
-                        WHEN primeiro >= ultimo_ant THEN primeiro - ultimo_ant ELSE primeiro END"""
+        between = f"""CASE WHEN ultimo_ant IS NULL THEN 0
+            ELSE primeiro - ultimo_ant
+                 + {step_adjustment("ultimo_ant", "primeiro", register_modulus("d"))} END"""
         sql = f"""
             SELECT x.dispositivo_id, x.bucket,
                    CASE d.tipo_medidor WHEN 'INTERVALO' THEN x.soma
-                        WHEN 'ACUMULADO' THEN {cumulative} END, x.n
+                        WHEN 'ACUMULADO' THEN ultimo - primeiro + ajuste + {between} END, x.n
             FROM (
                 SELECT dispositivo_id, bucket, n, soma, primeiro, ultimo, ajuste,
                        lag(ultimo) OVER (PARTITION BY dispositivo_id ORDER BY bucket) AS ultimo_ant
@@ -198,7 +279,9 @@ def consumption_by_period(
             ORDER BY 1, 2"""
     else:
         raise ValueError(f"period: {period!r} is not 'hour' or 'day'")
-    with connection.cursor() as cur:
+    # the consumer's per-batch read is short: no transaction around it
+    long = period == HOUR and end - start > timedelta(days=1)
+    with _long_read() if long else connection.cursor() as cur:
         cur.execute(sql, params)
         return [PeriodConsumption(*row) for row in cur.fetchall()]
 
@@ -219,9 +302,19 @@ def last_reading_times(*, conta_id: int, dispositivo_ids, since: datetime) -> di
 # -- the Prévia's reads: only the readings that can change a rule's state ---------------
 
 
+@contextmanager
+def _long_read():
+    """A cursor for the reads over weeks of readings (the Prévia): JIT off (compiling a
+    plan of these cost 0.27 s and saved less) and room for their sorts in memory."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL jit = off")
+        cur.execute("SET LOCAL work_mem = '64MB'")
+        yield cur
+
+
 def _fetch_by_device(sql: str, params: dict) -> dict[int, list[tuple]]:
     out: dict[int, list[tuple]] = {}
-    with connection.cursor() as cur:
+    with _long_read() as cur:
         cur.execute(sql, params)
         for dev, *rest in cur.fetchall():
             out.setdefault(dev, []).append(tuple(rest))
@@ -249,40 +342,49 @@ def threshold_samples(
     kinds = device_kinds(conta_id, dispositivo_ids)
     if not kinds:
         return {}
+    # A rate in float8 (as the engine's, alarmes.logic.rate_samples): numeric division
+    # and extract() (numeric since PostgreSQL 14) were most of the query's time.
     x = (
-        f"""({step_sql("d.tipo_medidor", "w.valor", "w.anterior")}) * 3600
-            / nullif(extract(epoch FROM w.time - w.anterior_em), 0)"""
+        f"""({_step_of("d", "w.valor", "w.anterior")})::float8 * 3600
+            / nullif(date_part('epoch', w.time - w.anterior_em), 0)"""
         if rate
         else "w.valor"
     )
+    num = "float8" if rate else "numeric"
+    # Per device, every step in the time order of its index (no sort of all the devices'
+    # readings together): a run starts where the class changes; its start is the running
+    # max of the starts. OFFSET 0 keeps x computed once a reading, not once per
+    # comparison (inlined, a rate's division ran five times a row).
     sql = f"""
-    WITH x AS (
-        SELECT w.dispositivo_id, w.time, {x} AS x
-        FROM ({_with_previous()}) AS w
-        JOIN tds_new_dispositivo AS d ON d.id = w.dispositivo_id
-        WHERE w.time >= %(start)s
-    ), c AS (
-        SELECT dispositivo_id, time, x,
-               CASE WHEN x > %(up)s::numeric OR x < %(low)s::numeric THEN 'A'
-                    WHEN (%(up)s::numeric IS NULL OR x < %(up)s::numeric - %(band)s::numeric)
-                     AND (%(low)s::numeric IS NULL OR x > %(low)s::numeric + %(band)s::numeric)
-                    THEN 'C' ELSE 'B' END AS cls
-        FROM x WHERE x IS NOT NULL
-    ), g AS (
-        SELECT *, row_number() OVER (PARTITION BY dispositivo_id ORDER BY time)
-                - row_number() OVER (PARTITION BY dispositivo_id, cls ORDER BY time) AS grp
-        FROM c
-    ), r AS (
-        SELECT *, min(time) OVER (PARTITION BY dispositivo_id, cls, grp) AS run_start FROM g
-    ), k AS (
-        SELECT *, row_number() OVER (
-                   PARTITION BY dispositivo_id, cls, grp, time >= run_start + %(dur)s
-                   ORDER BY time) AS n
-        FROM r
-    )
-    SELECT dispositivo_id, time, x FROM k
-    WHERE time = run_start OR (cls = 'A' AND time >= run_start + %(dur)s AND n = 1)
-    ORDER BY dispositivo_id, time"""
+    SELECT dv.id, {_micros("r.time")}, r.x
+    FROM unnest(%(devs)s::bigint[]) AS dv(id)
+    JOIN tds_new_dispositivo AS d ON d.id = dv.id
+    {_previous_probe()}
+    CROSS JOIN LATERAL (
+        SELECT time, x FROM (
+            SELECT *, max(CASE WHEN starts THEN time END) OVER (ORDER BY time) AS run_start
+            FROM (
+                SELECT *, lag(cls) OVER (ORDER BY time) IS DISTINCT FROM cls AS starts,
+                       lag(time) OVER (ORDER BY time) AS time_ant
+                FROM (
+                    SELECT time, x,
+                        CASE WHEN x > %(up)s::{num} OR x < %(low)s::{num} THEN 'A'
+                             WHEN (%(up)s::{num} IS NULL
+                                   OR x < %(up)s::{num} - %(band)s::{num})
+                              AND (%(low)s::{num} IS NULL
+                                   OR x > %(low)s::{num} + %(band)s::{num})
+                             THEN 'C' ELSE 'B' END AS cls
+                    FROM (
+                        SELECT w.time, {x} AS x FROM ({_device_readings()}) AS w OFFSET 0
+                    ) AS xs
+                    WHERE x IS NOT NULL
+                ) AS c
+            ) AS g
+        ) AS r
+        WHERE starts
+           OR (cls = 'A' AND time >= run_start + %(dur)s AND time_ant < run_start + %(dur)s)
+    ) AS r
+    ORDER BY dv.id, r.time"""
     params = {
         "devs": list(kinds),
         "lo": start - timedelta(hours=6),
@@ -293,7 +395,21 @@ def threshold_samples(
         "band": band or Decimal(0),
         "dur": duration,
     }
-    return _fetch_by_device(sql, params)
+    out = _fetch_by_device(sql, params)
+    return {dev: [(_from_micros(t), x) for t, x in rows] for dev, rows in out.items()}
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(col: str) -> str:
+    """SQL: a timestamptz as integer microseconds since the epoch (exact, and parsed
+    an order of magnitude faster than a timestamptz when a query returns many rows)."""
+    return f"(extract(epoch FROM {col}) * 1000000)::bigint"
+
+
+def _from_micros(n: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=n)
 
 
 def backward_steps(
@@ -306,7 +422,7 @@ def backward_steps(
         return {}
     sql = f"""
         SELECT w.dispositivo_id, w.dispositivo_id, w.time, w.valor, w.anterior_em, w.anterior,
-               {step_sql("d.tipo_medidor", "w.valor", "w.anterior")}
+               {_step_of("d", "w.valor", "w.anterior")}
         FROM ({_with_previous()}) AS w
         JOIN tds_new_dispositivo AS d ON d.id = w.dispositivo_id
         WHERE w.time >= %(start)s AND d.tipo_medidor = 'ACUMULADO'

@@ -18,7 +18,9 @@ from telemetria.storage import (
 
 pytestmark = pytest.mark.django_db
 
-# A cumulative register with a reset to 3 at 10:40 (counts 3 from zero).
+# A cumulative register stepping back to 3 at 10:40: not a rollover of its 32-bit register
+# (110 is nowhere near the maximum), so it counts zero, as billing counts it
+# (storage.sql.step_adjustment), and the counter re-bases at 3.
 POINTS = [(0, 100), (20, 110), (40, 3), (60, 10), (80, 25), (100, 25)]
 
 
@@ -39,7 +41,7 @@ def test_steps_follow_the_meter_kind_and_the_twin_agrees(energia, agua_intervalo
     by_dev = {}
     for s in sql:
         by_dev.setdefault(s.dispositivo_id, []).append(s)
-    assert [s.consumo for s in by_dev[energia.pk]] == [10, 3, 7, 15, 0]
+    assert [s.consumo for s in by_dev[energia.pk]] == [10, 0, 7, 15, 0]
     assert by_dev[energia.pk][0].anterior == 100  # found before the range
     assert [s.consumo for s in by_dev[agua_intervalo.pk]] == [7]
     batch = [row(energia, t0 + timedelta(minutes=m), v) for m, v in POINTS[1:]]
@@ -60,7 +62,7 @@ def test_consumption_per_local_hour_and_day(energia, store):
         period=HOUR,
     )
     assert [(p.bucket, p.consumo) for p in hours] == [
-        (t0, Decimal(13)),  # 10:20 +10, 10:40 reset +3 (10:00 has no previous)
+        (t0, Decimal(10)),  # 10:20 +10, 10:40 back to 3: +0 (10:00 has no previous)
         (t0 + timedelta(hours=1), Decimal(22)),  # 11:00 +7, 11:20 +15, 11:40 +0
     ]
     store(energia, [(local(2026, 3, 11, 9, 0), 40)])
