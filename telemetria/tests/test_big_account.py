@@ -216,3 +216,17 @@ def test_readings_of_the_day_read_the_accounts_rollup_rows_by_index(conta_a, pla
         cur.execute("EXPLAIN " + count_sql)
         plan = "\n".join(row[0] for row in cur.fetchall())
     assert "consumo_diario_conta_bucket_idx" in plan, plan
+
+
+def test_account_wide_aggregates_sort_in_memory_for_that_statement_only(db):
+    """The account-wide aggregates (the dashboard summary, "Leituras hoje", the per-utility
+    chart) run with JIT off and a larger work_mem, so the summary of 80,000 meters sorts
+    in memory, not on disk (1.0–1.2 → 0.76–0.81 s); the connection's settings are back
+    to the defaults afterwards."""
+    from telemetria.storage.sql import fetch, fetch_without_jit
+
+    default = fetch("SELECT current_setting('work_mem'), current_setting('jit')", [])
+    assert fetch_without_jit("SELECT current_setting('work_mem'), current_setting('jit')", []) == [
+        ("32MB", "off")
+    ]
+    assert fetch("SELECT current_setting('work_mem'), current_setting('jit')", []) == default
