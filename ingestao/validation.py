@@ -223,6 +223,10 @@ def _parse_fast(out, topic_mac, payload, gateway, now) -> bool:
     if gateway is None or not gateway.is_active or len(payload) > max_bytes:
         return False
     try:
+        if not payload.isascii():
+            # msgspec skips unknown keys without checking their UTF-8 (a fuzzed key with a
+            # stray 0x80 passed here while the reference path refused the message)
+            payload.decode("utf-8")
         data = _decode_fast(payload)
     except (msgspec.MsgspecError, UnicodeDecodeError):  # not JSON or UTF-8, wrong shape
         return False

@@ -180,6 +180,7 @@ def _one_reading(reading: bytes) -> bytes:
 @example(_one_reading(b'{"dispositivo_codigo": "D01", "valor": 2, "unidade": "k\xffh"}'))
 @example(_one_reading(b'{"dispositivo_codigo": "D01", "raw": 99999999999999999999999}'))
 @example(_one_reading(b'{"dispositivo_codigo": "D01", "valor": 1.50, "valor": -0.0}'))
+@example(_one_reading(b'{"dispositivo_codigo": "D01", "valor": 1, "k\x80": 2}'))
 @settings(max_examples=1500, deadline=None)
 def test_the_fast_path_only_ever_produces_what_the_reference_path_does(data):
     fast, reference = _both(data)
