@@ -9,7 +9,9 @@ from django_scopes import scopes_disabled
 
 from contas.models import Role
 from tds_testing import factories
+from tds_testing.browser import launch_chromium
 from tds_testing.mosquitto import PrivateMosquitto
+from tds_testing.uvicorn import serving_test_database
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -89,6 +91,28 @@ def mosquitto():
     """A private broker on a free port (persistence on, large queues)."""
     with PrivateMosquitto() as broker:
         yield broker
+
+
+@pytest.fixture
+def uvicorn_server(transactional_db):
+    """`uvicorn prj_tds_new.asgi:application` on a free port, on the test database;
+    its base URL."""
+    with serving_test_database(TDS_SSE_HEARTBEAT_SECONDS="5") as url:
+        yield url
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium through Playwright (tds_testing.browser). Request it last: data
+    fixtures must run before Playwright's loop starts."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from .mosquitto import free_port
@@ -66,3 +67,26 @@ class UvicornServer:
             self.proc.kill()
             self.proc.wait()
         self.stderr.close()
+
+
+@contextmanager
+def serving_test_database(**env: str):
+    """UvicornServer on the database and Redis this process uses (the test database in
+    tests), DEBUG on, plus `env`; yields its base URL."""
+    from django.conf import settings
+
+    from .postgres import current_database_url
+
+    server = UvicornServer(
+        env={
+            "DATABASE_URL": current_database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_DEBUG": "on",
+            **env,
+        },
+        timeout=20,
+    )
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -7,7 +7,6 @@ import pytest
 from alarmes import services
 from tds_testing import factories
 from tds_testing.readings import local
-from telemetria.tests.test_browser import browser, uvicorn_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.urls import Resolver404, resolve, reverse
@@ -27,9 +26,8 @@ from tds_testing.a11y import (
     report,
     tab_to,
 )
-from tds_testing.browser import CHROMIUM, launch_chromium
-from tds_testing.postgres import current_database_url
-from tds_testing.uvicorn import UvicornServer
+from tds_testing.browser import CHROMIUM
+from tds_testing.uvicorn import serving_test_database
 
 pytestmark = [
     pytest.mark.browser,
@@ -72,31 +70,8 @@ def showcase(transactional_db, tmp_path, settings):
 
 @pytest.fixture
 def server(showcase, tmp_path):
-    server = UvicornServer(
-        env={
-            "DATABASE_URL": current_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "DJANGO_DEBUG": "on",
-            "TDS_PKI_DIR": str(tmp_path / "pki"),
-            "TDS_NOTIFY_ENQUEUE": "off",
-        },
-        timeout=20,
-    )
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture
-def browser():
-    """Request it last: data fixtures must run before Playwright's loop starts."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
+    with serving_test_database(TDS_PKI_DIR=str(tmp_path / "pki"), TDS_NOTIFY_ENQUEUE="off") as url:
+        yield url
 
 
 def _login(page, base, email):

@@ -7,16 +7,14 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from dispositivos.models import Gateway
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
-from tds_testing.postgres import current_database_url
+from tds_testing.browser import CHROMIUM
 from tds_testing.readings import store_points
-from tds_testing.uvicorn import UvicornServer
+from tds_testing.uvicorn import serving_test_database
 
 SHOTS = Path(tempfile.gettempdir()) / "tds-screenshots"
 SHOTS.mkdir(parents=True, exist_ok=True)
@@ -30,18 +28,10 @@ pytestmark = [
 @pytest.fixture
 def big_server(transactional_db):
     """uvicorn on the test database, with a 'big account' threshold of 4 devices."""
-    server = UvicornServer(
-        env={
-            "DATABASE_URL": current_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "DJANGO_DEBUG": "on",
-            "TDS_DASHBOARD_BIG_ACCOUNT": "4",
-            "TDS_DASHBOARD_SUMMARY_SECONDS": "0",
-        },
-        timeout=20,
-    )
-    yield server.url
-    server.stop()
+    with serving_test_database(
+        TDS_DASHBOARD_BIG_ACCOUNT="4", TDS_DASHBOARD_SUMMARY_SECONDS="0"
+    ) as url:
+        yield url
 
 
 @pytest.fixture
@@ -64,18 +54,6 @@ def big_plant(conta_a, conta_b):
         )
     Gateway.objects.filter(conta=conta_a).update(is_online=True)
     factories.make_gateway(conta=conta_b, codigo="GW-OUTRA")
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.mark.parametrize("width", [1366, 375])

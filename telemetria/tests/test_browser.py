@@ -23,10 +23,9 @@ from django.utils import timezone
 
 from tds_core.live import publish_live_event
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM
 from tds_testing.postgres import current_database_url
 from tds_testing.readings import store_points as store
-from tds_testing.uvicorn import UvicornServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README's screenshots are refreshed with TDS_SCREENSHOTS=1; otherwise they go to a
@@ -52,35 +51,6 @@ def in_thread(fn, *args, **kwargs):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(run).result()
-
-
-@pytest.fixture
-def uvicorn_server(transactional_db):
-    """`uvicorn prj_tds_new.asgi:application` on a free port, on the test database."""
-    server = UvicornServer(
-        env={
-            "DATABASE_URL": current_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "DJANGO_DEBUG": "on",
-            "TDS_SSE_HEARTBEAT_SECONDS": "5",
-        },
-        timeout=20,
-    )
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture
-def browser():
-    """Request it last: data fixtures must run before Playwright's loop starts."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _login(page, base, email):

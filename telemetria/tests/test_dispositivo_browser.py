@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM
 from tds_testing.readings import store_points
 from telemetria.storage import refresh_rollups
 
@@ -73,19 +73,6 @@ def medidor(conta_a, admin_a):
         by_day[day] = by_day.get(day, D(0)) + step
         by_month[day.replace(day=1)] = by_month.get(day.replace(day=1), D(0)) + step
     return {"dispositivo": disp, "times": times, "by_day": by_day, "by_month": by_month}
-
-
-@pytest.fixture
-def browser():
-    """Request it last: data fixtures must run before Playwright's loop starts."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _open(browser, base, email, dispositivo, width, *, bypass_csp=True):
