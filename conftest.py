@@ -94,6 +94,15 @@ def mosquitto():
 
 
 @pytest.fixture
+def clean_store(db):
+    """For transactional tests: empties the storage tables afterwards."""
+    from tds_testing.readings import truncate_storage
+
+    yield
+    truncate_storage()
+
+
+@pytest.fixture
 def uvicorn_server(transactional_db):
     """`uvicorn prj_tds_new.asgi:application` on a free port, on the test database;
     its base URL."""

@@ -28,6 +28,24 @@ def row(dispositivo, time, valor, payload=None) -> ReadingRow:
     )
 
 
+def truncate_storage() -> None:
+    """Empties the storage tables, for transactional tests: Django's flush does not know
+    them."""
+    from django.db import connection
+
+    from telemetria.storage import is_timescale
+    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
+
+    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
+        [] if is_timescale() else [DAILY, MONTHLY]
+    )
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(tables)}")
+        if is_timescale():  # continuous aggregates cannot be truncated: refresh them empty
+            for view in (DAILY, MONTHLY):
+                cur.execute("CALL refresh_continuous_aggregate(%s, NULL, NULL)", [view])
+
+
 def store_points(dispositivo, points):
     """Stores [(aware datetime, value)] through the storage API -> InsertResult."""
     return insert_readings([row(dispositivo, t, v) for t, v in points])

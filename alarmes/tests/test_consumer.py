@@ -30,7 +30,7 @@ HIGH = range(100, 400)  # seconds of the stream above the limit
 
 
 @pytest.fixture
-def planta(conta_a, clean_readings):
+def planta(conta_a, clean_store):
     gw = factories.make_gateway(conta=conta_a, codigo="GW-ALM")
     devices = [
         factories.make_dispositivo(gateway=gw, codigo=f"T{i}", tipo="TEMP") for i in range(1, 4)
@@ -40,21 +40,6 @@ def planta(conta_a, clean_readings):
         limite_superior=Decimal(50), histerese=Decimal(5),
     )  # fmt: skip
     return {"gateway": gw, "devices": devices, "regra": regra}
-
-
-@pytest.fixture
-def clean_readings(db):
-    from django.db import connection
-
-    from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
-
-    yield
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
-        [] if is_timescale() else [DAILY, MONTHLY]
-    )
-    with connection.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(tables)}")
 
 
 def stream(pub, gateway, devices, n, *, pause=0.0):

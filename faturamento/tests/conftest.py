@@ -47,19 +47,3 @@ def condominio(conta_a):
         "gateway": gw, "u101": u101, "u102": u102, "u201": u201, "m101": m101, "m102": m102,
         "m201": m201, "principal": principal, "comum": comum,
     }  # fmt: skip
-
-
-@pytest.fixture
-def clean_store(db):
-    """For transactional tests: Django's flush does not know the storage tables."""
-    from django.db import connection
-
-    from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
-
-    yield
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
-        [] if is_timescale() else [DAILY, MONTHLY]
-    )
-    with connection.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(tables)}")

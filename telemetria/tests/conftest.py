@@ -63,22 +63,3 @@ def planta_b(conta_b):
     energia = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
     store_points(energia, [(timezone.now() - timedelta(minutes=1), 777)])
     return {"gateway": gw, "energia": energia}
-
-
-@pytest.fixture
-def clean_store(db):
-    """For transactional tests: Django's flush does not know the storage tables."""
-    from django.db import connection
-
-    from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
-
-    yield
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
-        [] if is_timescale() else [DAILY, MONTHLY]
-    )
-    with connection.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(tables)}")
-        if is_timescale():  # continuous aggregates cannot be truncated: refresh them empty
-            for view in (DAILY, MONTHLY):
-                cur.execute("CALL refresh_continuous_aggregate(%s, NULL, NULL)", [view])
