@@ -28,8 +28,9 @@ import paho.mqtt.client as mqtt
 from benchdb import PRODUCTION_ENV
 
 from tds_testing.gateways import T0, GatewayStream
-from tds_testing.mosquitto import PrivateMosquitto, free_port
+from tds_testing.mosquitto import PrivateMosquitto
 from tds_testing.nats import nats_server_bin, nats_server_version
+from tds_testing.ports import free_port, wait_listening
 
 RESULTS = ingest.RESULTS
 
@@ -55,7 +56,7 @@ class BenchNats:
             stdout=open(self.dir / "nats.log", "ab"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
-        ingest_wait_port(self.port)
+        wait_listening(self.port, self.proc, what="nats-server")
         return self
 
     def restart(self, *, crash=False):
@@ -74,19 +75,6 @@ class BenchNats:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def ingest_wait_port(port, timeout=30):
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"port {port} not listening")
 
 
 def use_nats(nats: BenchNats | None):

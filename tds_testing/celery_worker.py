@@ -15,20 +15,16 @@ from pathlib import Path
 
 import kombu.pools
 
+from tds_testing.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivateRedis:
     """`redis-server` on a free loopback port, no persistence; `stop()`/`start()` keep the port."""
 
     def __init__(self):
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="tds-redis-"))
         self.proc: subprocess.Popen | None = None
 

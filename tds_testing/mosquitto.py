@@ -6,20 +6,12 @@ and keeps persistence on, so restarts lose nothing.
 """
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from certificados.mosquitto import PERSISTENCE  # the generated config's, measured as shipped
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tds_testing.ports import free_port, wait_listening
 
 # `user root`: started as root, Mosquitto otherwise drops to the `mosquitto` user, cannot
 # write the temp data dir and silently runs without persistence (ignored when not root).
@@ -80,17 +72,8 @@ class PrivateMosquitto:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"mosquitto did not start listening: {self.log()}")
+        wait_listening(self.port, self.proc, timeout=timeout, what="mosquitto", log=self.log)
+        return self
 
     def stop(self, timeout: float = 10) -> None:
         if self.proc and self.proc.poll() is None:

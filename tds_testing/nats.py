@@ -5,7 +5,6 @@ nodes started, killed (-9) and restarted one by one."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from certificados import nats
-from tds_testing.mosquitto import free_port
+from tds_testing.ports import free_port, wait_listening
 
 
 def nats_server_bin() -> str:
@@ -128,17 +127,13 @@ class PrivateNats:
         other replicas in the background, while it already serves)."""
         self.kill(node)
         self.start_node(node)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", node.mqtt_port), timeout=0.5):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.procs[node.name].poll() is not None:
-                    raise RuntimeError(
-                        f"{node.name} did not restart: {self.log(node.name)[-2000:]}"
-                    ) from None
-                time.sleep(0.1)
+        wait_listening(
+            node.mqtt_port,
+            self.procs[node.name],
+            timeout=timeout,
+            what=node.name,
+            log=lambda: self.log(node.name)[-2000:],
+        )
 
     def refresh_auth(self) -> None:
         """What the signals do in production: rewrite from the registry, SIGHUP the nodes."""

@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import json
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,14 +29,10 @@ from email.header import decode_header, make_header
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tds_testing.ports import free_port, wait_listening
+
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_TOKEN = "123456:TEST-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _record(directory: Path, entry: dict) -> None:
@@ -223,7 +218,7 @@ class Receiver:
     def __init__(self, kind: str, *, secret: str = ""):
         self.kind = kind
         self.secret = secret
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix=f"tds-{kind}-"))
         self.proc: subprocess.Popen | None = None
 
@@ -235,16 +230,8 @@ class Receiver:
         args = [sys.executable, "-m", "tds_testing.notify_receivers", self.kind,
                 "--port", str(self.port), "--dir", str(self.dir), "--secret", self.secret]  # fmt: skip
         self.proc = subprocess.Popen(args, cwd=ROOT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} receiver exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.kind} receiver did not start")
+        wait_listening(self.port, self.proc, timeout=timeout, what=f"{self.kind} receiver")
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

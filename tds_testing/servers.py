@@ -3,7 +3,6 @@ SSE clients that log in with their own session."""
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -11,25 +10,18 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .mosquitto import free_port
+from .ports import free_port, wait_listening
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-            raise RuntimeError(f"{proc.args[0]} exited: {err}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"nothing listening on {port}") from None
-            time.sleep(0.05)
+    def err() -> str:
+        return (
+            proc.stderr.read().decode()[-2000:] if proc.stderr and proc.poll() is not None else ""
+        )
+
+    wait_listening(port, proc, timeout=timeout, what=str(proc.args[0]), log=err)
 
 
 def stop(proc: subprocess.Popen) -> None:

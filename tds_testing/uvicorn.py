@@ -2,15 +2,14 @@
 ASGI), for browser tests and the dashboard bench."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .mosquitto import free_port
+from .ports import free_port, wait_listening
+from .servers import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,31 +40,18 @@ class UvicornServer:
             stdout=subprocess.DEVNULL,
             stderr=self.stderr,
         )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                self.stderr.seek(0)
-                raise RuntimeError(f"uvicorn exited: {self.stderr.read().decode()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.proc.kill()
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.1)
+        wait_listening(self.port, self.proc, timeout=timeout, what="uvicorn", log=self._log)
+
+    def _log(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")[-2000:]
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc)
         self.stderr.close()
 
 
