@@ -4,7 +4,11 @@ Playwright's own browser download cannot run here; we launch the system chromium
 flags that keep it off the network (the machine has none beyond the package registries).
 """
 
+import os
 import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -45,3 +49,53 @@ def launch_chromium(playwright):
     return CspBypassingBrowser(
         playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     )
+
+
+# The README's screenshots are refreshed with TDS_SCREENSHOTS=1; otherwise they go to a
+# temp dir so a test run leaves the work tree clean.
+SHOTS = (
+    Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+    if os.environ.get("TDS_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "tds-screenshots"
+)
+SHOTS.mkdir(parents=True, exist_ok=True)
+
+
+def in_thread(fn, *args, **kwargs):
+    """fn(*args, **kwargs) in another thread: Playwright's sync API runs an event loop in
+    this one, and Django refuses sync database calls from a thread with a running loop."""
+    from django.db import connections
+
+    def run():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def sign_in(page, email: str, password: str | None = None) -> None:
+    """Fills the login form the page shows and submits it (the factories' password unless
+    given)."""
+    if password is None:
+        from tds_testing.factories import PASSWORD as password
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("main form button[type=submit]")
+
+
+def login(page, base: str, email: str) -> None:
+    """Opens the dashboard at `base`, signs in on the login page it redirects to, and waits
+    for the dashboard."""
+    from django.urls import reverse
+
+    page.goto(base + reverse("telemetria:dashboard"))
+    sign_in(page, email)
+    page.wait_for_url("**/telemetria/")
+
+
+def wait_live(page) -> None:
+    """Until the page's live feed is connected."""
+    page.wait_for_function("document.documentElement.dataset.liveState === 'live'", timeout=10000)

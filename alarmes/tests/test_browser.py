@@ -26,8 +26,7 @@ from ingestao.tests.helpers import (
     wait_connected,
 )
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM
-from telemetria.tests.test_browser import SHOTS, _login, _wait_live, in_thread
+from tds_testing.browser import CHROMIUM, SHOTS, in_thread, login, wait_live
 
 pytestmark = [
     pytest.mark.browser,
@@ -76,8 +75,8 @@ def test_alarm_appears_live_and_is_acknowledged_from_the_page(
 ):
     w, h = VIEWPORTS[width]
     page = browser.new_page(viewport={"width": w, "height": h}, locale="pt-BR")
-    _login(page, uvicorn_server, operador_a.email)
-    _wait_live(page)
+    login(page, uvicorn_server, operador_a.email)
+    wait_live(page)
     assert page.inner_text("[data-testid=alarm-count]") == "0"
     page.evaluate("window.__sameDocument = true")
 
@@ -169,7 +168,7 @@ def test_alarm_pages_work_under_the_content_security_policy(
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     for url in (
         reverse("alarmes:list"),
         reverse("alarmes:regra_list"),
@@ -242,7 +241,7 @@ def test_alarms_are_marked_on_the_dashboard_and_gateway_charts(
     start = int(opened.inicio.timestamp() * 1000)
     closed_mid = int((now - dt.timedelta(minutes=135)).timestamp() * 1000)
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.wait_for_function(
         "(document.getElementById('serie-chart').dataset.alarmMarks || '').split(',').length === 2"
     )
@@ -270,7 +269,7 @@ def test_alarms_are_marked_on_the_dashboard_and_gateway_charts(
     )
 
     # A new alarm on the open page: marked live (the alarm event of the SSE stream).
-    _wait_live(page)
+    wait_live(page)
 
     def fire_live():
         with scopes_disabled():

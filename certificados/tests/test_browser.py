@@ -10,7 +10,7 @@ from django.urls import reverse
 from certificados.broker import gateway_endpoint
 from contas.models import Role
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,9 +32,7 @@ def test_admin_issues_downloads_and_revokes_in_the_browser(live_server, pki_dir,
         try:
             page = browser.new_context(accept_downloads=True, locale="pt-BR").new_page()
             page.goto(base + reverse("login"))
-            page.fill("#id_username", user.email)
-            page.fill("#id_password", factories.PASSWORD)
-            page.click("main form button[type=submit]")
+            sign_in(page, user.email)
             page.wait_for_load_state()
 
             page.goto(base + reverse("dispositivos:gateway_detail", args=[gw.pk]))

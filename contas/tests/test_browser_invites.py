@@ -10,7 +10,7 @@ from django.urls import reverse
 from contas import services
 from contas.models import ContaMembership, Role
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,9 +36,7 @@ def browser_page(width, height):
 
 def _login(page, base, email, password):
     page.goto(base + reverse("login"))
-    page.fill("#id_username", email)
-    page.fill("#id_password", password)
-    page.click("main form button[type=submit]")
+    sign_in(page, email, password)
 
 
 @pytest.mark.django_db(transaction=True)

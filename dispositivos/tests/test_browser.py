@@ -9,7 +9,7 @@ from django.urls import reverse
 from contas.models import Role
 from dispositivos.models import Gateway
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -47,9 +47,7 @@ def test_registry_on_a_phone(live_server):
 def _walk_through(page, base_url, email):
     page.goto(base_url + reverse("dispositivos:gateway_list"))
     assert "/entrar/" in page.url  # anonymous → login
-    page.fill("#id_username", email.upper())
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
+    sign_in(page, email.upper())
     page.wait_for_url("**/registro/gateways/")
 
     # Sidebar collapsed at phone width; the navbar toggler opens it.

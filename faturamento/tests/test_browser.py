@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from contas.models import Role
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -22,9 +22,7 @@ pytestmark = [
 
 def login(page, base_url, email):
     page.goto(base_url + reverse("login"))
-    page.fill("#id_username", email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
+    sign_in(page, email)
     page.wait_for_url("**/telemetria/")
 
 

@@ -10,7 +10,7 @@ from django_scopes import scopes_disabled
 from contas.models import Role
 from ingestao.models import DiagnosticoGateway
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -55,9 +55,7 @@ def test_gateway_page_shows_the_agent_health(live_server, width):
                 viewport={"width": width, "height": 900}, locale="pt-BR"
             ).new_page()
             page.goto(live_server.url + reverse("dispositivos:gateway_detail", args=[gw.pk]))
-            page.fill("#id_username", user.email)
-            page.fill("#id_password", factories.PASSWORD)
-            page.click("main form button[type=submit]")
+            sign_in(page, user.email)
             page.wait_for_url(f"**/registro/gateways/{gw.pk}/")
             panel = page.locator("[data-testid=gateway-agent]")
             panel.scroll_into_view_if_needed()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from contas.models import Role
 from prj_tds_new.celery import app
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM, launch_chromium
+from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
 from tds_testing.celery_worker import CeleryWorker, PrivateRedis, celery_broker
 from tds_testing.notify_receivers import Receiver
 
@@ -81,9 +81,7 @@ def _fits(page, width):
 
 def _walk_through(page, base, email, receiver, width):
     page.goto(base + reverse("notificacoes:destino_list"))
-    page.fill("#id_username", email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
+    sign_in(page, email)
     page.wait_for_url("**/notificacoes/")
     assert "Nenhum destino" in page.inner_text("[data-testid=destinos]")
     _fits(page, width)

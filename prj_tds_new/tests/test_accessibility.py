@@ -26,7 +26,7 @@ from tds_testing.a11y import (
     report,
     tab_to,
 )
-from tds_testing.browser import CHROMIUM
+from tds_testing.browser import CHROMIUM, sign_in
 from tds_testing.uvicorn import serving_test_database
 
 pytestmark = [
@@ -76,9 +76,7 @@ def server(showcase, tmp_path):
 
 def _login(page, base, email):
     page.goto(base + reverse("login"))
-    page.fill("#id_username", email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
+    sign_in(page, email)
     page.wait_for_load_state()
     assert "/entrar/" not in page.url, page.inner_text("main")
 

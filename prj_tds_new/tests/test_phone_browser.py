@@ -17,9 +17,8 @@ from django_scopes import scopes_disabled
 
 from contas.models import Role
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM
+from tds_testing.browser import CHROMIUM, SHOTS, login
 from tds_testing.readings import local, store_points
-from telemetria.tests.test_browser import SHOTS, _login
 
 pytestmark = [
     pytest.mark.browser,
@@ -152,7 +151,7 @@ def test_every_page_fits_a_phone_and_tables_stack(uvicorn_server, admin_a, accou
     page = browser.new_page(
         viewport={"width": width, "height": 800}, locale="pt-BR", is_mobile=True, has_touch=True
     )
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     for name, url in pages.items():
         page.goto(uvicorn_server + url)
         page.wait_for_load_state()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dispositivos.models import Gateway
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM
+from tds_testing.browser import CHROMIUM, sign_in
 from tds_testing.readings import store_points
 from tds_testing.uvicorn import serving_test_database
 
@@ -60,9 +60,7 @@ def big_plant(conta_a, conta_b):
 def test_summary_search_and_drill_down(big_server, admin_a, big_plant, browser, width):
     page = browser.new_page(viewport={"width": width, "height": 900}, locale="pt-BR")
     page.goto(big_server + reverse("telemetria:dashboard"))
-    page.fill("#id_username", admin_a.email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
+    sign_in(page, admin_a.email)
     page.wait_for_url("**/telemetria/")
 
     # The summary: GW-07 tops the changes; 20 of 30 gateways listed, never the other account's.

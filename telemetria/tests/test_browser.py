@@ -10,59 +10,25 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
 from tds_core.live import publish_live_event
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM
+from tds_testing.browser import CHROMIUM, SHOTS, in_thread, login, wait_live
 from tds_testing.postgres import current_database_url
 from tds_testing.readings import store_points as store
 
 ROOT = Path(__file__).resolve().parents[2]
-# The README's screenshots are refreshed with TDS_SCREENSHOTS=1; otherwise they go to a
-# temp dir so a test run leaves the work tree clean.
-SHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("TDS_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "tds-screenshots"
-)
-SHOTS.mkdir(parents=True, exist_ok=True)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
 ]
-
-
-def in_thread(fn, *args, **kwargs):
-    def run():
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
-
-
-def _login(page, base, email):
-    page.goto(base + reverse("telemetria:dashboard"))
-    page.fill("#id_username", email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url("**/telemetria/")
-
-
-def _wait_live(page):
-    page.wait_for_function("document.documentElement.dataset.liveState === 'live'", timeout=10000)
 
 
 CHART_POINTS = (
@@ -90,7 +56,7 @@ def _reading_event(dispositivo, valor, when):
 def test_dashboard_live_in_browser(uvicorn_server, admin_a, conta_a, planta_a, browser):
     energia = planta_a["energia"]
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
 
     # Cards, a time series with data, the monthly consumption chart.
     assert page.inner_text("[data-testid=card-dispositivos]") == "2"
@@ -103,7 +69,7 @@ def test_dashboard_live_in_browser(uvicorn_server, admin_a, conta_a, planta_a, b
         "Chart.getChart(document.querySelector('#consumo-charts canvas')).data.datasets[0].data"
     )
     assert consumo[-1] > 0
-    _wait_live(page)
+    wait_live(page)
 
     # A new reading, stored and announced like the consumer does: on the page < 1 s.
     when = timezone.now().replace(microsecond=0)
@@ -155,11 +121,11 @@ def test_other_account_sees_none_of_it(
     uvicorn_server, admin_b, planta_a, planta_b, conta_a, browser
 ):
     page = browser.new_page(locale="pt-BR")
-    _login(page, uvicorn_server, admin_b.email)
+    login(page, uvicorn_server, admin_b.email)
     body = page.inner_text("main")
     assert "GW-B1" in body
     assert "GW-A1" not in body
-    _wait_live(page)
+    wait_live(page)
     energia = planta_a["energia"]
     publish_live_event(
         conta_id=conta_a.pk, event=_reading_event(energia, "9876.5000", timezone.now())
@@ -177,7 +143,7 @@ def test_dashboard_at_phone_width(uvicorn_server, admin_a, planta_a, browser):
     page = browser.new_page(
         viewport={"width": 390, "height": 844}, locale="pt-BR", is_mobile=True, has_touch=True
     )
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.wait_for_function(f"{CHART_POINTS} > 0")
     page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -189,7 +155,7 @@ def test_polling_fallback_without_sse(uvicorn_server, admin_a, conta_a, planta_a
     """With the stream refused, the page polls the JSON API (no reload)."""
     page = browser.new_page(locale="pt-BR")
     page.route("**/telemetria/eventos/", lambda route: route.fulfill(status=503, body=""))
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.wait_for_function("document.documentElement.dataset.liveState === 'polling'")
     page.evaluate("window.__marker = 1")  # gone if the page reloads
     when = timezone.now().replace(microsecond=0) + dt.timedelta(seconds=1)
@@ -223,8 +189,8 @@ def test_reading_published_over_mqtt_appears(uvicorn_server, mosquitto, admin_a,
     publisher.loop_start()
     try:
         page = browser.new_page(locale="pt-BR")
-        _login(page, uvicorn_server, admin_a.email)
-        _wait_live(page)
+        login(page, uvicorn_server, admin_a.email)
+        wait_live(page)
         gw, energia = planta_a["gateway"], planta_a["energia"]
         seen = False
         # The consumer may still be subscribing: publish a new value every 0.5 s until one shows.
@@ -266,7 +232,7 @@ def test_pages_work_under_the_content_security_policy(uvicorn_server, admin_a, p
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     response = page.goto(uvicorn_server + reverse("telemetria:dashboard"))
     assert "unsafe-inline" not in response.headers["content-security-policy"]
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
     deadline = time.monotonic() + 10
     while page.evaluate(CHART_POINTS) == 0 and time.monotonic() < deadline:
@@ -306,7 +272,7 @@ def test_every_page_fits_a_phone_and_latest_rows_stack(
     page = browser.new_page(
         viewport={"width": width, "height": 800}, locale="pt-BR", is_mobile=True, has_touch=True
     )
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.wait_for_function(f"{CHART_POINTS} > 0")
     page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
     wide = page.evaluate(WIDER_THAN_VIEWPORT)
@@ -342,7 +308,7 @@ def test_meters_by_name_one_chart_per_utility_and_late_readings_in_place(
     energia = long_names["energia"]
     gw = long_names["gateway"]
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.wait_for_selector("#consumo-charts[data-loaded='1'] canvas")
     # Energia (kWh) and Água (m³) each get their own chart; meters are named by nome.
     tipos = page.eval_on_selector_all("#consumo-charts canvas", "cs => cs.map(c => c.dataset.tipo)")
@@ -353,7 +319,7 @@ def test_meters_by_name_one_chart_per_utility_and_late_readings_in_place(
     )
     assert labels == ["Medidor do bloco C, torre norte, área comum da garagem (D01) · GW-A1"]
     assert "Medidor do bloco C" in page.inner_text("#serie-dispositivo")
-    _wait_live(page)
+    wait_live(page)
     last_seen = page.get_attribute(
         f'#gateways-body tr[data-gateway-id="{gw.pk}"] .gw-last-seen', "data-time"
     )
@@ -381,10 +347,10 @@ def test_readings_page_is_live_on_a_phone(uvicorn_server, admin_a, conta_a, plan
     page = browser.new_page(
         viewport={"width": 390, "height": 844}, locale="pt-BR", is_mobile=True, has_touch=True
     )
-    _login(page, uvicorn_server, admin_a.email)
+    login(page, uvicorn_server, admin_a.email)
     page.click("[data-testid=leituras-link]")
     page.wait_for_url("**/telemetria/leituras/")
-    _wait_live(page)
+    wait_live(page)
     page.evaluate("window.__sameDocument = true")
     when = timezone.now().replace(microsecond=0) + dt.timedelta(seconds=30)
     in_thread(store, energia, [(when, 4321.5)])

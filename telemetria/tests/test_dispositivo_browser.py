@@ -7,11 +7,8 @@ A 16-bit register of 0.01 kWh (wraps at 655.36 kWh), one reading an hour:
 back far from the maximum: 0) → 4.00 (+3.00).
 """
 
-import os
-import tempfile
 from datetime import timedelta
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -19,16 +16,10 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from tds_testing import factories
-from tds_testing.browser import CHROMIUM
+from tds_testing.browser import CHROMIUM, SHOTS, sign_in
 from tds_testing.readings import store_points
 from telemetria.storage import refresh_rollups
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("TDS_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "tds-screenshots"
-)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
@@ -93,9 +84,7 @@ def _open(browser, base, email, dispositivo, width, *, bypass_csp=True):
         ),
     )
     page.goto(base + reverse("dispositivos:dispositivo_detail", args=[dispositivo.pk]))
-    page.fill("#id_username", email)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("main form button[type=submit]")
+    sign_in(page, email)
     page.wait_for_selector("#disp-chart[data-version]")
     return page, errors
 
