@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import kombu.pools
@@ -151,3 +152,28 @@ def celery_broker(app, url: str):
     finally:
         app.conf.broker_url = previous
         reset_pools()
+
+
+@contextlib.contextmanager
+def queue_worker(env: dict | None = None):
+    """`celery worker` (solo pool, no beat) on a private queue of the shared Redis, against
+    the database this process uses (the test database in tests), with `env` added; it
+    inherits this run's settings module and Redis namespace (TDS_INSTALLATION). Yields the
+    queue's name; stops the worker after."""
+    from tds_testing.postgres import current_database_url
+    from tds_testing.servers import stop
+
+    queue = f"tds-test-{uuid.uuid4().hex[:8]}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "prj_tds_new", "worker", "-Q", queue,
+         "--pool", "solo", "--concurrency", "1", "-l", "warning", "--without-heartbeat",
+         "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": current_database_url(), **(env or {})},
+        stdout=subprocess.DEVNULL,  # nobody reads it: a pipe would fill and block the worker
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield queue
+    finally:
+        stop(proc)

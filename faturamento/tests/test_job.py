@@ -3,22 +3,17 @@ the page starts it, its progress is polled as JSON, the zip holds every unit's P
 workbook; another account's job answers 404."""
 
 import io
-import os
-import subprocess
-import sys
 import time
-import uuid
 import zipfile
 from datetime import date
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from faturamento import services
 from faturamento.models import GeracaoDemonstrativos
+from tds_testing.celery_worker import queue_worker
 
 from .test_views import FAIXAS, pdf_text
 
@@ -34,30 +29,10 @@ def worker(settings, tmp_path):
     """`celery worker` on a private queue, against the test database; it inherits this
     run's settings module and Redis namespace (TDS_INSTALLATION, set by the root conftest);
     the job's zip files go to tmp_path."""
-    queue = f"tds-test-{uuid.uuid4().hex[:8]}"
-    settings.TDS_FATURAMENTO_QUEUE = queue
-    settings.TDS_DEMONSTRATIVOS_DIR = tmp_path
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TDS_DEMONSTRATIVOS_DIR": str(tmp_path),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prj_tds_new", "worker", "-Q", queue,
-         "--pool", "solo", "--concurrency", "1", "-l", "warning", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
-        cwd=Path(settings.BASE_DIR), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with queue_worker({"TDS_DEMONSTRATIVOS_DIR": str(tmp_path)}) as queue:
+        settings.TDS_FATURAMENTO_QUEUE = queue
+        settings.TDS_DEMONSTRATIVOS_DIR = tmp_path
         yield queue
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_generate_all_statements_in_the_background(

@@ -1,15 +1,12 @@
 """A real Celery worker (subprocess) runs the storage jobs through the real Redis broker."""
 
-import os
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
+from tds_testing.celery_worker import queue_worker
 from tds_testing.readings import local
 from telemetria.storage.tables import PENDING
 from telemetria.tasks import maintain_storage_task, refresh_rollups_task
@@ -25,28 +22,8 @@ ROOT = Path(settings.BASE_DIR)
 @pytest.fixture
 def worker_queue():
     """Start `celery worker` on a private queue, against the test database; stop it after."""
-    queue = f"tds-test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "DJANGO_SETTINGS_MODULE": "prj_tds_new.settings",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "prj_tds_new", "worker", "-Q", queue,
-         "--pool", "solo", "--concurrency", "1", "-l", "warning", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with queue_worker({"DJANGO_SETTINGS_MODULE": "prj_tds_new.settings"}) as queue:
         yield queue
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def pending_count() -> int:
