@@ -267,7 +267,7 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
     )
     from ingestao.models import MensagemRejeitada
 
-    rejeitada = MensagemRejeitada.objects.filter(conta_id=conta.pk).first()
+    rejeitada = MensagemRejeitada.objects.get(conta_id=conta.pk)  # stored just above
 
     r = reverse
     pages = [
@@ -320,9 +320,8 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         ("alterar senha", r("password_change")),
         ("senha alterada", r("password_change_done")),
         ("convites", r("contas:convites")),
+        ("mensagem rejeitada", r("ingestao:rejeitada_detail", args=[rejeitada.pk])),
     ]
-    if rejeitada is not None:
-        pages.append(("mensagem rejeitada", r("ingestao:rejeitada_detail", args=[rejeitada.pk])))
     if cert is not None:
         pages.append(("certificado", r("certificados:detail", args=[cert.pk])))
         pages.append(("certificado emitido", r("certificados:issued", args=[cert.pk])))
