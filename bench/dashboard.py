@@ -13,9 +13,8 @@
 3. Latency to the screen: chromium (Playwright) on the dashboard, a MutationObserver in
    the page stamps each new row of "latest readings"; `--readings` readings are published
    (every 100 ms) and p50/p95 of publish → visible are reported; target p95 ≤ 300 ms.
-   With the MQTT consumer (`manage.py start_mqtt_consumer`) available the readings go
-   over MQTT through a private Mosquitto and the real consumer; otherwise the reading is
-   stored and its live event published to Redis, as the consumer does after commit.
+   The readings go over MQTT through a private Mosquitto and the real consumer
+   (`manage.py start_mqtt_consumer`), which stores them and publishes their live event.
 
 Prints a table and writes bench/results/dashboard[-full].json.
 """
@@ -36,7 +35,6 @@ from benchdb import ROOT, setup
 setup("bench_dashboard")
 
 from django.conf import settings  # noqa: E402
-from django.core.management import get_commands  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -47,7 +45,6 @@ from contas.models import Conta, ContaMembership, Role  # noqa: E402
 from dispositivos import services as registry  # noqa: E402
 from dispositivos.models import Dispositivo, Gateway  # noqa: E402
 from tds_core import wire  # noqa: E402
-from tds_core.live import publish_live_event  # noqa: E402
 from tds_testing.browser import launch_chromium  # noqa: E402
 from tds_testing.mosquitto import PrivateMosquitto  # noqa: E402
 from tds_testing.uvicorn import UvicornServer  # noqa: E402
@@ -145,11 +142,6 @@ def build_dataset(*, slug: str, gateways: int, days: int) -> tuple[Conta, list[D
 
 
 # ---------------------------------------------------------------- server
-class Server(UvicornServer):
-    def __init__(self, extra_env=None):
-        super().__init__(env=extra_env)
-
-
 def session_cookie() -> str:
     client = Client()
     assert client.login(username=EMAIL, password=PASSWORD)
@@ -240,33 +232,26 @@ new MutationObserver((muts) => {
 def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
     from playwright.sync_api import sync_playwright
 
-    consumer_cmd = "start_mqtt_consumer" in get_commands()
     dev = devices[0]
     # Values unique to this run: rows of earlier runs (re-rendered by a resync) must not
     # match this run's published values. Increasing between runs (no counter reset).
     base_value = 7_000_000 + (int(time.time()) % 10_000_000) * 1_000
     published: dict[int, float] = {}
-    mqtt_client = broker = consumer = None
-    if consumer_cmd:
-        import paho.mqtt.client as mqtt
+    import paho.mqtt.client as mqtt
 
-        broker = PrivateMosquitto().start()
-        consumer = subprocess.Popen(
-            [sys.executable, "manage.py", "start_mqtt_consumer"],
-            cwd=ROOT,
-            env={**os.environ, "MQTT_URL": broker.url},
-        )
-        mqtt_client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-dashboard-pub")
-        mqtt_client.connect("127.0.0.1", broker.port)
-        mqtt_client.loop_start()
-        time.sleep(2)  # consumer subscribed
-        gw = dev.gateway
-        topic = wire.telemetry_topic(gw.mac)
+    broker = PrivateMosquitto().start()
+    consumer = subprocess.Popen(
+        [sys.executable, "manage.py", "start_mqtt_consumer"],
+        cwd=ROOT,
+        env={**os.environ, "MQTT_URL": broker.url},
+    )
+    mqtt_client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-dashboard-pub")
+    mqtt_client.connect("127.0.0.1", broker.port)
+    mqtt_client.loop_start()
+    time.sleep(2)  # consumer subscribed
+    gw = dev.gateway
+    topic = wire.telemetry_topic(gw.mac)
     host_cookie = cookie.split("=", 1)
-    # Playwright's sync API runs an event loop here: database work goes to a thread.
-    from concurrent.futures import ThreadPoolExecutor
-
-    db = ThreadPoolExecutor(1)
     with sync_playwright() as p:
         browser = launch_chromium(p)
         ctx = browser.new_context(locale="pt-BR")
@@ -283,62 +268,23 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
         for i in range(readings):
             valor = base_value + i
             when = start + dt.timedelta(milliseconds=10 * i)
-            if consumer_cmd:
-                payload = wire.telemetry_payload(
-                    mac=gw.mac,
-                    timestamp=when,
-                    leituras=[{"dispositivo_codigo": dev.codigo, "valor": valor}],
-                )
-                published[valor] = time.time() * 1000
-                mqtt_client.publish(topic, payload, qos=1)
-            else:
-                # What the consumer does: store (commit), then publish the live event.
-                db.submit(
-                    insert_readings,
-                    [
-                        ReadingRow(
-                            when,
-                            conta.pk,
-                            dev.gateway_id,
-                            dev.pk,
-                            Decimal(valor),
-                            dev.unidade,
-                            None,
-                        )
-                    ],
-                ).result()
-                published[valor] = time.time() * 1000
-                publish_live_event(
-                    conta_id=conta.pk,
-                    event={
-                        "type": "readings",
-                        "readings": [
-                            {
-                                "gateway_id": dev.gateway_id,
-                                "dispositivo_id": dev.pk,
-                                "dispositivo_codigo": dev.codigo,
-                                "time": when.isoformat(),
-                                "valor": f"{valor}.0000",
-                                "unidade": dev.unidade,
-                            }
-                        ],
-                    },
-                )
+            payload = wire.telemetry_payload(
+                mac=gw.mac,
+                timestamp=when,
+                leituras=[{"dispositivo_codigo": dev.codigo, "valor": valor}],
+            )
+            published[valor] = time.time() * 1000
+            mqtt_client.publish(topic, payload, qos=1)
             page.wait_for_timeout(100)
         page.wait_for_timeout(1500)
         arrivals = page.evaluate("window.__arrivals")
         final_state = page.evaluate("document.documentElement.dataset.liveState")
         browser.close()
-    db.submit(lambda: connection.close()).result()
-    db.shutdown()
-    if mqtt_client:
-        mqtt_client.loop_stop()
-        mqtt_client.disconnect()
-    if consumer:
-        consumer.terminate()
-        consumer.wait(15)
-    if broker:
-        broker.close()
+    mqtt_client.loop_stop()
+    mqtt_client.disconnect()
+    consumer.terminate()
+    consumer.wait(15)
+    broker.close()
     first_seen: dict[int, float] = {}
     for t, text in arrivals:  # the first time each value appears (a resync re-renders rows)
         cells = text.split(" ")
@@ -348,9 +294,7 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
     latencies = [first_seen[v] - published[v] for v in first_seen]
     missing = readings - len(latencies)
     return {
-        "path": "mqtt → consumer → redis → sse → DOM"
-        if consumer_cmd
-        else "store + redis live event → sse → DOM",
+        "path": "mqtt → consumer → redis → sse → DOM",
         "readings": readings,
         "seen": len(latencies),
         "missing": missing,
@@ -383,14 +327,12 @@ def main(argv=None):
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM tds_new_leitura_dispositivo")
         table_rows = cur.fetchone()[0]
-    refresh = getattr(storage_api, "refresh_rollups", None)
-    if refresh is not None:  # what the rollup beat job does in production
-        t0 = time.monotonic()
-        while refresh().buckets:
-            pass
-        print(f"rollups refreshed in {time.monotonic() - t0:.1f} s")
+    t0 = time.monotonic()
+    while storage_api.refresh_rollups().buckets:  # what the rollup beat job does
+        pass
+    print(f"rollups refreshed in {time.monotonic() - t0:.1f} s")
     cookie = session_cookie()
-    server = Server()
+    server = UvicornServer()
     try:
         results = bench_requests(
             server.port, cookie, conta, devices, warmup=args.warmup, repeat=args.repeat
