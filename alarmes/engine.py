@@ -563,7 +563,7 @@ def evaluate_gateways_offline(now: datetime | None = None) -> int:
     n = 0
     with scopes_disabled():
         for regra in _window_rules(TipoRegra.GATEWAY_OFFLINE):
-            gw = Gateway.objects.get(pk=regra.gateway_id)
+            gw = regra.gateway  # _window_rules joined it
             open_alarm = Alarme.objects.filter(
                 regra=regra, gateway=gw, dispositivo__isnull=True, estado__in=OPEN_STATES
             ).first()
