@@ -550,11 +550,29 @@ def _window_rules(tipo, **filters):
         )
 
 
-def _state(regra, dev_id) -> EstadoRegra:
-    estado, _created = EstadoRegra.objects.get_or_create(
-        regra_id=regra.pk, dispositivo_id=dev_id, defaults={"conta_id": regra.conta_id}
-    )
-    return estado
+def _states(regra, devices) -> dict[int, EstadoRegra]:
+    """{device id: its EstadoRegra for `regra`}, created where missing: one query for all
+    the rule's devices (the job runs every minute; a get_or_create per device was one
+    query per device and minute, most of them to learn the window was judged already)."""
+    ids = [d.id for d in devices]
+    found = {
+        e.dispositivo_id: e
+        for e in EstadoRegra.objects.filter(regra_id=regra.pk, dispositivo_id__in=ids)
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        EstadoRegra.objects.bulk_create(
+            [
+                EstadoRegra(regra_id=regra.pk, dispositivo_id=i, conta_id=regra.conta_id)
+                for i in missing
+            ],
+            ignore_conflicts=True,  # another worker created it meanwhile
+        )
+        found.update(
+            (e.dispositivo_id, e)
+            for e in EstadoRegra.objects.filter(regra_id=regra.pk, dispositivo_id__in=missing)
+        )
+    return found
 
 
 def evaluate_gateways_offline(now: datetime | None = None) -> int:
@@ -639,11 +657,12 @@ def evaluate_leaks(now: datetime | None = None) -> int:
             today = now.astimezone(logic.zone()).date()
             night = today if logic.night_window(regra, today)[1] <= now else today - timedelta(1)
             start, end = logic.night_window(regra, night)
-            todo = []
-            for d in devices:
-                estado = _state(regra, d.id)
-                if estado.ultimo_em is None or estado.ultimo_em < end:
-                    todo.append((d, estado))
+            estados = _states(regra, devices)
+            todo = [
+                (d, estados[d.id])
+                for d in devices
+                if estados[d.id].ultimo_em is None or estados[d.id].ultimo_em < end
+            ]
             if not todo:
                 continue
             hourly = defaultdict(dict)
@@ -679,11 +698,12 @@ def evaluate_days(now: datetime | None = None) -> int:
         )
         for regra in rules:
             devices = rule_devices([regra], regra.conta_id)[regra.pk]
-            todo = []
-            for d in devices:
-                estado = _state(regra, d.id)
-                if estado.ultimo_em is None or estado.ultimo_em < day_end:
-                    todo.append((d, estado))
+            estados = _states(regra, devices)
+            todo = [
+                (d, estados[d.id])
+                for d in devices
+                if estados[d.id].ultimo_em is None or estados[d.id].ultimo_em < day_end
+            ]
             if not todo:
                 continue
             lookback = 29 if regra.tipo == TipoRegra.ANOMALIA else 0
@@ -733,7 +753,7 @@ def evaluate_common_loss(now: datetime | None = None) -> int:
             if not devices:
                 continue
             (d,) = devices
-            estado = _state(regra, d.id)
+            estado = _states(regra, devices)[d.id]
             if estado.ultimo_em is not None and estado.ultimo_em >= day_end:
                 continue
             dias = balanco_diario(
