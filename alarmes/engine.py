@@ -243,18 +243,12 @@ def message(regra, valor) -> str:
     }
 
 
-def _dec(v) -> Decimal | None:
-    if v is None or isinstance(v, Decimal):
-        return v
-    return Decimal(str(round(v, 4)))  # a float rate
-
-
 def apply_events(regra, device: Device, events, open_alarm, *, live=False) -> Alarme | None:
     """Fire and clear through the services; returns the alarm left open (or None).
     `live`: the reading-driven evaluation, which never reopens a condition another
     evaluator already fired and cleared (services.alarm_fire not_if_closed_since)."""
     for ev in events:
-        ev = ev._replace(valor=_dec(ev.valor))
+        ev = ev._replace(valor=logic.event_value(ev.valor))
         if isinstance(ev, logic.Fire):
             fired = services.alarm_fire(
                 regra=regra,
@@ -347,10 +341,6 @@ def _pair_states(conta_id, dev_ids):
     return opened, closed, pending
 
 
-def _local_hour(t: datetime) -> datetime:
-    return t.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
-
-
 def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev_id):
     """The device's consumption in its current hour through this batch, from what the
     engine counted before plus the batch's steps, or None when that is not exact or a
@@ -361,7 +351,7 @@ def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev
     if memo is None or not steps:
         return None
     first, last = steps[0], steps[-1]
-    if _local_hour(first.time) != memo.hour or _local_hour(last.time) != memo.hour:
+    if logic.hour_start(first.time) != memo.hour or logic.hour_start(last.time) != memo.hour:
         return None
     if first.anterior_em != memo.last_time or first.anterior != memo.last_valor:
         return None
@@ -414,7 +404,7 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = N
     if query_devs:
         # From the hour before the batch's first reading: it may have just completed;
         # each device up to its last reading of the batch (what the count then covers).
-        hour0 = _local_hour(start) - timedelta(hours=1)
+        hour0 = logic.hour_start(start) - timedelta(hours=1)
         ends = {d: per_dev[d][-1][0] for d in query_devs}
         for p in consumption_by_period(
             conta_id=conta_id,
@@ -434,7 +424,7 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = N
                 last is not None
                 and h is not None
                 and h.consumo is not None
-                and h.bucket == _local_hour(last.time)
+                and h.bucket == logic.hour_start(last.time)
             ):
                 hour_memo[d] = HourSoFar(h.bucket, last.time, last.valor, h.consumo)
     n = 0
@@ -526,7 +516,7 @@ def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end
             for p in hours
             if _after(mark, p.bucket + timedelta(hours=1) - timedelta(microseconds=1))
         ]
-        complete = end.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
+        complete = logic.hour_start(end)
         events = logic.period_consumption(
             regra, periods, aberto=open_alarm is not None, complete_before=complete
         )
@@ -642,10 +632,6 @@ def _closed_mark(regra, dev_id):
     ).aggregate(m=Max("fim"))["m"]
 
 
-def _local_day_start(t: datetime) -> datetime:
-    return datetime.combine(t.astimezone(logic.zone()).date(), datetime.min.time(), logic.zone())
-
-
 def evaluate_leaks(now: datetime | None = None) -> int:
     """vazamento: each night window that ended since the last run, once per (rule,
     device) (EstadoRegra.ultimo_em = the last window judged)."""
@@ -685,12 +671,18 @@ def evaluate_leaks(now: datetime | None = None) -> int:
     return n
 
 
+def _day_that_ended(now: datetime) -> tuple[datetime, datetime]:
+    """(start, end) of the last local day that ended by `now` (23 or 25 hours at a DST
+    change: the start is the midnight before the end's)."""
+    day_end = logic.day_start(now)
+    return logic.day_start(day_end - timedelta(hours=12)), day_end
+
+
 def evaluate_days(now: datetime | None = None) -> int:
     """consumo no dia and anomalia (mediana): the local day that ended, once per (rule,
     device)."""
     now = now or timezone.now()
-    day_end = _local_day_start(now)
-    day = _local_day_start(day_end - timedelta(hours=12))
+    day, day_end = _day_that_ended(now)
     n = 0
     with scopes_disabled():
         rules = _window_rules(TipoRegra.CONSUMO, periodo=Periodo.DIA) + _window_rules(
@@ -711,7 +703,7 @@ def evaluate_days(now: datetime | None = None) -> int:
             for p in consumption_by_period(
                 conta_id=regra.conta_id,
                 dispositivo_ids=[d.id for d, _e in todo],
-                start=_local_day_start(day - timedelta(days=lookback)),
+                start=logic.day_start(day - timedelta(days=lookback)),
                 end=day_end,
                 period=storage.DAY,
             ):
@@ -744,8 +736,7 @@ def evaluate_common_loss(now: datetime | None = None) -> int:
     from faturamento.selectors import balanco_diario
 
     now = now or timezone.now()
-    day_end = _local_day_start(now)
-    day = _local_day_start(day_end - timedelta(hours=12))
+    day, day_end = _day_that_ended(now)
     n = 0
     with scopes_disabled():
         for regra in _window_rules(TipoRegra.PERDA_REDE):
