@@ -168,17 +168,17 @@ def steps_for_rows(
         firsts[dev] = items[0][0]
     prev: dict[int, tuple] = {}
     if firsts:
-        lo = min(firsts.values()) - lookback
         with connection.cursor() as cur:
             cur.execute(
-                f"""SELECT f.dev, p.time, p.valor
-                    FROM unnest(%s::bigint[], %s::timestamptz[]) AS f(dev, first)
-                    CROSS JOIN LATERAL (
-                        SELECT time, valor FROM {READINGS}
-                        WHERE dispositivo_id = f.dev AND time < f.first AND time >= %s
-                        ORDER BY time DESC LIMIT 1
-                    ) AS p""",
-                [list(firsts), list(firsts.values()), lo],
+                f"""SELECT dv.id, p.t0, p.v0
+                    FROM unnest(%(devs)s::bigint[], %(firsts)s::timestamptz[]) AS dv(id, first)
+                    {_previous_probe("dv.first")}
+                    WHERE p.t0 IS NOT NULL""",
+                {
+                    "devs": list(firsts),
+                    "firsts": list(firsts.values()),
+                    "lo": min(firsts.values()) - lookback,
+                },
             )
             prev = {dev: (t, v) for dev, t, v in cur.fetchall()}
     out: dict[int, list[Step]] = {}
