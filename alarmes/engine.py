@@ -609,27 +609,48 @@ def evaluate_no_data(now: datetime | None = None) -> int:
             lastseen = last_reading_times(
                 conta_id=regra.conta_id, dispositivo_ids=[d.id for d in devices], since=since
             )
+            opened = _open_alarms(regra, devices)
+            to_fire = []
             for d in devices:
                 limit = timedelta(seconds=intervals[d.gateway_id] * regra.intervalos)
                 last = lastseen.get(d.id)
                 silent = last is None or now - last > limit
-                open_alarm = _open_alarm(regra, d.id)
+                open_alarm = opened.get(d.id)
                 if silent and open_alarm is None:
-                    inicio = (last + limit) if last else now
-                    mark = _closed_mark(regra, d.id)
-                    if mark is not None and (last is None or last <= mark):
-                        continue  # this silence already had its alarm
-                    n += apply_events(regra, d, [logic.Fire(inicio, now, None)], None) is not None
+                    to_fire.append((d, last, limit))
                 elif not silent and open_alarm is not None:
                     services.alarm_clear(alarme=open_alarm, em=last)
                     n += 1
+            marks = _closed_marks(regra, [d.id for d, _l, _m in to_fire]) if to_fire else {}
+            for d, last, limit in to_fire:
+                mark = marks.get(d.id)
+                if mark is not None and (last is None or last <= mark):
+                    continue  # this silence already had its alarm
+                inicio = (last + limit) if last else now
+                n += apply_events(regra, d, [logic.Fire(inicio, now, None)], None) is not None
     return n
 
 
-def _closed_mark(regra, dev_id):
-    return Alarme.objects.filter(
-        regra=regra, dispositivo_id=dev_id, estado=EstadoAlarme.ENCERRADO
-    ).aggregate(m=Max("fim"))["m"]
+def _open_alarms(regra, devices) -> dict[int, Alarme]:
+    """{device id: the rule's open alarm on it}, one query for all the devices."""
+    return {
+        a.dispositivo_id: a
+        for a in Alarme.objects.filter(
+            regra=regra, dispositivo_id__in=[d.id for d in devices], estado__in=OPEN_STATES
+        )
+    }
+
+
+def _closed_marks(regra, dev_ids) -> dict[int, datetime]:
+    """{device id: the end of the rule's last closed alarm on it}, one query."""
+    return dict(
+        Alarme.objects.filter(
+            regra=regra, dispositivo_id__in=dev_ids, estado=EstadoAlarme.ENCERRADO
+        )
+        .values("dispositivo_id")
+        .annotate(m=Max("fim"))
+        .values_list("dispositivo_id", "m")
+    )
 
 
 def evaluate_leaks(now: datetime | None = None) -> int:
