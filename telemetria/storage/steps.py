@@ -8,6 +8,11 @@ than the previous one is a rollover only when it comes from near the register's 
 an interval meter (INTERVALO) consumes its value; an instantaneous meter (INSTANTANEO)
 consumes nothing (None). `step_sql` is that rule for the queries, `step` its Python twin
 for readings already in memory (the consumer's committed batch); a test holds them equal.
+
+Unlike billing, the step into a range's first reading is counted only when the reading
+before it is near: within the look-back for hours (6 hours), on the day before for days
+(consumption_by_day takes it from the newest earlier day: a meter silent on 9 March that
+reads 1010 on the 8th and 1050, 1060 on the 10th consumed 50 on the 10th there, 10 here).
 """
 
 from contextlib import contextmanager
