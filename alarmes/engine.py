@@ -278,8 +278,7 @@ def _open_alarm(regra, dispositivo_id):
 
 def on_committed_batch(committed) -> None:
     """The consumer's post-commit hook (ingestao.pipeline.register_committed_hook)."""
-    rows = [row for rows in committed.rows_by_conta().values() for row in rows]
-    evaluate_committed_readings(rows)
+    _evaluate_by_conta(committed.rows_by_conta())
 
 
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
@@ -288,11 +287,17 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     its alarms. A database error (connection lost, deadlock...) is raised: the consumer
     runs the hook again before acking the batch (ingestao.pipeline), which is safe since
     readings at or before a pair's watermark are ignored."""
-    if not rows:
-        return 0
     by_conta = defaultdict(list)
     for row in rows:
         by_conta[row.conta_id].append(row)
+    return _evaluate_by_conta(by_conta, cache)
+
+
+def _evaluate_by_conta(by_conta: dict, cache: RuleCache | None = None) -> int:
+    """evaluate_committed_readings for rows already grouped {conta id: [ReadingRow]}
+    (the consumer's Committed batch holds them so)."""
+    if not by_conta:
+        return 0
     cache = cache or _cache
     sets = cache.get_many(list(by_conta))
     n = 0
