@@ -293,12 +293,18 @@ def consumption_by_period(
 
 def last_reading_times(*, conta_id: int, dispositivo_ids, since: datetime) -> dict[int, datetime]:
     """{device id: time of its last reading at or after `since`} (devices without one
-    are absent)."""
+    are absent). One index probe per device: a max() over every reading since `since`
+    (a day and more, for the no-data job every minute) read them all (96 meters with a
+    reading a minute: 56 ms vs 2–3 ms)."""
     devs = list(device_kinds(conta_id, dispositivo_ids))
     with connection.cursor() as cur:
         cur.execute(
-            f"""SELECT dispositivo_id, max(time) FROM {READINGS}
-                WHERE dispositivo_id = ANY(%s) AND time >= %s GROUP BY 1""",
+            f"""SELECT dv.id, l.time FROM unnest(%s::bigint[]) AS dv(id)
+                CROSS JOIN LATERAL (
+                    SELECT time FROM {READINGS}
+                    WHERE dispositivo_id = dv.id AND time >= %s
+                    ORDER BY time DESC LIMIT 1
+                ) AS l""",
             [devs, since],
         )
         return dict(cur.fetchall())
