@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from alarmes.selectors import alarme_get
 from contas.forms import apply_validation_error
 from contas.permissions import MANAGE_MEMBERS, conta_required
 
@@ -159,7 +160,7 @@ def preferencias(request):
 
 @conta_required()
 def entregas_alarme(request, alarme_id):
-    alarme = selectors.alarme_get(conta=request.conta, pk=alarme_id)
+    alarme = alarme_get(conta=request.conta, pk=alarme_id)
     return render(
         request,
         "notificacoes/entregas_alarme.html",
