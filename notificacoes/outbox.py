@@ -67,13 +67,10 @@ class Endpoint:
 
 
 def membros(**filters):
-    """Memberships that give access: once main's pending invitations (issue 12: a
-    membership with no `accepted_at` has no access yet) are merged, only accepted ones.
-    A pending invitee hears nothing, and is not an admin to escalate to."""
-    qs = ContaMembership.objects.filter(**filters)
-    if any(f.name == "accepted_at" for f in ContaMembership._meta.get_fields()):
-        qs = qs.filter(accepted_at__isnull=False)
-    return qs
+    """Memberships that give access: accepted ones only (a membership with no
+    `accepted_at` is a pending invitation). A pending invitee hears nothing, and is not an
+    admin to escalate to."""
+    return ContaMembership.objects.filter(accepted_at__isnull=False, **filters)
 
 
 def em_silencio(pref: PreferenciaMembro | None, moment: datetime) -> bool:
