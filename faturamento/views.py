@@ -198,7 +198,7 @@ def _closed(request, pk):
 
 
 def _pdf_response(periodo, unidade) -> HttpResponse:
-    found = demonstrativos_do_periodo(periodo=periodo, unidade_ids=[unidade.pk])
+    found = demonstrativos_do_periodo(periodo=periodo, unidade=unidade)
     if not found:
         raise Http404
     response = HttpResponse(pdf_demonstrativo(found[0]), content_type="application/pdf")
