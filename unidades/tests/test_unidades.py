@@ -50,10 +50,10 @@ def test_import_looks_existing_units_up_once(conta_a, django_assert_max_num_quer
     rows = "".join(f"A;{n};0,01;;\n" for n in range(1, 41))
     data = ("bloco;numero;fracao_ideal;responsavel;email\n" + rows).encode()
     assert unidades_import(conta=conta_a, filename="u.csv", data=data).created == 40
-    # Each row: the service's savepoint and release, the account check of full_clean, its
-    # duplicate check and its write; not a look-up of its own as well (242 queries when
-    # each row looked itself up).
-    with django_assert_max_num_queries(5 * 40 + 5):
+    # Each row: the service's savepoint and release, its duplicate check and its write;
+    # not a look-up of its own, nor a check that the account exists (242 queries when each
+    # row did both).
+    with django_assert_max_num_queries(4 * 40 + 5):
         assert unidades_import(conta=conta_a, filename="u.csv", data=data).updated == 40
 
 
