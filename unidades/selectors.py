@@ -30,20 +30,15 @@ def unidade_get(*, conta: Conta, pk) -> Unidade:
         raise Http404 from None
 
 
-def dispositivos_with_medicao(*, conta: Conta) -> list[Dispositivo]:
-    """The account's metering devices (not thermometers) with `.medicao_row` (or None)."""
-    medicoes = {
-        m.dispositivo_id: m for m in Medicao.objects.filter(conta=conta).select_related("unidade")
-    }
-    devices = list(
+def dispositivos_with_medicao(*, conta: Conta) -> QuerySet:
+    """The account's metering devices (not thermometers), each with its Medicao and unit
+    joined: `getattr(d, "medicao", None)` reads it without a query."""
+    return (
         Dispositivo.objects.filter(conta=conta)
         .exclude(tipo="TEMP")
-        .select_related("gateway")
+        .select_related("gateway", "medicao__unidade")
         .order_by("tipo", "gateway__codigo", "codigo", "pk")
     )
-    for d in devices:
-        d.medicao_row = medicoes.get(d.pk)
-    return devices
 
 
 def dispositivos_of_unidade(*, unidade: Unidade) -> QuerySet:

@@ -123,14 +123,10 @@ def medicao_list(request):
     page = Paginator(selectors.dispositivos_with_medicao(conta=request.conta), 25).get_page(
         request.GET.get("page")
     )
-    rows = [
-        (
-            d,
-            d.medicao_row.papel if d.medicao_row else "",
-            d.medicao_row.unidade_id if d.medicao_row else None,
-        )
-        for d in page
-    ]
+    rows = []
+    for d in page:  # only this page's devices are read, each with its classification
+        m = getattr(d, "medicao", None)
+        rows.append((d, m, m.papel if m else "", m.unidade_id if m else None))
     return render(
         request,
         "unidades/medicao_list.html",

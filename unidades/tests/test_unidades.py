@@ -174,3 +174,19 @@ def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_meter_page_shows_each_meters_classification(client, conta_a, admin_a):
+    gw = factories.make_gateway(conta=conta_a)
+    u = factories.make_unidade(conta=conta_a, bloco="A", numero="101")
+    factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u)
+    factories.make_dispositivo(gateway=gw, tipo="GAS")  # not classified
+    url = reverse("unidades:medicao_list")
+    client.force_login(factories.make_member(conta=conta_a, role=Role.LEITOR).user)
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="medicao-row"') == 2
+    assert "Bloco A · 101" in page
+    client.force_login(admin_a)
+    page = client.get(url).content.decode()
+    assert f'<option value="{u.pk}" selected>Bloco A · 101</option>' in page
+    assert '<option value="" selected>— não classificado —</option>' in page
