@@ -42,9 +42,13 @@ def dispositivos_with_medicao(*, conta: Conta) -> QuerySet:
 
 
 def dispositivos_of_unidade(*, unidade: Unidade) -> QuerySet:
-    return Dispositivo.objects.filter(
-        conta_id=unidade.conta_id, medicao__unidade=unidade, medicao__papel=Papel.UNIDADE
-    ).order_by("tipo", "codigo", "pk")
+    return (
+        Dispositivo.objects.filter(
+            conta_id=unidade.conta_id, medicao__unidade=unidade, medicao__papel=Papel.UNIDADE
+        )
+        .select_related("gateway")  # the page names each meter's gateway
+        .order_by("tipo", "codigo", "pk")
+    )
 
 
 def medicoes_for_conta(*, conta_id: int) -> list[tuple[int, str, str, int | None]]:

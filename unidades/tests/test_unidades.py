@@ -190,3 +190,24 @@ def test_meter_page_shows_each_meters_classification(client, conta_a, admin_a):
     page = client.get(url).content.decode()
     assert f'<option value="{u.pk}" selected>Bloco A · 101</option>' in page
     assert '<option value="" selected>— não classificado —</option>' in page
+
+
+def test_unit_page_queries_do_not_grow_with_its_meters(client, conta_a, admin_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    u = factories.make_unidade(conta=conta_a, numero="101")
+    factories.make_medidor(
+        gateway=factories.make_gateway(conta=conta_a), papel="UNIDADE", unidade=u
+    )
+    url = reverse("unidades:unidade_detail", args=[u.pk])
+    client.force_login(admin_a)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(3):  # three more meters, each on a gateway of its own
+        gw = factories.make_gateway(conta=conta_a)
+        factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(url).content.decode()
+    assert page.count(" — Água (") == 4
+    assert len(four) == len(one)
