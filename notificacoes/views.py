@@ -25,6 +25,12 @@ def _is_admin(request) -> bool:
 
 @conta_required()
 def destino_list(request):
+    return _destino_list_page(request)
+
+
+def _destino_list_page(request, config_form: ConfiguracaoForm | None = None, status: int = 200):
+    """The targets and the account's reminder settings (their form, or the one submitted
+    with its errors)."""
     cfg = configuracao(request.conta.pk)
     return render(
         request,
@@ -32,9 +38,10 @@ def destino_list(request):
         {
             "destinos": selectors.destino_list(conta=request.conta),
             "configuracao": cfg,
-            "config_form": ConfiguracaoForm(instance=cfg),
+            "config_form": config_form or ConfiguracaoForm(instance=cfg),
             "can_manage": _is_admin(request),
         },
+        status=status,
     )
 
 
@@ -131,16 +138,7 @@ def configuracao_edit(request):
         else:
             messages.success(request, _("Lembretes e escalonamento salvos."))
             return redirect("notificacoes:destino_list")
-    return render(
-        request,
-        "notificacoes/destino_list.html",
-        {
-            "destinos": selectors.destino_list(conta=request.conta),
-            "config_form": form,
-            "can_manage": True,
-        },
-        status=400,
-    )
+    return _destino_list_page(request, config_form=form, status=400)
 
 
 @conta_required()

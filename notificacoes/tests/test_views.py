@@ -91,6 +91,20 @@ def test_non_admins_read_but_cannot_manage(client, request, role_user, conta_a):
     assert DestinoNotificacao.objects.get().nome == "Zé"
 
 
+def test_bad_reminder_settings_show_the_targets_page_with_the_error(client, admin_a, conta_a):
+    services.destino_create(conta=conta_a, nome="Portaria", tipo="email", email="p@p.com")
+    client.force_login(admin_a)
+    url = reverse("notificacoes:configuracao")
+    response = client.post(url, {"lembrete_minutos": "-5", "escalonamento_minutos": "30"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Portaria" in text
+    assert 'value="-5"' in text
+    assert "is-invalid" in text
+    response = client.post(url, {"lembrete_minutos": "20", "escalonamento_minutos": "30"})
+    assert response.status_code == 302
+
+
 def test_another_accounts_target_is_404_and_unchanged(client, admin_a, destino_b):
     client.force_login(admin_a)
     for name in ("destino_detail", "destino_edit", "destino_delete"):
