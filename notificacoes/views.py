@@ -19,10 +19,6 @@ from .lembretes import configuracao
 from .models import DestinoNotificacao
 
 
-def _is_admin(request) -> bool:
-    return request.membership is not None and request.membership.can_manage_members
-
-
 @conta_required()
 def destino_list(request):
     return _destino_list_page(request)
@@ -39,7 +35,7 @@ def _destino_list_page(request, config_form: ConfiguracaoForm | None = None, sta
             "destinos": selectors.destino_list(conta=request.conta),
             "configuracao": cfg,
             "config_form": config_form or ConfiguracaoForm(instance=cfg),
-            "can_manage": _is_admin(request),
+            "can_manage": request.membership.can_manage_members,
         },
         status=status,
     )
@@ -54,7 +50,7 @@ def destino_detail(request, pk):
         {
             "destino": destino,
             "envios": selectors.envios_do_destino(destino=destino),
-            "can_manage": _is_admin(request),
+            "can_manage": request.membership.can_manage_members,
         },
     )
 

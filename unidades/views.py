@@ -24,10 +24,6 @@ from .importacao import MAX_BYTES, unidades_import
 from .models import MoradorUnidade
 
 
-def _can_edit(request) -> bool:
-    return request.membership is not None and request.membership.can_edit_registry
-
-
 @conta_required()
 def unidade_list(request):
     q = request.GET.get("q", "")
@@ -36,7 +32,7 @@ def unidade_list(request):
     return render(
         request,
         "unidades/unidade_list.html",
-        {"page_obj": page, "q": q, "can_edit": _can_edit(request)},
+        {"page_obj": page, "q": q, "can_edit": request.membership.can_edit_registry},
     )
 
 
@@ -53,7 +49,7 @@ def unidade_detail(request, pk):
             "link_form": MoradorLinkForm(
                 queryset=selectors.moradores_sem_unidade(conta=request.conta)
             ),
-            "can_edit": _can_edit(request),
+            "can_edit": request.membership.can_edit_registry,
             "can_manage_members": request.membership.can_manage_members,
         },
     )
@@ -133,7 +129,7 @@ def medicao_list(request):
         {
             "rows": rows,
             "page_obj": page,
-            "can_edit": _can_edit(request),
+            "can_edit": request.membership.can_edit_registry,
             "papeis": MedicaoForm.base_fields["papel"].choices,
             "unidades": list(selectors.unidade_list(conta=request.conta)),
         },
