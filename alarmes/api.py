@@ -29,8 +29,8 @@ from contas.permissions import EDIT_REGISTRY
 from dispositivos.models import Dispositivo, Gateway
 
 from . import selectors, services
-from .events import alarm_payload, iso
-from .models import EstadoAlarme, RegraAlarme
+from .events import iso
+from .models import RegraAlarme
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -280,7 +280,6 @@ def regras_delete(request, regra_id: int):
 
 
 def alarme_dict(a) -> dict:
-    p = alarm_payload(a)
     return {
         "id": a.pk,
         "regra": a.regra_id,
@@ -290,9 +289,9 @@ def alarme_dict(a) -> dict:
         "gateway": a.gateway_id,
         "estado": a.estado,
         "severidade": a.severidade,
-        "inicio": p["inicio"],
-        "fim": p["fim"],
-        "valor": p["valor"],
+        "inicio": iso(a.inicio),
+        "fim": iso(a.fim),
+        "valor": _dec(a.valor),
         "mensagem": a.mensagem,
     }
 
@@ -359,8 +358,6 @@ def alarmes_ack(request, alarme_id: int, payload: ComentarioIn | None = None):
 @scoped(write=True)
 def alarmes_clear(request, alarme_id: int, payload: ComentarioIn | None = None):
     a = selectors.alarme_get(conta=request.conta, pk=alarme_id)
-    if a.estado == EstadoAlarme.ENCERRADO:
-        raise DjangoValidationError({"estado": _("Este alarme já está encerrado.")})
     comentario = _with_token_name(request, payload.comentario if payload else "")
     services.alarm_clear(alarme=a, usuario=_user(request), manual=True, comentario=comentario)
     return alarme_dict(selectors.alarme_get(conta=request.conta, pk=alarme_id))

@@ -243,18 +243,12 @@ def message(regra, valor) -> str:
     }
 
 
-def _dec(v) -> Decimal | None:
-    if v is None or isinstance(v, Decimal):
-        return v
-    return Decimal(str(round(v, 4)))  # a float rate
-
-
 def apply_events(regra, device: Device, events, open_alarm, *, live=False) -> Alarme | None:
     """Fire and clear through the services; returns the alarm left open (or None).
     `live`: the reading-driven evaluation, which never reopens a condition another
     evaluator already fired and cleared (services.alarm_fire not_if_closed_since)."""
     for ev in events:
-        ev = ev._replace(valor=_dec(ev.valor))
+        ev = ev._replace(valor=logic.event_value(ev.valor))
         if isinstance(ev, logic.Fire):
             fired = services.alarm_fire(
                 regra=regra,
@@ -284,8 +278,7 @@ def _open_alarm(regra, dispositivo_id):
 
 def on_committed_batch(committed) -> None:
     """The consumer's post-commit hook (ingestao.pipeline.register_committed_hook)."""
-    rows = [row for rows in committed.rows_by_conta().values() for row in rows]
-    evaluate_committed_readings(rows)
+    _evaluate_by_conta(committed.rows_by_conta())
 
 
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
@@ -294,11 +287,17 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
     its alarms. A database error (connection lost, deadlock...) is raised: the consumer
     runs the hook again before acking the batch (ingestao.pipeline), which is safe since
     readings at or before a pair's watermark are ignored."""
-    if not rows:
-        return 0
     by_conta = defaultdict(list)
     for row in rows:
         by_conta[row.conta_id].append(row)
+    return _evaluate_by_conta(by_conta, cache)
+
+
+def _evaluate_by_conta(by_conta: dict, cache: RuleCache | None = None) -> int:
+    """evaluate_committed_readings for rows already grouped {conta id: [ReadingRow]}
+    (the consumer's Committed batch holds them so)."""
+    if not by_conta:
+        return 0
     cache = cache or _cache
     sets = cache.get_many(list(by_conta))
     n = 0
@@ -347,10 +346,6 @@ def _pair_states(conta_id, dev_ids):
     return opened, closed, pending
 
 
-def _local_hour(t: datetime) -> datetime:
-    return t.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
-
-
 def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev_id):
     """The device's consumption in its current hour through this batch, from what the
     engine counted before plus the batch's steps, or None when that is not exact or a
@@ -361,7 +356,7 @@ def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev
     if memo is None or not steps:
         return None
     first, last = steps[0], steps[-1]
-    if _local_hour(first.time) != memo.hour or _local_hour(last.time) != memo.hour:
+    if logic.hour_start(first.time) != memo.hour or logic.hour_start(last.time) != memo.hour:
         return None
     if first.anterior_em != memo.last_time or first.anterior != memo.last_valor:
         return None
@@ -414,7 +409,7 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = N
     if query_devs:
         # From the hour before the batch's first reading: it may have just completed;
         # each device up to its last reading of the batch (what the count then covers).
-        hour0 = _local_hour(start) - timedelta(hours=1)
+        hour0 = logic.hour_start(start) - timedelta(hours=1)
         ends = {d: per_dev[d][-1][0] for d in query_devs}
         for p in consumption_by_period(
             conta_id=conta_id,
@@ -434,7 +429,7 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = N
                 last is not None
                 and h is not None
                 and h.consumo is not None
-                and h.bucket == _local_hour(last.time)
+                and h.bucket == logic.hour_start(last.time)
             ):
                 hour_memo[d] = HourSoFar(h.bucket, last.time, last.valor, h.consumo)
     n = 0
@@ -526,7 +521,7 @@ def _evaluate_pair(regra, device, series, hours, open_alarm, mark, pendente, end
             for p in hours
             if _after(mark, p.bucket + timedelta(hours=1) - timedelta(microseconds=1))
         ]
-        complete = end.astimezone(logic.zone()).replace(minute=0, second=0, microsecond=0)
+        complete = logic.hour_start(end)
         events = logic.period_consumption(
             regra, periods, aberto=open_alarm is not None, complete_before=complete
         )
@@ -550,11 +545,29 @@ def _window_rules(tipo, **filters):
         )
 
 
-def _state(regra, dev_id) -> EstadoRegra:
-    estado, _created = EstadoRegra.objects.get_or_create(
-        regra_id=regra.pk, dispositivo_id=dev_id, defaults={"conta_id": regra.conta_id}
-    )
-    return estado
+def _states(regra, devices) -> dict[int, EstadoRegra]:
+    """{device id: its EstadoRegra for `regra`}, created where missing: one query for all
+    the rule's devices (the job runs every minute; a get_or_create per device was one
+    query per device and minute, most of them to learn the window was judged already)."""
+    ids = [d.id for d in devices]
+    found = {
+        e.dispositivo_id: e
+        for e in EstadoRegra.objects.filter(regra_id=regra.pk, dispositivo_id__in=ids)
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        EstadoRegra.objects.bulk_create(
+            [
+                EstadoRegra(regra_id=regra.pk, dispositivo_id=i, conta_id=regra.conta_id)
+                for i in missing
+            ],
+            ignore_conflicts=True,  # another worker created it meanwhile
+        )
+        found.update(
+            (e.dispositivo_id, e)
+            for e in EstadoRegra.objects.filter(regra_id=regra.pk, dispositivo_id__in=missing)
+        )
+    return found
 
 
 def evaluate_gateways_offline(now: datetime | None = None) -> int:
@@ -563,7 +576,7 @@ def evaluate_gateways_offline(now: datetime | None = None) -> int:
     n = 0
     with scopes_disabled():
         for regra in _window_rules(TipoRegra.GATEWAY_OFFLINE):
-            gw = Gateway.objects.get(pk=regra.gateway_id)
+            gw = regra.gateway  # _window_rules joined it
             open_alarm = Alarme.objects.filter(
                 regra=regra, gateway=gw, dispositivo__isnull=True, estado__in=OPEN_STATES
             ).first()
@@ -601,31 +614,48 @@ def evaluate_no_data(now: datetime | None = None) -> int:
             lastseen = last_reading_times(
                 conta_id=regra.conta_id, dispositivo_ids=[d.id for d in devices], since=since
             )
+            opened = _open_alarms(regra, devices)
+            to_fire = []
             for d in devices:
                 limit = timedelta(seconds=intervals[d.gateway_id] * regra.intervalos)
                 last = lastseen.get(d.id)
                 silent = last is None or now - last > limit
-                open_alarm = _open_alarm(regra, d.id)
+                open_alarm = opened.get(d.id)
                 if silent and open_alarm is None:
-                    inicio = (last + limit) if last else now
-                    mark = _closed_mark(regra, d.id)
-                    if mark is not None and (last is None or last <= mark):
-                        continue  # this silence already had its alarm
-                    n += apply_events(regra, d, [logic.Fire(inicio, now, None)], None) is not None
+                    to_fire.append((d, last, limit))
                 elif not silent and open_alarm is not None:
                     services.alarm_clear(alarme=open_alarm, em=last)
                     n += 1
+            marks = _closed_marks(regra, [d.id for d, _l, _m in to_fire]) if to_fire else {}
+            for d, last, limit in to_fire:
+                mark = marks.get(d.id)
+                if mark is not None and (last is None or last <= mark):
+                    continue  # this silence already had its alarm
+                inicio = (last + limit) if last else now
+                n += apply_events(regra, d, [logic.Fire(inicio, now, None)], None) is not None
     return n
 
 
-def _closed_mark(regra, dev_id):
-    return Alarme.objects.filter(
-        regra=regra, dispositivo_id=dev_id, estado=EstadoAlarme.ENCERRADO
-    ).aggregate(m=Max("fim"))["m"]
+def _open_alarms(regra, devices) -> dict[int, Alarme]:
+    """{device id: the rule's open alarm on it}, one query for all the devices."""
+    return {
+        a.dispositivo_id: a
+        for a in Alarme.objects.filter(
+            regra=regra, dispositivo_id__in=[d.id for d in devices], estado__in=OPEN_STATES
+        )
+    }
 
 
-def _local_day_start(t: datetime) -> datetime:
-    return datetime.combine(t.astimezone(logic.zone()).date(), datetime.min.time(), logic.zone())
+def _closed_marks(regra, dev_ids) -> dict[int, datetime]:
+    """{device id: the end of the rule's last closed alarm on it}, one query."""
+    return dict(
+        Alarme.objects.filter(
+            regra=regra, dispositivo_id__in=dev_ids, estado=EstadoAlarme.ENCERRADO
+        )
+        .values("dispositivo_id")
+        .annotate(m=Max("fim"))
+        .values_list("dispositivo_id", "m")
+    )
 
 
 def evaluate_leaks(now: datetime | None = None) -> int:
@@ -639,11 +669,12 @@ def evaluate_leaks(now: datetime | None = None) -> int:
             today = now.astimezone(logic.zone()).date()
             night = today if logic.night_window(regra, today)[1] <= now else today - timedelta(1)
             start, end = logic.night_window(regra, night)
-            todo = []
-            for d in devices:
-                estado = _state(regra, d.id)
-                if estado.ultimo_em is None or estado.ultimo_em < end:
-                    todo.append((d, estado))
+            estados = _states(regra, devices)
+            todo = [
+                (d, estados[d.id])
+                for d in devices
+                if estados[d.id].ultimo_em is None or estados[d.id].ultimo_em < end
+            ]
             if not todo:
                 continue
             hourly = defaultdict(dict)
@@ -666,12 +697,18 @@ def evaluate_leaks(now: datetime | None = None) -> int:
     return n
 
 
+def _day_that_ended(now: datetime) -> tuple[datetime, datetime]:
+    """(start, end) of the last local day that ended by `now` (23 or 25 hours at a DST
+    change: the start is the midnight before the end's)."""
+    day_end = logic.day_start(now)
+    return logic.day_start(day_end - timedelta(hours=12)), day_end
+
+
 def evaluate_days(now: datetime | None = None) -> int:
     """consumo no dia and anomalia (mediana): the local day that ended, once per (rule,
     device)."""
     now = now or timezone.now()
-    day_end = _local_day_start(now)
-    day = _local_day_start(day_end - timedelta(hours=12))
+    day, day_end = _day_that_ended(now)
     n = 0
     with scopes_disabled():
         rules = _window_rules(TipoRegra.CONSUMO, periodo=Periodo.DIA) + _window_rules(
@@ -679,11 +716,12 @@ def evaluate_days(now: datetime | None = None) -> int:
         )
         for regra in rules:
             devices = rule_devices([regra], regra.conta_id)[regra.pk]
-            todo = []
-            for d in devices:
-                estado = _state(regra, d.id)
-                if estado.ultimo_em is None or estado.ultimo_em < day_end:
-                    todo.append((d, estado))
+            estados = _states(regra, devices)
+            todo = [
+                (d, estados[d.id])
+                for d in devices
+                if estados[d.id].ultimo_em is None or estados[d.id].ultimo_em < day_end
+            ]
             if not todo:
                 continue
             lookback = 29 if regra.tipo == TipoRegra.ANOMALIA else 0
@@ -691,7 +729,7 @@ def evaluate_days(now: datetime | None = None) -> int:
             for p in consumption_by_period(
                 conta_id=regra.conta_id,
                 dispositivo_ids=[d.id for d, _e in todo],
-                start=_local_day_start(day - timedelta(days=lookback)),
+                start=logic.day_start(day - timedelta(days=lookback)),
                 end=day_end,
                 period=storage.DAY,
             ):
@@ -724,8 +762,7 @@ def evaluate_common_loss(now: datetime | None = None) -> int:
     from faturamento.selectors import balanco_diario
 
     now = now or timezone.now()
-    day_end = _local_day_start(now)
-    day = _local_day_start(day_end - timedelta(hours=12))
+    day, day_end = _day_that_ended(now)
     n = 0
     with scopes_disabled():
         for regra in _window_rules(TipoRegra.PERDA_REDE):
@@ -733,7 +770,7 @@ def evaluate_common_loss(now: datetime | None = None) -> int:
             if not devices:
                 continue
             (d,) = devices
-            estado = _state(regra, d.id)
+            estado = _states(regra, devices)[d.id]
             if estado.ultimo_em is not None and estado.ultimo_em >= day_end:
                 continue
             dias = balanco_diario(

@@ -16,6 +16,20 @@ _TARGET_END = RULE_FIELDS.index("tipo_dispositivo") + 1
 RULE_FORM_FIELDS = [*RULE_FIELDS[:_TARGET_END], "exclusoes", *RULE_FIELDS[_TARGET_END:]]
 
 
+# Fields a blank leaves at the model's default.
+_DEFAULTED = (
+    "histerese",
+    "vazao_minima",
+    "fator_mediana",
+    "tolerancia_reset",
+    "duracao_minutos",
+    "noites_para_encerrar",
+    "intervalos",
+    "janela_inicio",
+    "janela_fim",
+)
+
+
 class RegraForm(ServiceModelForm):
     dispositivo = forms.ModelChoiceField(
         label=_("Dispositivo"), queryset=Dispositivo.objects.none(), required=False
@@ -56,15 +70,9 @@ class RegraForm(ServiceModelForm):
     def service_kwargs(self) -> tuple[dict, list]:
         data = dict(self.cleaned_data)
         exclusoes = list(data.pop("exclusoes", []) or [])
-        for name in ("histerese", "vazao_minima", "fator_mediana", "tolerancia_reset"):
+        for name in _DEFAULTED:
             if data.get(name) is None:
                 data.pop(name, None)  # blank: the model's default
-        for name in ("duracao_minutos", "noites_para_encerrar", "intervalos"):
-            if data.get(name) is None:
-                data.pop(name, None)
-        for name in ("janela_inicio", "janela_fim"):
-            if data.get(name) is None:
-                data.pop(name, None)
         return data, exclusoes
 
 

@@ -128,6 +128,24 @@ def zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+def hour_start(t: datetime) -> datetime:
+    """The start of the local hour of `t`."""
+    return t.astimezone(zone()).replace(minute=0, second=0, microsecond=0)
+
+
+def day_start(t: datetime) -> datetime:
+    """The local midnight that starts the day of `t`."""
+    return datetime.combine(t.astimezone(zone()).date(), time(0), zone())
+
+
+def event_value(v) -> Decimal | None:
+    """An event's value as an alarm stores and a page shows it: an hourly rate (a float,
+    rate_samples) rounded to 4 places, the readings' own precision."""
+    if v is None or isinstance(v, Decimal):
+        return v
+    return Decimal(str(round(v, 4)))
+
+
 def night_window(regra, night: date) -> tuple[datetime, datetime]:
     """The leak window that ends on local date `night` (starts the day before when it
     crosses midnight), as aware datetimes."""

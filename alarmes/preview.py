@@ -108,7 +108,9 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
     last = heapq.nlargest(MAX_LISTED, found, key=lambda f: (f[0], f[1]))
     by_id = {d.id: d for d in devices}
     listed = [
-        PreviewAlarm(by_id[dev_id].codigo, by_id[dev_id].gateway_id, *p[:3], _valor(p[3]))
+        PreviewAlarm(
+            by_id[dev_id].codigo, by_id[dev_id].gateway_id, *p[:3], logic.event_value(p[3])
+        )
         for _disparo, dev_id, p in reversed(last)
     ]
     return Preview(
@@ -119,11 +121,6 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
         start=start,
         end=end,
     )
-
-
-def _valor(v):
-    """An hourly rate comes as a float: shown as the readings' precision."""
-    return Decimal(str(round(v, 4))) if isinstance(v, float) else v
 
 
 def _devices(regra):
@@ -169,7 +166,7 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
         return out
     if tipo == TipoRegra.CONSUMO:
         hourly = regra.periodo == Periodo.HORA
-        first = _day_start(start) if not hourly else start
+        first = logic.day_start(start) if not hourly else start
         per = defaultdict(list)
         for p in consumption_by_period(
             conta_id=conta_id,
@@ -179,7 +176,9 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
             period=HOUR if hourly else DAY,
         ):
             length = timedelta(hours=1) if hourly else None
-            bucket_end = p.bucket + length if hourly else _day_start(p.bucket + timedelta(hours=36))
+            bucket_end = (
+                p.bucket + length if hourly else logic.day_start(p.bucket + timedelta(hours=36))
+            )
             per[p.dispositivo_id].append((p.bucket, bucket_end, p.consumo))
         for dev_id, periods in per.items():
             out[dev_id] = logic.period_consumption(
@@ -216,13 +215,13 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
         for p in consumption_by_period(
             conta_id=conta_id,
             dispositivo_ids=ids,
-            start=_day_start(start - timedelta(days=29)),
-            end=_day_start(end),
+            start=logic.day_start(start - timedelta(days=29)),
+            end=logic.day_start(end),
             period=DAY,
         ):
             daily[p.dispositivo_id][p.bucket] = p.consumo
         for dev_id, values in daily.items():
-            days = sorted(d for d in values if d >= _day_start(start))
+            days = sorted(d for d in values if d >= logic.day_start(start))
             out[dev_id] = logic.median_spikes(regra, values, days, aberto=False)
         return out
     if tipo == TipoRegra.SEM_DADOS:
@@ -243,8 +242,3 @@ def _events(regra, ids, devices, start, end) -> dict[int, list]:
         for dev_id, g in found.items():
             out[dev_id] = logic.gap_events(g["gaps"], last=g["last"], now=end, limit=limits[dev_id])
     return out
-
-
-def _day_start(t: datetime) -> datetime:
-    z = logic.zone()
-    return datetime.combine(t.astimezone(z).date(), datetime.min.time(), z)

@@ -195,13 +195,16 @@ def alarm_clear(
     engine it is None (a race with a person who closed it first)."""
     manual = usuario is not None if manual is None else manual
     with transaction.atomic():
-        target = Alarme.objects.filter(pk=alarme.pk, conta_id=alarme.conta_id).values(
-            "regra_id", "gateway_id", "dispositivo_id"
-        )
-        for t in target:  # none: _locked raises DoesNotExist as before
-            if t["regra_id"] is not None:
-                _lock_target(**t)
+        # The row first, then its target: a fire never waits on a row lock (its INSERT
+        # conflicts with the open row and does nothing), so this order cannot deadlock,
+        # and the clear's UPDATE still runs under the target's lock.
         alarme = _locked(alarme)
+        if alarme.regra_id is not None:
+            _lock_target(
+                regra_id=alarme.regra_id,
+                gateway_id=alarme.gateway_id,
+                dispositivo_id=alarme.dispositivo_id,
+            )
         if alarme.estado not in OPEN_STATES:
             if not manual:
                 return None

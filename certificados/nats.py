@@ -102,11 +102,11 @@ def render_auth(users: list[tuple[str, str]] | list[str], *, consumer_cn: str = 
     ]
     for entry in users:
         user, mac = (f"CN={entry}", entry) if isinstance(entry, str) else entry
-        own = [subject_for(mac, "telemetry"), subject_for(mac, "status")]
+        own = [subject_for(mac, wire.TELEMETRY), subject_for(mac, wire.STATUS)]
         lines += [
             f"    {{user: {_q(user)}, permissions: {{",
             f"      publish: {{allow: [{', '.join(_q(s) for s in own)}]}}",
-            f"      subscribe: {{allow: [{_q(subject_for(mac, 'config'))}]}}}}}}",
+            f"      subscribe: {{allow: [{_q(subject_for(mac, wire.CONFIG))}]}}}}}}",
         ]
     lines += ["  ]", "}", ""]
     return "\n".join(lines)

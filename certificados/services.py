@@ -255,16 +255,15 @@ def issued_key_hold(*, certificado: CertificadoDevice, user, key_pem: bytes) -> 
 
 
 def issued_key_is_held(*, certificado: CertificadoDevice, user) -> bool:
-    return cache.get(_held_key_cache_key(certificado=certificado, user=user)) is not None
+    return cache.has_key(_held_key_cache_key(certificado=certificado, user=user))
 
 
 def issued_key_take(*, certificado: CertificadoDevice, user) -> bytes | None:
-    """The held key, once: removed as it is read (None when expired, taken or never held)."""
+    """The held key, once: removed as it is read (None when expired, taken or never held;
+    of two downloads at once, only the one whose delete removed it gets it)."""
     key = _held_key_cache_key(certificado=certificado, user=user)
     key_pem = cache.get(key)
-    if key_pem is not None:
-        cache.delete(key)
-    return key_pem
+    return key_pem if key_pem is not None and cache.delete(key) else None
 
 
 def bundle_basename(certificado: CertificadoDevice) -> str:

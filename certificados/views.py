@@ -60,7 +60,7 @@ def detail(request, pk):
 @conta_required(*EDIT_REGISTRY)
 def download(request, pk):
     """Certificate, CA and README; the key generated on issue too, on the issuing user's
-    first download within TDS_CERT_KEY_HOLD_SECONDS (it is never stored)."""
+    first download within TDS_CERT_KEY_HOLD_SECONDS (it is never written to the database or to disk)."""
     cert = selectors.certificado_get(conta=request.conta, pk=pk)
     key_pem = services.issued_key_take(certificado=cert, user=request.user)
     return _zip_response(certificado=cert, key_pem=key_pem)

@@ -39,13 +39,14 @@ class Demonstrativo:
         return prev, year
 
 
-def demonstrativos_do_periodo(*, periodo: Periodo, unidade_ids=None) -> list[Demonstrativo]:
-    """Every unit's statement data of a closed period (or those in `unidade_ids`)."""
-    cobrancas = selectors.cobrancas_of_periodo(periodo=periodo)
-    if unidade_ids is not None:
-        cobrancas = cobrancas.filter(unidade_id__in=list(unidade_ids))
+def demonstrativos_do_periodo(
+    *, periodo: Periodo, unidade: Unidade | None = None
+) -> list[Demonstrativo]:
+    """Every unit's statement data of a closed period (or only `unidade`'s, reading only
+    its meters' history)."""
+    cobrancas = selectors.cobrancas_of_periodo(periodo=periodo, unidade=unidade)
     historico = selectors.historico_unidades(
-        conta=periodo.conta, inicio=periodo.inicio, periodos=HISTORY
+        conta=periodo.conta, inicio=periodo.inicio, periodos=HISTORY, unidade=unidade
     )
     faturas = {f.tipo: f for f in selectors.faturas_of_periodo(periodo=periodo)}
     by_unit: dict[int, Demonstrativo] = {}

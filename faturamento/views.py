@@ -30,10 +30,6 @@ from .forms import AbrirPeriodoForm, ConfigForm, CorrecaoForm, FaturaForm
 from .models import Utilidade
 
 
-def _can_edit(request) -> bool:
-    return request.membership is not None and request.membership.can_edit_registry
-
-
 @conta_required()
 def index(request):
     config = selectors.config_get(conta=request.conta)
@@ -43,7 +39,7 @@ def index(request):
             referencia_de(dia=timezone.localdate(), dia_fechamento=config.dia_fechamento), -1
         ).strftime("%Y-%m")}
     )  # fmt: skip
-    if request.method == "POST" and _can_edit(request):
+    if request.method == "POST" and request.membership.can_edit_registry:
         if "config" in request.POST:
             config_form = ConfigForm(request.POST, instance=config)
             if config_form.is_valid():
@@ -74,7 +70,7 @@ def index(request):
             "periodos": selectors.periodo_list(conta=request.conta)[:36],
             "config_form": config_form,
             "abrir_form": abrir_form,
-            "can_edit": _can_edit(request),
+            "can_edit": request.membership.can_edit_registry,
         },
     )
 
@@ -83,7 +79,7 @@ def index(request):
 def periodo_detail(request, pk):
     periodo = selectors.periodo_get(conta=request.conta, pk=pk)
     faturas = selectors.faturas_of_periodo(periodo=periodo)
-    ctx = {"periodo": periodo, "faturas": faturas, "can_edit": _can_edit(request)}
+    ctx = {"periodo": periodo, "faturas": faturas, "can_edit": request.membership.can_edit_registry}
     if periodo.is_aberto:
         ap = selectors.apuracao(conta=request.conta, inicio=periodo.inicio, fim=periodo.fim)
         ctx["apuracao"] = [
@@ -198,7 +194,7 @@ def _closed(request, pk):
 
 
 def _pdf_response(periodo, unidade) -> HttpResponse:
-    found = demonstrativos_do_periodo(periodo=periodo, unidade_ids=[unidade.pk])
+    found = demonstrativos_do_periodo(periodo=periodo, unidade=unidade)
     if not found:
         raise Http404
     response = HttpResponse(pdf_demonstrativo(found[0]), content_type="application/pdf")

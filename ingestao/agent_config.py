@@ -15,16 +15,15 @@ import logging
 import queue
 import threading
 
-import redis
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django_scopes import scopes_disabled
 
-from dispositivos.events import registry_channel
 from dispositivos.gateway_config import gateway_config_payload
 from dispositivos.models import Gateway
 from tds_core import wire
+
+from .registry import RegistryCache
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +49,11 @@ class ConfigPublisher:
     the certificate (`use_username_as_clientid`), so a second connection with the same
     identity would take the consumer's session over."""
 
-    def __init__(self, *, client, sweep_seconds: float = 15.0, redis_url: str | None = None):
+    def __init__(self, *, client, registry: RegistryCache, sweep_seconds: float = 15.0):
         self.client = client
         self.sweep_seconds = sweep_seconds
-        self.redis_url = redis_url or settings.REDIS_URL
         self._wake = threading.Event()
+        registry.on_notice(self._wake.set)  # the consumer's registry listener wakes it
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue = queue.SimpleQueue()
         self._inflight: dict[int, tuple[int, int]] = {}  # mid -> (gateway id, versao)
@@ -67,19 +66,15 @@ class ConfigPublisher:
 
     def start(self) -> "ConfigPublisher":
         self.client.on_publish = self._on_publish  # the consumer publishes nothing else
-        self._threads = [
-            threading.Thread(target=self._run, name="config-publisher", daemon=True),
-            threading.Thread(target=self._listen, name="config-listener", daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
+        self._thread = threading.Thread(target=self._run, name="config-publisher", daemon=True)
+        self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        for t in getattr(self, "_threads", []):
-            t.join(timeout=5)
+        if getattr(self, "_thread", None) is not None:
+            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         was_connected = False
@@ -129,19 +124,3 @@ class ConfigPublisher:
             gateway_config_mark_published(gateway_id=gateway_id, versao=versao)
             self.published += 1
             log.info("event=config_published gateway=%s versao=%s", gateway_id, versao)
-
-    def _listen(self) -> None:
-        """Registry change notices (after commit) wake the publisher at once."""
-        while not self._stop.is_set():
-            try:
-                client = redis.Redis.from_url(self.redis_url)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(registry_channel())
-                while not self._stop.is_set():
-                    if pubsub.get_message(timeout=1.0):
-                        self._wake.set()
-                pubsub.close()
-                client.close()
-            except redis.RedisError as exc:
-                log.warning("event=config_listener_error error=%r", exc)
-                self._stop.wait(2.0)

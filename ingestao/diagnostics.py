@@ -60,13 +60,26 @@ def _count(value) -> int:
     return value if isinstance(value, int) and 0 <= value < 2**31 else 0
 
 
+_REPLACED = [
+    f.name
+    for f in DiagnosticoGateway._meta.concrete_fields
+    if f.name not in ("id", "gateway", "created_at")
+]
+
+
 def diagnosticos_store(*, items: dict[int, tuple[int, dt.datetime, dict]]) -> None:
-    """items: gateway id -> (conta id, received at, parsed fields); the latest wins."""
-    for gateway_id, (conta_id, received, fields) in items.items():
-        DiagnosticoGateway.objects.update_or_create(
-            gateway_id=gateway_id,
-            defaults={"conta_id": conta_id, "recebido_em": received, **fields},
-        )
+    """items: gateway id -> (conta id, received at, parsed fields); the latest wins. One
+    INSERT ... ON CONFLICT for the batch (update_or_create a gateway at a time: 80 queries
+    to replace 20 gateways' rows, 120 to create them)."""
+    DiagnosticoGateway.objects.bulk_create(
+        [
+            DiagnosticoGateway(gateway_id=gateway_id, conta_id=conta_id, recebido_em=received, **f)
+            for gateway_id, (conta_id, received, f) in items.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["gateway"],
+        update_fields=_REPLACED,
+    )
 
 
 def diagnostics_collect(item, mac, gateway, prepared, dead_letter) -> None:

@@ -51,13 +51,13 @@ from .transport import Received
 
 log = logging.getLogger(__name__)
 
-DURABLE = "tds-ingest"
+DURABLE = wire.CONSUMER_NAME
 
 
 @dataclass
 class NatsOptions:
     servers: list[str] = field(default_factory=lambda: ["nats://127.0.0.1:4222"])
-    name: str = "tds-ingest"
+    name: str = wire.CONSUMER_NAME
     durable: str = DURABLE
     stream: str = wire.NATS_STREAM
     replicas: int = 1

@@ -89,14 +89,8 @@ def publish_committed(committed: Committed) -> None:
     gateway_status_publish(committed.status_changes)
 
 
-def after_commit(committed: Committed) -> list[CommittedHook]:
-    """Live events, then the hooks. Returns the hooks that failed on a database error (to
-    be run again before the ack)."""
-    publish_committed(committed)
-    return run_hooks(committed, list(_hooks))
-
-
 def run_hooks(committed: Committed, hooks: list[CommittedHook]) -> list[CommittedHook]:
+    """Returns the hooks that failed on a database error (to be run again before the ack)."""
     failed = []
     for hook in hooks:
         try:
@@ -224,11 +218,11 @@ class BatchPipeline:
         return result
 
     def _after_commit(self, committed: Committed, committed_to: list | None) -> None:
+        publish_committed(committed)
         if committed_to is not None:
-            publish_committed(committed)
             committed_to.append(committed)
             return
-        failed = after_commit(committed)
+        failed = run_hooks(committed, list(_hooks))
         if failed:
             self.hooks_pending.append((committed, failed))
 
@@ -274,8 +268,8 @@ class BatchPipeline:
     def _process(
         self, batch: list[Received], prepared: rules.Prepared | None = None, *, give_up_after=5.0
     ) -> bool:
-        """Write the batch (retrying DB outages with backoff), run its hooks, then ack it.
-        Returns False when it gave up (stopping during an outage): nothing acked, all
+        """Write the batch (retrying DB outages with backoff), run its hooks, then ack it:
+        the writer's and the finisher's parts in one call (tests). Returns False when it gave up (stopping during an outage): nothing acked, all
         redelivered later."""
         committed = self._write_batch(batch, prepared, give_up_after=give_up_after)
         if committed is None:
@@ -322,18 +316,9 @@ class BatchPipeline:
                 log.warning(
                     "event=db_error retry_in=%.2f error=%s", delay, str(exc).splitlines()[0][:200]
                 )
-                try:
-                    connection.close()
-                except Exception:
-                    log.debug("closing a broken connection failed", exc_info=True)
-                stopping = self._stopping.is_set()
-                if stopping and give_up_after and time.monotonic() - started_wait > give_up_after:
+                if not self._pause_before_retry(delay, started_wait, give_up_after):
                     log.error("event=flush_abandoned unacked=%d", len(batch))
                     return None
-                if stopping:
-                    time.sleep(delay)
-                else:
-                    self._stopping.wait(delay)
                 delay = min(delay * 2, 5.0)
 
     def _finish(self, batch: list[Received], committed: list[Committed], *, give_up_after=5.0):
@@ -357,19 +342,10 @@ class BatchPipeline:
         delay = 0.25
         started_wait = time.monotonic()
         while self.hooks_pending:
-            try:
-                connection.close()  # a broken connection is not reused
-            except Exception:
-                log.debug("closing a broken connection failed", exc_info=True)
-            stopping = self._stopping.is_set()
-            if stopping and give_up_after and time.monotonic() - started_wait > give_up_after:
+            if not self._pause_before_retry(delay, started_wait, give_up_after):
                 log.error("event=hooks_abandoned unacked_batch=1")
                 self.hooks_pending.clear()
                 return False
-            if stopping:
-                time.sleep(delay)
-            else:
-                self._stopping.wait(delay)
             delay = min(delay * 2, 5.0)
             self.metrics.db_retry()
             pending, self.hooks_pending = self.hooks_pending, []
@@ -378,6 +354,23 @@ class BatchPipeline:
                     failed = run_hooks(committed, hooks)
                 if failed:
                     self.hooks_pending.append((committed, failed))
+        return True
+
+    def _pause_before_retry(self, delay: float, started_wait: float, give_up_after) -> bool:
+        """Between retries after a database error: drop the broken connection, wait `delay`
+        (cut short if stopping is set meanwhile; once stopping, the flush still waits it
+        out). False, without waiting, once stopping and retrying for over `give_up_after` s."""
+        try:
+            connection.close()  # a broken connection is not reused
+        except Exception:
+            log.debug("closing a broken connection failed", exc_info=True)
+        stopping = self._stopping.is_set()
+        if stopping and give_up_after and time.monotonic() - started_wait > give_up_after:
+            return False
+        if stopping:
+            time.sleep(delay)
+        else:
+            self._stopping.wait(delay)
         return True
 
     def _isolate(self, batch: list[Received], committed_to: list | None = None) -> None:

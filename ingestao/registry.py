@@ -70,6 +70,7 @@ class RegistryCache:
         self._loaded_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._notice_callbacks: list = []  # called (listener thread) on each change notice
         self.reloads = 0
 
     # -- lookups (main thread) -------------------------------------------------
@@ -102,6 +103,11 @@ class RegistryCache:
             self._dirty.add(conta_id)
 
     # -- change notices (background thread) ------------------------------------
+    def on_notice(self, callback) -> None:
+        """Also call `callback()` on every change notice (ingestao.agent_config wakes its
+        publisher), from the listener thread: one Redis subscription per process."""
+        self._notice_callbacks.append(callback)
+
     def start_listener(self) -> None:
         self._thread = threading.Thread(target=self._listen, name="registry-listener", daemon=True)
         self._thread.start()
@@ -124,6 +130,8 @@ class RegistryCache:
                             self.invalidate(int(message["data"]))
                         except (TypeError, ValueError):
                             self.invalidate(ALL)
+                        for callback in self._notice_callbacks:
+                            callback()
                 pubsub.close()
                 client.close()
             except redis.RedisError as exc:

@@ -67,13 +67,10 @@ class Endpoint:
 
 
 def membros(**filters):
-    """Memberships that give access: once main's pending invitations (issue 12: a
-    membership with no `accepted_at` has no access yet) are merged, only accepted ones.
-    A pending invitee hears nothing, and is not an admin to escalate to."""
-    qs = ContaMembership.objects.filter(**filters)
-    if any(f.name == "accepted_at" for f in ContaMembership._meta.get_fields()):
-        qs = qs.filter(accepted_at__isnull=False)
-    return qs
+    """Memberships that give access: accepted ones only (a membership with no
+    `accepted_at` is a pending invitation). A pending invitee hears nothing, and is not an
+    admin to escalate to."""
+    return ContaMembership.objects.filter(accepted_at__isnull=False, **filters)
 
 
 def em_silencio(pref: PreferenciaMembro | None, moment: datetime) -> bool:
@@ -89,7 +86,9 @@ def em_silencio(pref: PreferenciaMembro | None, moment: datetime) -> bool:
     return now >= start or now < end
 
 
-def _member_endpoints(user, pref, *, destino_id, severidade, moment) -> list[Endpoint]:
+def member_endpoints(user, pref, *, destino_id, severidade, moment) -> list[Endpoint]:
+    """A member's channels, through their own preferences (quiet hours mute all but
+    critical)."""
     quiet = severidade != Severidade.CRITICO and em_silencio(pref, moment)
     eps = []
     if pref is None or pref.receber_email:
@@ -131,17 +130,26 @@ def endpoints_para(evento: EventoAlarme, *, moment: datetime) -> list[Endpoint]:
         if d.tipo == TipoDestino.MEMBRO:
             user = members.get(d.membro_id)
             if user is not None:  # no longer a member: hears nothing
-                eps += _member_endpoints(
+                eps += member_endpoints(
                     user, prefs.get(user.pk), destino_id=d.pk, severidade=evento.severidade,
                     moment=moment,
                 )  # fmt: skip
-        elif d.tipo == TipoDestino.EMAIL:
-            eps.append(Endpoint(d.pk, Canal.EMAIL, d.email))
-        elif d.tipo == TipoDestino.WEBHOOK:
-            eps.append(Endpoint(d.pk, Canal.WEBHOOK, d.webhook_url))
-        elif d.tipo == TipoDestino.TELEGRAM:
-            eps.append(Endpoint(d.pk, Canal.TELEGRAM, d.telegram_chat_id))
+        elif d.tipo in _CANAL_DO_TIPO:
+            eps.append(destino_endpoint(d))
     return eps
+
+
+_CANAL_DO_TIPO = {
+    TipoDestino.EMAIL: (Canal.EMAIL, "email"),
+    TipoDestino.WEBHOOK: (Canal.WEBHOOK, "webhook_url"),
+    TipoDestino.TELEGRAM: (Canal.TELEGRAM, "telegram_chat_id"),
+}
+
+
+def destino_endpoint(d: DestinoNotificacao) -> Endpoint:
+    """The one endpoint of an e-mail, webhook or Telegram target."""
+    canal, campo = _CANAL_DO_TIPO[d.tipo]
+    return Endpoint(d.pk, canal, getattr(d, campo))
 
 
 def admin_endpoints(evento: EventoAlarme, *, moment: datetime) -> list[Endpoint]:
@@ -153,7 +161,7 @@ def admin_endpoints(evento: EventoAlarme, *, moment: datetime) -> list[Endpoint]
     users = get_user_model().objects.filter(pk__in=admin_ids, is_active=True).order_by("pk")
     eps = []
     for user in users:
-        eps += _member_endpoints(
+        eps += member_endpoints(
             user, prefs.get(user.pk), destino_id=None, severidade=evento.severidade, moment=moment
         )
     return eps

@@ -1,4 +1,5 @@
-"""Reads of the notification pages. Look-ups by id answer 404 for another account's."""
+"""Reads of the notification pages. Look-ups by id answer 404 for another account's (an
+alarm through alarmes.selectors.alarme_get)."""
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
@@ -33,13 +34,6 @@ def _with_attempts(qs: QuerySet) -> QuerySet:
 def envios_do_destino(*, destino: DestinoNotificacao, limit: int = 50) -> list[Envio]:
     qs = Envio.objects.filter(conta_id=destino.conta_id, destino=destino).order_by("-created_at")
     return list(_with_attempts(qs)[:limit])
-
-
-def alarme_get(*, conta: Conta, pk) -> Alarme:
-    try:
-        return Alarme.objects.select_related("dispositivo", "gateway").get(conta=conta, pk=pk)
-    except (Alarme.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def entregas_do_alarme(*, alarme: Alarme) -> list[Notificacao]:

@@ -13,14 +13,14 @@ from contas.models import Conta
 
 from . import mensagens
 from .models import (
-    Canal,
     ConfiguracaoNotificacao,
     DestinoNotificacao,
     Envio,
     PreferenciaMembro,
+    Severidade,
     TipoDestino,
 )
-from .outbox import agendar_entrega, membros
+from .outbox import Endpoint, agendar_entrega, destino_endpoint, member_endpoints, membros
 
 DESTINO_FIELDS = (
     "nome",
@@ -140,20 +140,15 @@ def destino_delete(*, destino: DestinoNotificacao) -> None:
     destino.delete()
 
 
-def _endpoints_de_teste(destino: DestinoNotificacao) -> list[tuple[str, str]]:
-    if destino.tipo == TipoDestino.EMAIL:
-        return [(Canal.EMAIL, destino.email)]
-    if destino.tipo == TipoDestino.WEBHOOK:
-        return [(Canal.WEBHOOK, destino.webhook_url)]
-    if destino.tipo == TipoDestino.TELEGRAM:
-        return [(Canal.TELEGRAM, destino.telegram_chat_id)]
+def _endpoints_de_teste(destino: DestinoNotificacao) -> list[Endpoint]:
+    """The target's endpoints as an alarm would reach them (a test is never muted)."""
+    if destino.tipo != TipoDestino.MEMBRO:
+        return [destino_endpoint(destino)]
     pref = PreferenciaMembro.objects.filter(conta_id=destino.conta_id, user=destino.membro).first()
-    eps = []
-    if pref is None or pref.receber_email:
-        eps.append((Canal.EMAIL, destino.membro.email))
-    if pref is not None and pref.receber_telegram and pref.telegram_chat_id:
-        eps.append((Canal.TELEGRAM, pref.telegram_chat_id))
-    return eps
+    return member_endpoints(
+        destino.membro, pref, destino_id=destino.pk, severidade=Severidade.CRITICO,
+        moment=timezone.now(),
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -163,12 +158,12 @@ def destino_enviar_teste(*, destino: DestinoNotificacao) -> list[Envio]:
         conta_nome=destino.conta.nome, destino_nome=destino.nome
     )
     envios = []
-    for canal, endereco in _endpoints_de_teste(destino):
+    for ep in _endpoints_de_teste(destino):
         envio = Envio(
             conta_id=destino.conta_id,
             destino=destino,
-            canal=canal,
-            endereco=endereco,
+            canal=ep.canal,
+            endereco=ep.endereco,
             assunto=subject,
             corpo=text,
             payload=dict(payload),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from alarmes.selectors import alarme_get
 from contas.forms import apply_validation_error
 from contas.permissions import MANAGE_MEMBERS, conta_required
 
@@ -18,12 +19,14 @@ from .lembretes import configuracao
 from .models import DestinoNotificacao
 
 
-def _is_admin(request) -> bool:
-    return request.membership is not None and request.membership.can_manage_members
-
-
 @conta_required()
 def destino_list(request):
+    return _destino_list_page(request)
+
+
+def _destino_list_page(request, config_form: ConfiguracaoForm | None = None, status: int = 200):
+    """The targets and the account's reminder settings (their form, or the one submitted
+    with its errors)."""
     cfg = configuracao(request.conta.pk)
     return render(
         request,
@@ -31,9 +34,10 @@ def destino_list(request):
         {
             "destinos": selectors.destino_list(conta=request.conta),
             "configuracao": cfg,
-            "config_form": ConfiguracaoForm(instance=cfg),
-            "can_manage": _is_admin(request),
+            "config_form": config_form or ConfiguracaoForm(instance=cfg),
+            "can_manage": request.membership.can_manage_members,
         },
+        status=status,
     )
 
 
@@ -46,7 +50,7 @@ def destino_detail(request, pk):
         {
             "destino": destino,
             "envios": selectors.envios_do_destino(destino=destino),
-            "can_manage": _is_admin(request),
+            "can_manage": request.membership.can_manage_members,
         },
     )
 
@@ -130,16 +134,7 @@ def configuracao_edit(request):
         else:
             messages.success(request, _("Lembretes e escalonamento salvos."))
             return redirect("notificacoes:destino_list")
-    return render(
-        request,
-        "notificacoes/destino_list.html",
-        {
-            "destinos": selectors.destino_list(conta=request.conta),
-            "config_form": form,
-            "can_manage": True,
-        },
-        status=400,
-    )
+    return _destino_list_page(request, config_form=form, status=400)
 
 
 @conta_required()
@@ -159,7 +154,7 @@ def preferencias(request):
 
 @conta_required()
 def entregas_alarme(request, alarme_id):
-    alarme = selectors.alarme_get(conta=request.conta, pk=alarme_id)
+    alarme = alarme_get(conta=request.conta, pk=alarme_id)
     return render(
         request,
         "notificacoes/entregas_alarme.html",

@@ -149,7 +149,7 @@ TDS_MOSQUITTO_PID_FILE = env.str("TDS_MOSQUITTO_PID_FILE", default="")
 TDS_MOSQUITTO_RELOAD_CMD = env.str("TDS_MOSQUITTO_RELOAD_CMD", default="")
 # NATS JetStream deployment (README "Past one machine"): the consumer's server and mTLS
 # material, the stream's replica count, and where `nats_config` wrote the nodes' files
-# (auth.conf and pinned.conf are rewritten there on registry changes, then the nodes reloaded).
+# (auth.conf is rewritten there on registry changes, then the nodes reloaded).
 NATS_URL = env.str("NATS_URL", default="nats://127.0.0.1:4222")
 NATS_CA_FILE = env.str("NATS_CA_FILE", default="")
 NATS_CERT_FILE = env.str("NATS_CERT_FILE", default="")

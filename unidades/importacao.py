@@ -128,6 +128,7 @@ def unidades_import(*, conta: Conta, filename: str, data: bytes) -> ImportResult
         return result
     labels = {f.name: str(f.verbose_name) for f in Unidade._meta.fields}
     with transaction.atomic():
+        existing_units = {(u.bloco, u.numero): u for u in Unidade.objects.filter(conta=conta)}
         seen = set()
         for line, raw in enumerate(rows[1:], start=2):
             values = {col: raw[i] for i, col in enumerate(header) if col and i < len(raw)}
@@ -147,7 +148,7 @@ def unidades_import(*, conta: Conta, filename: str, data: bytes) -> ImportResult
                 result.errors.append(_("Linha %(n)d: unidade repetida no arquivo.") % {"n": line})
                 continue
             seen.add(key)
-            existing = Unidade.objects.filter(conta=conta, bloco=key[0], numero=key[1]).first()
+            existing = existing_units.get(key)
             try:
                 if existing:
                     services.unidade_update(unidade=existing, **data_row)

@@ -30,26 +30,25 @@ def unidade_get(*, conta: Conta, pk) -> Unidade:
         raise Http404 from None
 
 
-def dispositivos_with_medicao(*, conta: Conta) -> list[Dispositivo]:
-    """The account's metering devices (not thermometers) with `.medicao_row` (or None)."""
-    medicoes = {
-        m.dispositivo_id: m for m in Medicao.objects.filter(conta=conta).select_related("unidade")
-    }
-    devices = list(
+def dispositivos_with_medicao(*, conta: Conta) -> QuerySet:
+    """The account's metering devices (not thermometers), each with its Medicao and unit
+    joined: `getattr(d, "medicao", None)` reads it without a query."""
+    return (
         Dispositivo.objects.filter(conta=conta)
         .exclude(tipo="TEMP")
-        .select_related("gateway")
+        .select_related("gateway", "medicao__unidade")
         .order_by("tipo", "gateway__codigo", "codigo", "pk")
     )
-    for d in devices:
-        d.medicao_row = medicoes.get(d.pk)
-    return devices
 
 
 def dispositivos_of_unidade(*, unidade: Unidade) -> QuerySet:
-    return Dispositivo.objects.filter(
-        conta_id=unidade.conta_id, medicao__unidade=unidade, medicao__papel=Papel.UNIDADE
-    ).order_by("tipo", "codigo", "pk")
+    return (
+        Dispositivo.objects.filter(
+            conta_id=unidade.conta_id, medicao__unidade=unidade, medicao__papel=Papel.UNIDADE
+        )
+        .select_related("gateway")  # the page names each meter's gateway
+        .order_by("tipo", "codigo", "pk")
+    )
 
 
 def medicoes_for_conta(*, conta_id: int) -> list[tuple[int, str, str, int | None]]:

@@ -19,7 +19,7 @@ def _validate_unidade(unidade: Unidade) -> None:
     unidade.numero = (unidade.numero or "").strip()
     unidade.email = (unidade.email or "").strip().lower()
     try:
-        unidade.full_clean(validate_constraints=False)
+        unidade.full_clean(exclude=["conta"], validate_constraints=False)  # set by the service
     except ValidationError as exc:
         errors = exc.error_dict
     else:

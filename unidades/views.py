@@ -24,10 +24,6 @@ from .importacao import MAX_BYTES, unidades_import
 from .models import MoradorUnidade
 
 
-def _can_edit(request) -> bool:
-    return request.membership is not None and request.membership.can_edit_registry
-
-
 @conta_required()
 def unidade_list(request):
     q = request.GET.get("q", "")
@@ -36,7 +32,7 @@ def unidade_list(request):
     return render(
         request,
         "unidades/unidade_list.html",
-        {"page_obj": page, "q": q, "can_edit": _can_edit(request)},
+        {"page_obj": page, "q": q, "can_edit": request.membership.can_edit_registry},
     )
 
 
@@ -53,7 +49,7 @@ def unidade_detail(request, pk):
             "link_form": MoradorLinkForm(
                 queryset=selectors.moradores_sem_unidade(conta=request.conta)
             ),
-            "can_edit": _can_edit(request),
+            "can_edit": request.membership.can_edit_registry,
             "can_manage_members": request.membership.can_manage_members,
         },
     )
@@ -123,21 +119,17 @@ def medicao_list(request):
     page = Paginator(selectors.dispositivos_with_medicao(conta=request.conta), 25).get_page(
         request.GET.get("page")
     )
-    rows = [
-        (
-            d,
-            d.medicao_row.papel if d.medicao_row else "",
-            d.medicao_row.unidade_id if d.medicao_row else None,
-        )
-        for d in page
-    ]
+    rows = []
+    for d in page:  # only this page's devices are read, each with its classification
+        m = getattr(d, "medicao", None)
+        rows.append((d, m, m.papel if m else "", m.unidade_id if m else None))
     return render(
         request,
         "unidades/medicao_list.html",
         {
             "rows": rows,
             "page_obj": page,
-            "can_edit": _can_edit(request),
+            "can_edit": request.membership.can_edit_registry,
             "papeis": MedicaoForm.base_fields["papel"].choices,
             "unidades": list(selectors.unidade_list(conta=request.conta)),
         },

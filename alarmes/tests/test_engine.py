@@ -202,6 +202,49 @@ def test_day_consumption_limit(energia, rule):
     assert [a.estado for a in alarms(regra)] == ["encerrado"]
 
 
+def test_a_day_already_judged_costs_the_same_queries_for_one_device_or_five(gw, rule):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tds_testing import factories
+
+    rule(tipo="consumo", periodo="dia", tipo_dispositivo="ENERGIA", limite_superior=D(100))
+
+    def queries_of_a_run_after_the_day_was_judged():
+        engine.evaluate_days(local(2026, 3, 11, 0, 5))
+        with CaptureQueriesContext(connection) as q:
+            assert engine.evaluate_days(local(2026, 3, 11, 0, 6)) == 0
+        return len(q)
+
+    factories.make_dispositivo(gateway=gw, codigo="E1", tipo="ENERGIA")
+    one = queries_of_a_run_after_the_day_was_judged()
+    for i in range(2, 6):
+        factories.make_dispositivo(gateway=gw, codigo=f"E{i}", tipo="ENERGIA")
+    assert queries_of_a_run_after_the_day_was_judged() == one
+
+
+def test_a_silence_already_alarmed_costs_the_same_queries_for_one_device_or_five(gw, rule):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tds_testing import factories
+
+    rule(tipo="sem_dados", tipo_dispositivo="TEMP", intervalos=3)
+    now = local(2026, 3, 10, 12, 0)
+
+    def queries_of_a_run_after_the_alarms_fired():
+        engine.evaluate_no_data(now)
+        with CaptureQueriesContext(connection) as q:
+            assert engine.evaluate_no_data(now + timedelta(minutes=1)) == 0
+        return len(q)
+
+    factories.make_dispositivo(gateway=gw, codigo="T1", tipo="TEMP")
+    one = queries_of_a_run_after_the_alarms_fired()
+    for i in range(2, 6):
+        factories.make_dispositivo(gateway=gw, codigo=f"T{i}", tipo="TEMP")
+    assert queries_of_a_run_after_the_alarms_fired() == one
+
+
 def test_no_data_after_n_intervals(temp, gw, rule):
     regra = rule(tipo="sem_dados", dispositivo=temp, intervalos=3)  # gateway: 60 s
     t = local(2026, 3, 10, 14, 0)

@@ -92,6 +92,27 @@ def test_statement_pdf_text(client, admin_a, fechado, condominio):
     assert "Esgoto 100,00% de R$ 210,0000 = R$ 210,0000" in text
 
 
+def test_one_units_statement_reads_only_that_units_meters(
+    client, admin_a, fechado, condominio, monkeypatch
+):
+    from faturamento import selectors
+
+    asked = []
+    real = selectors.consumption_by_date_ranges
+
+    def spy(**kwargs):
+        asked.append(sorted(kwargs["dispositivo_ids"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors, "consumption_by_date_ranges", spy)
+    client.force_login(admin_a)
+    r = client.get(
+        reverse("faturamento:demonstrativo_pdf", args=[fechado.pk, condominio["u201"].pk])
+    )
+    assert r.status_code == 200
+    assert asked == [[condominio["m201"].pk]]
+
+
 def test_workbook_read_back(client, admin_a, fechado, condominio):
     condominio["u101"].__class__.objects.filter(pk=condominio["u101"].pk).update(
         responsavel='=HYPERLINK("http://x")'

@@ -151,6 +151,30 @@ def test_agent_diagnostics_are_stored_and_shown(worker, planta, agent):
     assert not gateway_agent_status(gateway=gw)["config_em_dia"]
 
 
+def test_a_newer_diagnostics_message_replaces_the_gateways_row(worker, planta):
+    gw = planta["gateway"]
+    topic = wire.topic(gw.mac, "diagnostics")
+
+    def message(versao, pendentes, mid):
+        body = wire.diagnostics_payload(
+            gateway_mac=gw.mac,
+            timestamp="2026-01-01T00:00:00Z",
+            config_versao=versao,
+            outbox={"pendentes": pendentes},
+        )
+        return _received(topic, body, mid=mid)
+
+    with scopes_disabled():
+        worker.consume_batch([message(1, 5, 1)])
+        first = DiagnosticoGateway.objects.get(gateway=gw)
+        worker.consume_batch([message(2, 0, 2)])
+        rows = list(DiagnosticoGateway.objects.filter(gateway=gw))
+    assert len(rows) == 1
+    assert (rows[0].pk, rows[0].created_at) == (first.pk, first.created_at)
+    assert (rows[0].config_versao, rows[0].outbox_pendentes) == (2, 0)
+    assert rows[0].recebido_em > first.recebido_em
+
+
 def test_bad_diagnostics_become_dead_letters(worker, planta):
     gw = planta["gateway"]
     topic = wire.topic(gw.mac, "diagnostics")

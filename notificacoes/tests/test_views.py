@@ -2,6 +2,8 @@
 edits their own preferences; another account's target or alarm log answers 404 and
 nothing changes."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -89,6 +91,20 @@ def test_non_admins_read_but_cannot_manage(client, request, role_user, conta_a):
     assert DestinoNotificacao.objects.get().nome == "Zé"
 
 
+def test_bad_reminder_settings_show_the_targets_page_with_the_error(client, admin_a, conta_a):
+    services.destino_create(conta=conta_a, nome="Portaria", tipo="email", email="p@p.com")
+    client.force_login(admin_a)
+    url = reverse("notificacoes:configuracao")
+    response = client.post(url, {"lembrete_minutos": "-5", "escalonamento_minutos": "30"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Portaria" in text
+    assert 'value="-5"' in text
+    assert "is-invalid" in text
+    response = client.post(url, {"lembrete_minutos": "20", "escalonamento_minutos": "30"})
+    assert response.status_code == 302
+
+
 def test_another_accounts_target_is_404_and_unchanged(client, admin_a, destino_b):
     client.force_login(admin_a)
     for name in ("destino_detail", "destino_edit", "destino_delete"):
@@ -132,6 +148,23 @@ def test_send_test_queues_one_message_per_channel(client, admin_a, conta_a):
     response = client.post(reverse("notificacoes:destino_testar", args=[destino.pk]), follow=True)
     assert "Mensagem de teste na fila para e@e.com" in response.content.decode()
     assert Envio.objects.get().assunto == "[TDS] Mensagem de teste"
+
+
+def test_send_test_to_a_member_uses_their_channels_even_in_quiet_hours(
+    client, admin_a, leitor_a, conta_a
+):
+    services.preferencia_update(
+        conta=conta_a, user=leitor_a, receber_email=True, receber_telegram=True,
+        telegram_chat_id="42", silencio_inicio=dt.time(0, 0), silencio_fim=dt.time(23, 59),
+    )  # fmt: skip
+    destino = services.destino_create(conta=conta_a, nome="M", tipo="membro", membro=leitor_a)
+    client.force_login(admin_a)
+    response = client.post(reverse("notificacoes:destino_testar", args=[destino.pk]), follow=True)
+    assert f"Mensagem de teste na fila para {leitor_a.email}, 42" in response.content.decode()
+    assert sorted(Envio.objects.values_list("canal", "endereco")) == [
+        ("email", leitor_a.email),
+        ("telegram", "42"),
+    ]
 
 
 def test_each_member_edits_only_their_own_preferences(client, leitor_a, admin_a, conta_a):

@@ -1,6 +1,6 @@
 """Django's cache holds one bounded Redis pool per process, whatever the threads: under
 ASGI every request runs in a thread of its own, and per-thread pools let 1,000 dashboards
-opened at once hold 199 Redis connections for cache reads (bench/many_dashboards.py)."""
+opened at once (400) held 199 Redis connections for cache reads (bench/many_dashboards.py)."""
 
 import threading
 

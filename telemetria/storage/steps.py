@@ -8,6 +8,11 @@ than the previous one is a rollover only when it comes from near the register's 
 an interval meter (INTERVALO) consumes its value; an instantaneous meter (INSTANTANEO)
 consumes nothing (None). `step_sql` is that rule for the queries, `step` its Python twin
 for readings already in memory (the consumer's committed batch); a test holds them equal.
+
+Unlike billing, the step into a range's first reading is counted only when the reading
+before it is near: within the look-back for hours (6 hours), on the day before for days
+(consumption_by_day takes it from the newest earlier day: a meter silent on 9 March that
+reads 1010 on the 8th and 1050, 1060 on the 10th consumed 50 on the 10th there, 10 here).
 """
 
 from contextlib import contextmanager
@@ -168,17 +173,17 @@ def steps_for_rows(
         firsts[dev] = items[0][0]
     prev: dict[int, tuple] = {}
     if firsts:
-        lo = min(firsts.values()) - lookback
         with connection.cursor() as cur:
             cur.execute(
-                f"""SELECT f.dev, p.time, p.valor
-                    FROM unnest(%s::bigint[], %s::timestamptz[]) AS f(dev, first)
-                    CROSS JOIN LATERAL (
-                        SELECT time, valor FROM {READINGS}
-                        WHERE dispositivo_id = f.dev AND time < f.first AND time >= %s
-                        ORDER BY time DESC LIMIT 1
-                    ) AS p""",
-                [list(firsts), list(firsts.values()), lo],
+                f"""SELECT dv.id, p.t0, p.v0
+                    FROM unnest(%(devs)s::bigint[], %(firsts)s::timestamptz[]) AS dv(id, first)
+                    {_previous_probe("dv.first")}
+                    WHERE p.t0 IS NOT NULL""",
+                {
+                    "devs": list(firsts),
+                    "firsts": list(firsts.values()),
+                    "lo": min(firsts.values()) - lookback,
+                },
             )
             prev = {dev: (t, v) for dev, t, v in cur.fetchall()}
     out: dict[int, list[Step]] = {}
@@ -288,12 +293,18 @@ def consumption_by_period(
 
 def last_reading_times(*, conta_id: int, dispositivo_ids, since: datetime) -> dict[int, datetime]:
     """{device id: time of its last reading at or after `since`} (devices without one
-    are absent)."""
+    are absent). One index probe per device: a max() over every reading since `since`
+    (a day and more, for the no-data job every minute) read them all (96 meters with a
+    reading a minute: 56 ms vs 2–3 ms)."""
     devs = list(device_kinds(conta_id, dispositivo_ids))
     with connection.cursor() as cur:
         cur.execute(
-            f"""SELECT dispositivo_id, max(time) FROM {READINGS}
-                WHERE dispositivo_id = ANY(%s) AND time >= %s GROUP BY 1""",
+            f"""SELECT dv.id, l.time FROM unnest(%s::bigint[]) AS dv(id)
+                CROSS JOIN LATERAL (
+                    SELECT time FROM {READINGS}
+                    WHERE dispositivo_id = dv.id AND time >= %s
+                    ORDER BY time DESC LIMIT 1
+                ) AS l""",
             [devs, since],
         )
         return dict(cur.fetchall())

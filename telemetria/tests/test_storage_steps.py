@@ -89,3 +89,15 @@ def test_another_accounts_device_yields_nothing(energia, store, conta_b):
     assert consumption_by_period(**kw, start=t0, end=t0 + timedelta(hours=2), period=HOUR) == []
     assert last_reading_times(**kw, since=t0) == {}
     assert steps_for_rows(conta_id=conta_b.pk, rows=[row(energia, t0, 1)]) == {}
+
+
+def test_last_reading_times_is_each_devices_newest_reading_since(energia, agua_intervalo, store):
+    t0 = local(2026, 3, 10, 10, 0)
+    _store(store, energia, POINTS, t0)
+    _store(store, agua_intervalo, [(0, 5)], t0)  # before `since`: absent
+    got = last_reading_times(
+        conta_id=energia.conta_id,
+        dispositivo_ids=[energia.pk, agua_intervalo.pk],
+        since=t0 + timedelta(minutes=10),
+    )
+    assert got == {energia.pk: t0 + timedelta(minutes=100)}

@@ -46,6 +46,17 @@ def test_import_csv_creates_then_updates(conta_a):
     assert Unidade.objects.get(conta=conta_a, numero="101").responsavel == "Ana Maria"
 
 
+def test_import_looks_existing_units_up_once(conta_a, django_assert_max_num_queries):
+    rows = "".join(f"A;{n};0,01;;\n" for n in range(1, 41))
+    data = ("bloco;numero;fracao_ideal;responsavel;email\n" + rows).encode()
+    assert unidades_import(conta=conta_a, filename="u.csv", data=data).created == 40
+    # Each row: the service's savepoint and release, its duplicate check and its write;
+    # not a look-up of its own, nor a check that the account exists (242 queries when each
+    # row did both).
+    with django_assert_max_num_queries(4 * 40 + 5):
+        assert unidades_import(conta=conta_a, filename="u.csv", data=data).updated == 40
+
+
 def test_import_reports_every_bad_row_and_saves_nothing(conta_a):
     data = (
         b"bloco,numero,fracao_ideal,responsavel,email\n"
@@ -163,3 +174,40 @@ def _upload(name, data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_meter_page_shows_each_meters_classification(client, conta_a, admin_a):
+    gw = factories.make_gateway(conta=conta_a)
+    u = factories.make_unidade(conta=conta_a, bloco="A", numero="101")
+    factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u)
+    factories.make_dispositivo(gateway=gw, tipo="GAS")  # not classified
+    url = reverse("unidades:medicao_list")
+    client.force_login(factories.make_member(conta=conta_a, role=Role.LEITOR).user)
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="medicao-row"') == 2
+    assert "Bloco A · 101" in page
+    client.force_login(admin_a)
+    page = client.get(url).content.decode()
+    assert f'<option value="{u.pk}" selected>Bloco A · 101</option>' in page
+    assert '<option value="" selected>— não classificado —</option>' in page
+
+
+def test_unit_page_queries_do_not_grow_with_its_meters(client, conta_a, admin_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    u = factories.make_unidade(conta=conta_a, numero="101")
+    factories.make_medidor(
+        gateway=factories.make_gateway(conta=conta_a), papel="UNIDADE", unidade=u
+    )
+    url = reverse("unidades:unidade_detail", args=[u.pk])
+    client.force_login(admin_a)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for _ in range(3):  # three more meters, each on a gateway of its own
+        gw = factories.make_gateway(conta=conta_a)
+        factories.make_medidor(gateway=gw, papel="UNIDADE", unidade=u)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(url).content.decode()
+    assert page.count(" — Água (") == 4
+    assert len(four) == len(one)

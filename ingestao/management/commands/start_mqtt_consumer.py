@@ -117,7 +117,9 @@ class Command(BaseCommand):
         worker.setup()
         publisher = None
         if not o["no_config_publisher"]:
-            publisher = ConfigPublisher(client=worker.transport.client).start()
+            publisher = ConfigPublisher(
+                client=worker.transport.client, registry=worker.registry
+            ).start()
         try:
             worker.start()
         finally:
