@@ -136,9 +136,7 @@
   }
 
   function datasetsFor(kind, pontos, unidade) {
-    function pts(field) {
-      return pontos.map(function (p) { return { x: Date.parse(p.t), y: p[field] === null ? null : Number(p[field]) }; });
-    }
+    function pts(field) { return F.points(pontos, field); }
     if (kind === "INSTANTANEO") {
       return [
         { label: L.media + " (" + unidade + ")", data: pts("avg"), borderWidth: 2, pointRadius: 0, tension: 0.2 },
@@ -166,20 +164,7 @@
       serieChart = new Chart(serieCanvas, {
         type: "line",
         data: { datasets: datasets },
-        options: {
-          animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
-          interaction: { mode: "nearest", axis: "x", intersect: false },
-          scales: {
-            x: { type: "linear", min: xmin, max: xmax, ticks: { maxTicksLimit: 7, callback: function (v) { return F.shortDateTime(v); } } },
-            y: { title: { display: true, text: dev.unidade } }
-          },
-          plugins: {
-            tooltip: { callbacks: {
-              title: function (items) { return items.length ? F.dateTime(new Date(items[0].parsed.x).toISOString()) : ""; },
-              label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y); }
-            } }
-          }
-        }
+        options: F.timeChartOptions({ xmin: xmin, xmax: xmax, unit: dev.unidade, ticks: { maxTicksLimit: 7 } })
       });
     } else {
       serieChart.data.datasets = datasets;
