@@ -19,7 +19,7 @@ from contas.models import Role
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM
 from tds_testing.readings import local, store_points
-from telemetria.tests.test_browser import SHOTS, _login
+from telemetria.tests.test_browser import README_SHOTS, _login
 
 pytestmark = [
     pytest.mark.browser,
@@ -165,7 +165,7 @@ def test_every_page_fits_a_phone_and_tables_stack(uvicorn_server, admin_a, accou
         if width == 375:  # for a look by eye; the README's billing one with TDS_SCREENSHOTS=1
             page.screenshot(path=str(PHONE_SHOTS / f"{name}.png"), full_page=True)
             if name == "periodo":
-                page.screenshot(path=str(SHOTS / "faturamento-phone.png"), full_page=True)
+                page.screenshot(path=str(README_SHOTS / "faturamento-phone.png"), full_page=True)
 
     # The statement (closed period): each unit's row shows the unit, the amount and the
     # consumption, on screen.

@@ -7,7 +7,6 @@ A 16-bit register of 0.01 kWh (wraps at 655.36 kWh), one reading an hour:
 back far from the maximum: 0) → 4.00 (+3.00).
 """
 
-import os
 import tempfile
 from datetime import timedelta
 from decimal import Decimal as D
@@ -23,12 +22,7 @@ from tds_testing.browser import CHROMIUM, launch_chromium
 from tds_testing.readings import store_points
 from telemetria.storage import refresh_rollups
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("TDS_SCREENSHOTS")
-    else Path(tempfile.gettempdir()) / "tds-screenshots"
-)
+SHOTS = Path(tempfile.gettempdir()) / "tds-screenshots"  # for a look by eye
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
