@@ -80,17 +80,16 @@
   var rowTemplate = document.getElementById("reading-row-template");
 
   function readingRow(r) {
-    // A copy of the server's own row (partials/reading_row.html), filled in.
+    // Names and unit from the page's own lists where the reading lacks them (live events).
     var dev = devices[r.dispositivo_id] || {};
     var gw = gateways[r.gateway_id] || {};
-    var tr = rowTemplate.content.firstElementChild.cloneNode(true);
-    tr.dataset.dispositivoId = r.dispositivo_id;
-    tr.dataset.time = r.time;
-    tr.querySelector(".r-time").textContent = F.dateTime(r.time);
-    tr.querySelector(".r-gateway").textContent = r.gateway_codigo || gw.codigo || "";
-    tr.querySelector(".r-dispositivo").textContent = dev.codigo ? deviceName(dev) : (r.dispositivo_codigo || "");
-    tr.querySelector(".r-valor").textContent = F.number(r.valor) + " " + (r.unidade || dev.unidade || "");
-    return tr;
+    return F.readingRow(rowTemplate, {
+      dispositivo_id: r.dispositivo_id, time: r.time, valor: r.valor,
+      gateway_codigo: r.gateway_codigo || gw.codigo || "",
+      dispositivo_nome: dev.codigo ? dev.nome : "",
+      dispositivo_codigo: dev.codigo || r.dispositivo_codigo || "",
+      unidade: r.unidade || dev.unidade || ""
+    });
   }
 
   function prependReadings(readings) {

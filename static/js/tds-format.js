@@ -35,6 +35,19 @@
       var bits = yyyymm.split("-");
       return monthFmt.format(new Date(Date.UTC(Number(bits[0]), Number(bits[1]) - 1, 15)));
     },
+    // A reading's row: a copy of the server's own (partials/reading_row.html, in the
+    // <template> given), filled from a reading of the API or the live stream.
+    readingRow: function (template, r) {
+      var tr = template.content.firstElementChild.cloneNode(true);
+      tr.dataset.dispositivoId = r.dispositivo_id;
+      tr.dataset.time = r.time;
+      tr.querySelector(".r-time").textContent = window.TDSFormat.dateTime(r.time);
+      tr.querySelector(".r-gateway").textContent = r.gateway_codigo;
+      tr.querySelector(".r-dispositivo").textContent = r.dispositivo_nome
+        ? r.dispositivo_nome + " (" + r.dispositivo_codigo + ")" : r.dispositivo_codigo;
+      tr.querySelector(".r-valor").textContent = window.TDSFormat.number(r.valor) + " " + (r.unidade || "");
+      return tr;
+    },
     // The series API's points as {x: ms, y} for one field (avg, min, max, sum, last, consumo).
     points: function (pontos, field) {
       return pontos.map(function (p) { return { x: Date.parse(p.t), y: p[field] === null ? null : Number(p[field]) }; });
