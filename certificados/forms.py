@@ -17,7 +17,7 @@ class IssueForm(forms.Form):
     csr = forms.CharField(
         label=_("ou cole o CSR"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "form-control font-monospace"}),
         help_text=_(
             "Sem CSR, a plataforma gera a chave e a entrega uma única vez no arquivo .zip."
         ),

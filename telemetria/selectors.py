@@ -309,7 +309,6 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
       top: per utility, the `top` gateways consuming most this month;
       mudancas: the `top` (gateway, utility) pairs whose consumption changed most from
         the day before yesterday to yesterday (whole days)."""
-    from decimal import Decimal
 
     now = now or timezone.now()
     today = timezone.localtime(now).date()

@@ -80,17 +80,16 @@
   var rowTemplate = document.getElementById("reading-row-template");
 
   function readingRow(r) {
-    // A copy of the server's own row (partials/reading_row.html), filled in.
+    // Names and unit from the page's own lists where the reading lacks them (live events).
     var dev = devices[r.dispositivo_id] || {};
     var gw = gateways[r.gateway_id] || {};
-    var tr = rowTemplate.content.firstElementChild.cloneNode(true);
-    tr.dataset.dispositivoId = r.dispositivo_id;
-    tr.dataset.time = r.time;
-    tr.querySelector(".r-time").textContent = F.dateTime(r.time);
-    tr.querySelector(".r-gateway").textContent = r.gateway_codigo || gw.codigo || "";
-    tr.querySelector(".r-dispositivo").textContent = dev.codigo ? deviceName(dev) : (r.dispositivo_codigo || "");
-    tr.querySelector(".r-valor").textContent = F.number(r.valor) + " " + (r.unidade || dev.unidade || "");
-    return tr;
+    return F.readingRow(rowTemplate, {
+      dispositivo_id: r.dispositivo_id, time: r.time, valor: r.valor,
+      gateway_codigo: r.gateway_codigo || gw.codigo || "",
+      dispositivo_nome: dev.codigo ? dev.nome : "",
+      dispositivo_codigo: dev.codigo || r.dispositivo_codigo || "",
+      unidade: r.unidade || dev.unidade || ""
+    });
   }
 
   function prependReadings(readings) {
@@ -136,9 +135,7 @@
   }
 
   function datasetsFor(kind, pontos, unidade) {
-    function pts(field) {
-      return pontos.map(function (p) { return { x: Date.parse(p.t), y: p[field] === null ? null : Number(p[field]) }; });
-    }
+    function pts(field) { return F.points(pontos, field); }
     if (kind === "INSTANTANEO") {
       return [
         { label: L.media + " (" + unidade + ")", data: pts("avg"), borderWidth: 2, pointRadius: 0, tension: 0.2 },
@@ -166,20 +163,7 @@
       serieChart = new Chart(serieCanvas, {
         type: "line",
         data: { datasets: datasets },
-        options: {
-          animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
-          interaction: { mode: "nearest", axis: "x", intersect: false },
-          scales: {
-            x: { type: "linear", min: xmin, max: xmax, ticks: { maxTicksLimit: 7, callback: function (v) { return F.shortDateTime(v); } } },
-            y: { title: { display: true, text: dev.unidade } }
-          },
-          plugins: {
-            tooltip: { callbacks: {
-              title: function (items) { return items.length ? F.dateTime(new Date(items[0].parsed.x).toISOString()) : ""; },
-              label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y); }
-            } }
-          }
-        }
+        options: F.timeChartOptions({ xmin: xmin, xmax: xmax, unit: dev.unidade, ticks: { maxTicksLimit: 7 } })
       });
     } else {
       serieChart.data.datasets = datasets;

@@ -23,15 +23,12 @@
   }
 
   function dataset(pontos) {
-    function pts(field) {
-      return pontos.map(function (p) { return { x: Date.parse(p.t), y: p[field] === null ? null : Number(p[field]) }; });
-    }
     if (showsConsumption()) {
-      return { type: "bar", label: L.consumo_intervalo + " (" + unit + ")", data: pts("consumo") };
+      return { type: "bar", label: L.consumo_intervalo + " (" + unit + ")", data: F.points(pontos, "consumo") };
     }
     var field = dev.tipo_medidor === "INSTANTANEO" ? "avg" : "last";
     var label = dev.tipo_medidor === "INSTANTANEO" ? L.valor : L.registrador;
-    return { type: "line", label: label + " (" + unit + ")", data: pts(field), borderWidth: 2, pointRadius: 2, tension: 0 };
+    return { type: "line", label: label + " (" + unit + ")", data: F.points(pontos, field), borderWidth: 2, pointRadius: 2, tension: 0 };
   }
 
   function draw(data) {
@@ -40,23 +37,11 @@
     chart = new Chart(canvas, {
       type: ds.type,
       data: { datasets: [ds] },
-      options: {
-        animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
-        interaction: { mode: "nearest", axis: "x", intersect: false },
-        scales: {
-          x: { type: "linear", min: Date.parse(data.inicio), max: Date.parse(data.fim),
-               ticks: { maxTicksLimit: canvas.clientWidth < 500 ? 3 : 6, maxRotation: 0,
-                        callback: function (v) { return F.shortDateTime(v); } } },
-          y: { beginAtZero: showsConsumption(), title: { display: true, text: unit } }
-        },
-        plugins: {
-          legend: { display: true },
-          tooltip: { callbacks: {
-            title: function (items) { return items.length ? F.dateTime(new Date(items[0].parsed.x).toISOString()) : ""; },
-            label: function (item) { return item.dataset.label + ": " + F.number(item.parsed.y); }
-          } }
-        }
-      }
+      options: F.timeChartOptions({
+        xmin: Date.parse(data.inicio), xmax: Date.parse(data.fim), unit: unit,
+        beginAtZero: showsConsumption(),
+        ticks: { maxTicksLimit: canvas.clientWidth < 500 ? 3 : 6, maxRotation: 0 }
+      })
     });
     canvas.dataset.periodo = data.periodo;
     canvas.dataset.modo = showsConsumption() ? "consumo" : (dev.tipo_medidor === "INSTANTANEO" ? "valor" : "contador");

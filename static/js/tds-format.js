@@ -1,6 +1,8 @@
 /* pt-BR formatting shared by the telemetry pages (same output as the server templates).
  * The time zone is the server's (settings.TIME_ZONE), from the json_script element
- * "tds-format-config" that the {% format_config %} tag writes before this script. */
+ * "tds-format-config" that the {% format_config %} tag writes before this script.
+ * Also what the series charts (dashboard, device page) share: the series API's points
+ * and a time-axis chart's options. */
 (function () {
   "use strict";
   var TZ = JSON.parse(document.getElementById("tds-format-config").textContent).time_zone;
@@ -32,6 +34,43 @@
     month: function (yyyymm) {  // "2026-02" -> "fev. de 2026"
       var bits = yyyymm.split("-");
       return monthFmt.format(new Date(Date.UTC(Number(bits[0]), Number(bits[1]) - 1, 15)));
+    },
+    // A reading's row: a copy of the server's own (partials/reading_row.html, in the
+    // <template> given), filled from a reading of the API or the live stream.
+    readingRow: function (template, r) {
+      var tr = template.content.firstElementChild.cloneNode(true);
+      tr.dataset.dispositivoId = r.dispositivo_id;
+      tr.dataset.time = r.time;
+      tr.querySelector(".r-time").textContent = window.TDSFormat.dateTime(r.time);
+      tr.querySelector(".r-gateway").textContent = r.gateway_codigo;
+      tr.querySelector(".r-dispositivo").textContent = r.dispositivo_nome
+        ? r.dispositivo_nome + " (" + r.dispositivo_codigo + ")" : r.dispositivo_codigo;
+      tr.querySelector(".r-valor").textContent = window.TDSFormat.number(r.valor) + " " + (r.unidade || "");
+      return tr;
+    },
+    // The series API's points as {x: ms, y} for one field (avg, min, max, sum, last, consumo).
+    points: function (pontos, field) {
+      return pontos.map(function (p) { return { x: Date.parse(p.t), y: p[field] === null ? null : Number(p[field]) }; });
+    },
+    // Chart.js options of a series chart: a linear time axis from xmin to xmax (pt-BR
+    // ticks; `ticks` adds to them), the unit on the y axis, pt-BR tooltips.
+    timeChartOptions: function (o) {
+      var ticks = { callback: function (v) { return shortFmt.format(new Date(v)); } };
+      Object.keys(o.ticks || {}).forEach(function (k) { ticks[k] = o.ticks[k]; });
+      return {
+        animation: false, responsive: true, maintainAspectRatio: false, parsing: false, normalized: true,
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+        scales: {
+          x: { type: "linear", min: o.xmin, max: o.xmax, ticks: ticks },
+          y: { beginAtZero: !!o.beginAtZero, title: { display: true, text: o.unit } }
+        },
+        plugins: {
+          tooltip: { callbacks: {
+            title: function (items) { return items.length ? window.TDSFormat.dateTime(new Date(items[0].parsed.x).toISOString()) : ""; },
+            label: function (item) { return item.dataset.label + ": " + window.TDSFormat.number(item.parsed.y); }
+          } }
+        }
+      };
     }
   };
 })();

@@ -10,17 +10,7 @@
   var template = document.getElementById("reading-row-template");
   var pending = null;
 
-  function row(r) {
-    var tr = template.content.firstElementChild.cloneNode(true);
-    tr.dataset.dispositivoId = r.dispositivo_id;
-    tr.dataset.time = r.time;
-    tr.querySelector(".r-time").textContent = F.dateTime(r.time);
-    tr.querySelector(".r-gateway").textContent = r.gateway_codigo;
-    tr.querySelector(".r-dispositivo").textContent = r.dispositivo_nome
-      ? r.dispositivo_nome + " (" + r.dispositivo_codigo + ")" : r.dispositivo_codigo;
-    tr.querySelector(".r-valor").textContent = F.number(r.valor) + " " + (r.unidade || "");
-    return tr;
-  }
+  function row(r) { return F.readingRow(template, r); }
 
   function refresh() {
     return getJSON(cfg.url).then(function (data) {
