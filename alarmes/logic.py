@@ -8,12 +8,14 @@ state to carry on.
 
 import statistics
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
+from tds_core.localtime import day_end, day_start, zone
+
+__all__ = ["day_start", "zone"]  # the engine and the Prévia take them from here
 
 
 class Fire(NamedTuple):
@@ -124,18 +126,9 @@ def counter_backwards(regra, steps) -> list:
     ]
 
 
-def zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def hour_start(t: datetime) -> datetime:
     """The start of the local hour of `t`."""
     return t.astimezone(zone()).replace(minute=0, second=0, microsecond=0)
-
-
-def day_start(t: datetime) -> datetime:
-    """The local midnight that starts the day of `t`."""
-    return datetime.combine(t.astimezone(zone()).date(), time(0), zone())
 
 
 def event_value(v) -> Decimal | None:
@@ -210,7 +203,7 @@ def median_spikes(regra, daily: dict, days, *, aberto: bool) -> list:
             continue
         mediana = Decimal(statistics.median(history))
         spike = consumo > k * mediana and consumo > 0
-        end = datetime.combine(day.astimezone(zone()).date() + timedelta(days=1), time(0), zone())
+        end = day_end(day)
         if spike and not aberto:
             events.append(Fire(day, end, consumo))
             aberto = True

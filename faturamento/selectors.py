@@ -3,15 +3,15 @@ utility ("apuração") through the storage API's meter semantics."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from contas.models import Conta
 from dispositivos.models import TIPO_DEFAULTS
+from tds_core.localtime import local_date, local_midnight
 from telemetria.storage import consumption_by_date_ranges, consumption_by_day
 from unidades.models import Papel, Unidade
 from unidades.selectors import medicoes_for_conta
@@ -190,7 +190,7 @@ def _consumo_unidade(unidade, tipo, devs, current, history, *, inicio, fim) -> C
     for the days it is missing)."""
     if not devs:
         return ConsumoUnidade(unidade, tipo, None, Situacao.SEM_MEDIDOR)
-    ultimo_dia = _local_midnight(fim - timedelta(days=1))
+    ultimo_dia = local_midnight(fim - timedelta(days=1))
     medido = estimativa = ZERO
     sem_dados = incompletos = 0
     sem_historico = False
@@ -205,7 +205,7 @@ def _consumo_unidade(unidade, tipo, devs, current, history, *, inicio, fim) -> C
             estimativa += r.consumo or ZERO
             if r.ultima_leitura < ultimo_dia:  # no reading on the period's last day
                 incompletos += 1
-                faltam = (fim - _local_date(r.ultima_leitura)).days - 1
+                faltam = (fim - local_date(r.ultima_leitura)).days - 1
         if faltam:
             rate = _rate(history.get(disp, []))
             if rate is None:
@@ -224,14 +224,6 @@ def _consumo_unidade(unidade, tipo, devs, current, history, *, inicio, fim) -> C
     else:
         item.estimativa = estimativa.quantize(Decimal("0.0001"))
     return item
-
-
-def _local_date(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time()))
 
 
 # ---- history for statements and the balance ---------------------------------------------

@@ -4,7 +4,7 @@ the day before (from the storage API, with its meter semantics)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,16 +15,12 @@ from django.utils.translation import gettext as _
 
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway, TipoDispositivo
+from tds_core.localtime import local_date, local_midnight
 from telemetria.storage import DAY, consumption_by_period
 
 from .alarmes_bridge import alarmes_para_resumo
 from .models import Canal, Envio, PreferenciaMembro
 from .outbox import agendar_entrega, membros
-
-
-def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
 
 UTILIDADES = (TipoDispositivo.AGUA, TipoDispositivo.ENERGIA, TipoDispositivo.GAS)
 MAX_LISTED = 30
@@ -81,7 +77,7 @@ def consumo_por_utilidade(*, conta_id: int, dia: date) -> list[LinhaConsumo]:
         if row.consumo is None:
             continue
         d = devices[row.dispositivo_id]
-        local_day = timezone.localtime(row.bucket).date()
+        local_day = local_date(row.bucket)
         totals[(d.tipo, d.unidade)][local_day] += row.consumo
     labels = dict(TipoDispositivo.choices)
     out = []

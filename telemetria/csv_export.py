@@ -16,7 +16,6 @@ opens accents and units like m³ correctly).
 import csv
 import datetime as dt
 import io
-from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 
 from dispositivos.selectors import dispositivo_get, dispositivo_list, gateway_get
+from tds_core.localtime import zone
 
 from . import selectors
 from .api.auth import api_view
@@ -55,7 +55,7 @@ def _header() -> list[str]:
 def csv_chunks(rows, *, formato: str, codigos: dict[int, tuple[str, str]]):
     """Yields encoded CSV chunks for `rows` of (time, dispositivo_id, valor, unidade)."""
     br = formato == "br"
-    local = ZoneInfo(settings.TIME_ZONE)
+    local = zone()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if br else ",", lineterminator="\r\n")
     if br:
@@ -127,7 +127,7 @@ def _export(request, *, conta, dispositivos, filename_stem: str):
     )
     chunks = csv_chunks(rows, formato=formato, codigos=codigos)
     content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-    local = ZoneInfo(settings.TIME_ZONE)
+    local = zone()
     stamp = f"{periodo.inicio.astimezone(local):%Y%m%d-%H%M}_{periodo.fim.astimezone(local):%Y%m%d-%H%M}"
     response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename_stem}_{stamp}.csv"'
