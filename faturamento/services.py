@@ -12,6 +12,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from contas.models import Conta
+from tds_core.numbers import parse_decimal
 
 from . import rateio, selectors
 from .calendario import periodo_datas
@@ -272,8 +273,8 @@ def parse_faixas(text: str) -> list[list]:
                 _('Linha %(n)d das faixas: use "até ; preço" (ex.: 10 ; 4,50).') % {"n": n}
             )
         try:
-            ate = None if parts[0] in ("", "-", "∞") else _dec(parts[0])
-            preco = _dec(parts[1])
+            ate = None if parts[0] in ("", "-", "∞") else parse_decimal(parts[0])
+            preco = parse_decimal(parts[1])
         except ArithmeticError:
             raise ValidationError(
                 _("Linha %(n)d das faixas: número inválido.") % {"n": n}
@@ -291,13 +292,3 @@ def faixas_text(faixas: list) -> str:
         f"{'' if ate is None else number_format(Decimal(ate))} ; {number_format(Decimal(preco))}"
         for ate, preco in faixas
     )
-
-
-def _dec(text: str) -> Decimal:
-    text = text.replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    value = Decimal(text)
-    if not value.is_finite():
-        raise ArithmeticError
-    return value

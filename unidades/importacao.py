@@ -10,13 +10,14 @@ import csv
 import io
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from contas.models import Conta
+from tds_core.numbers import parse_decimal
 
 from . import services
 from .models import Unidade
@@ -92,15 +93,6 @@ def read_rows(*, filename: str, data: bytes) -> list[list]:
     raise UnreadableFile(_("Envie um arquivo .csv ou .xlsx."))
 
 
-def _decimal(value) -> Decimal:
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    text = _text(value).replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    return Decimal(text)
-
-
 def unidades_import(*, conta: Conta, filename: str, data: bytes) -> ImportResult:
     result = ImportResult()
     try:
@@ -136,7 +128,7 @@ def unidades_import(*, conta: Conta, filename: str, data: bytes) -> ImportResult
                 c: _text(values.get(c)) for c in ("bloco", "numero", "responsavel", "email")
             }
             try:
-                data_row["fracao_ideal"] = _decimal(values.get("fracao_ideal"))
+                data_row["fracao_ideal"] = parse_decimal(values.get("fracao_ideal"))
             except (InvalidOperation, ValueError):
                 result.errors.append(
                     _("Linha %(n)d: fração ideal inválida (%(v)s).")

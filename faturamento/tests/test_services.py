@@ -195,3 +195,14 @@ def test_a_stale_statement_job_does_not_block_a_new_one(conta_a, condominio, set
     assert newest.status == "PRONTO"
     assert done.arquivo == ""
     assert [p.name for p in tmp_path.rglob("*.zip")] == [f"{second.pk}.zip"]
+
+
+def test_bands_are_read_as_typed_in_pt_br():
+    assert services.parse_faixas("10 ; 4,50\n1.000,5 ; 6.25\n\n ; 1.234,56") == [
+        ["10", "4.50"],
+        ["1000.5", "6.25"],
+        [None, "1234.56"],
+    ]
+    for wrong in ("10 ; NaN", "abc ; 4,50", "10 ; 4,5,0"):
+        with pytest.raises(ValidationError, match="número inválido"):
+            services.parse_faixas(wrong)
