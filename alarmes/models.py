@@ -262,12 +262,12 @@ class Alarme(ContaOwnedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["regra", "dispositivo"],
-                condition=models.Q(estado__in=["ativo", "reconhecido"], dispositivo__isnull=False),
+                condition=models.Q(estado__in=OPEN_STATES, dispositivo__isnull=False),
                 name="alarme_um_aberto_por_regra_dispositivo",
             ),
             models.UniqueConstraint(
                 fields=["regra", "gateway"],
-                condition=models.Q(estado__in=["ativo", "reconhecido"], dispositivo__isnull=True),
+                condition=models.Q(estado__in=OPEN_STATES, dispositivo__isnull=True),
                 name="alarme_um_aberto_por_regra_gateway",
             ),
         ]

@@ -48,6 +48,7 @@ def alarme_list(request):
             "page_obj": page,
             "counts": selectors.alarme_counts(conta=request.conta),
             "estados": EstadoAlarme.choices,
+            "EstadoAlarme": EstadoAlarme,
             "filtered": any(
                 request.GET.get(k) for k in ("estado", "severidade", "gateway", "regra")
             ),
@@ -101,6 +102,7 @@ def alarme_detail(request, pk):
             "comentario_form": ComentarioForm(),
             "chart": _chart(request, alarme),
             "links": alarm_links(request=request, alarme=alarme),
+            "EstadoAlarme": EstadoAlarme,
         },
     )
 

@@ -83,12 +83,12 @@ class Periodo(ContaOwnedModel):
             ),
             models.UniqueConstraint(
                 fields=["conta", "referencia"],
-                condition=Q(status="ABERTO"),
+                condition=Q(status=StatusPeriodo.ABERTO),
                 name="uniq_periodo_aberto_por_ref",
             ),
             models.UniqueConstraint(
                 fields=["conta", "referencia"],
-                condition=Q(status="FECHADO"),
+                condition=Q(status=StatusPeriodo.FECHADO),
                 name="uniq_periodo_fechado_por_ref",
             ),
             models.CheckConstraint(

@@ -16,7 +16,17 @@ from tds_core.numbers import parse_decimal
 
 from . import rateio, selectors
 from .calendario import periodo_datas
-from .models import Cobranca, ConfigFaturamento, Fatura, ModoTarifa, Periodo, StatusPeriodo
+from .models import (
+    Cobranca,
+    ConfigFaturamento,
+    Fatura,
+    ModoTarifa,
+    Periodo,
+    Situacao,
+    StatusPeriodo,
+)
+
+FALTANDO = (Situacao.SEM_DADOS, Situacao.INCOMPLETO)  # a unit whose data is missing
 
 FATURA_FIELDS = (
     "valor_total",
@@ -148,7 +158,7 @@ def _nota(item: selectors.ConsumoUnidade, unidade_medida: str, estimado: bool) -
         return _(" (estimado pela média da própria unidade; medido: %(m)s)") % {
             "m": rateio.qty(item.medido or Decimal(0), unidade_medida)
         }
-    if item.situacao in ("SEM_DADOS", "INCOMPLETO"):
+    if item.situacao in FALTANDO:
         return " (" + _("dados incompletos, sem estimativa") + ")"
     return ""
 
@@ -156,7 +166,8 @@ def _nota(item: selectors.ConsumoUnidade, unidade_medida: str, estimado: bool) -
 def _ratear(periodo: Periodo, fatura: Fatura, apuracao: selectors.Apuracao) -> None:
     um = selectors.unidade_medida(fatura.tipo)
     itens = apuracao.por_tipo.get(fatura.tipo) or [
-        selectors.ConsumoUnidade(u, fatura.tipo, None, "SEM_MEDIDOR") for u in apuracao.unidades
+        selectors.ConsumoUnidade(u, fatura.tipo, None, Situacao.SEM_MEDIDOR)
+        for u in apuracao.unidades
     ]
     entradas, estimados = [], []
     for item in itens:
@@ -183,7 +194,7 @@ def _ratear(periodo: Periodo, fatura: Fatura, apuracao: selectors.Apuracao) -> N
         metodo=fatura.metodo_comum,
         consumo_principal=principal,
     )
-    faltando = [i.unidade.rotulo for i in itens if i.situacao in ("SEM_DADOS", "INCOMPLETO")]
+    faltando = [i.unidade.rotulo for i in itens if i.situacao in FALTANDO]
     if faltando:
         fonte_alerta.append(
             _("Unidades com dados faltando: %(u)s.") % {"u": ", ".join(faltando[:20])}

@@ -27,7 +27,10 @@ from . import jobs, selectors, services
 from .calendario import add_months, periodo_datas, referencia_de
 from .demonstrativos import demonstrativos_do_periodo, pdf_demonstrativo, xlsx_periodo
 from .forms import AbrirPeriodoForm, ConfigForm, CorrecaoForm, FaturaForm
-from .models import Utilidade
+from .models import Situacao, StatusGeracao, StatusPeriodo, Utilidade
+
+# The states the pages compare with, by name (templates never spell a stored value).
+STATES = {"StatusPeriodo": StatusPeriodo, "Situacao": Situacao, "StatusGeracao": StatusGeracao}
 
 
 @conta_required()
@@ -71,6 +74,7 @@ def index(request):
             "config_form": config_form,
             "abrir_form": abrir_form,
             "can_edit": request.membership.can_edit_registry,
+            **STATES,
         },
     )
 
@@ -79,7 +83,12 @@ def index(request):
 def periodo_detail(request, pk):
     periodo = selectors.periodo_get(conta=request.conta, pk=pk)
     faturas = selectors.faturas_of_periodo(periodo=periodo)
-    ctx = {"periodo": periodo, "faturas": faturas, "can_edit": request.membership.can_edit_registry}
+    ctx = {
+        "periodo": periodo,
+        "faturas": faturas,
+        "can_edit": request.membership.can_edit_registry,
+        **STATES,
+    }
     if periodo.is_aberto:
         ap = selectors.apuracao(conta=request.conta, inicio=periodo.inicio, fim=periodo.fim)
         ctx["apuracao"] = [
@@ -241,7 +250,7 @@ def geracao_status(request, pk):
         "status": geracao.status, "total": geracao.total, "feitos": geracao.feitos,
         "percentual": geracao.percentual, "erro": geracao.erro,
         "download": reverse("faturamento:geracao_download", args=[geracao.pk])
-        if geracao.status == "PRONTO" else None,
+        if geracao.status == StatusGeracao.PRONTO else None,
     })  # fmt: skip
 
 
@@ -251,7 +260,7 @@ def geracao_download(request, pk):
     path = Path(geracao.arquivo) if geracao.arquivo else None
     root = Path(settings.TDS_DEMONSTRATIVOS_DIR).resolve()
     if (
-        geracao.status != "PRONTO"
+        geracao.status != StatusGeracao.PRONTO
         or path is None
         or not path.is_file()
         or root not in path.resolve().parents

@@ -18,7 +18,7 @@ from dispositivos.models import Dispositivo, Gateway, TipoDispositivo
 from tds_core.localtime import local_date, local_midnight
 from telemetria.storage import DAY, consumption_by_period
 
-from .alarmes_bridge import alarmes_para_resumo
+from .alarmes_bridge import EstadoAlarme, alarmes_para_resumo
 from .models import Canal, Envio, PreferenciaMembro
 from .outbox import agendar_entrega, membros
 
@@ -112,6 +112,7 @@ def resumo_contexto(*, conta: Conta, dia: date) -> dict:
         "consumo": consumo_por_utilidade(conta_id=conta.pk, dia=dia),
         "max_listed": MAX_LISTED,
         "url": settings.TDS_PUBLIC_URL.rstrip("/"),
+        "EstadoAlarme": EstadoAlarme,
     }
 
 

@@ -51,6 +51,7 @@ def test_close_through_the_pages(client, admin_a, conta_a, condominio):
     assert r.url == reverse("faturamento:periodo_detail", args=[periodo.pk])
     page = client.get(r.url).content.decode()
     assert "Sem dados" in page  # unit 201
+    assert 'badge text-bg-warning" data-testid="periodo-status"' in page  # open
     assert "31,000 m³" in page  # its estimate
     r = client.post(
         reverse("faturamento:fatura_create", args=[periodo.pk]),
@@ -67,6 +68,7 @@ def test_close_through_the_pages(client, admin_a, conta_a, condominio):
     assert periodo.status == "FECHADO"
     page = client.get(reverse("faturamento:periodo_detail", args=[periodo.pk])).content.decode()
     assert "R$ 320,01" in page
+    assert 'badge text-bg-success" data-testid="periodo-status"' in page  # closed
     assert "R$ 468,00" in page
 
 
