@@ -7,16 +7,18 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import SEVERIDADE_ORDEM, Evento, Severidade
 
+# What happened to the alarm, as the subject and the text say it; every phrase a literal
+# of its own so that makemessages finds it.
 EVENTO_VERBO = {
-    Evento.DISPARADO: "disparado",
-    Evento.RECONHECIDO: "reconhecido",
-    Evento.ENCERRADO: "encerrado",
-    Evento.LEMBRETE: "ainda ativo (lembrete)",
-    Evento.ESCALONAMENTO: "sem reconhecimento (escalonado)",
+    Evento.DISPARADO: gettext_lazy("disparado"),
+    Evento.RECONHECIDO: gettext_lazy("reconhecido"),
+    Evento.ENCERRADO: gettext_lazy("encerrado"),
+    Evento.LEMBRETE: gettext_lazy("ainda ativo (lembrete)"),
+    Evento.ESCALONAMENTO: gettext_lazy("sem reconhecimento (escalonado)"),
 }
 
 
@@ -36,7 +38,7 @@ def _severidade(code: str) -> str:
 
 
 def _evento(code: str) -> str:
-    return _(EVENTO_VERBO.get(code, code))
+    return str(EVENTO_VERBO.get(code, code))
 
 
 def _alvo(d: dict) -> str:
