@@ -259,8 +259,9 @@ def notifications_on(conta, gateways):
     Celery worker with beat on a private Redis, for the duration; yields the targets."""
     from notificacoes import services as notify
     from notificacoes.models import DestinoNotificacao
-    from tds_testing.celery_worker import CeleryWorker, PrivateRedis
+    from tds_testing.celery_worker import CeleryWorker
     from tds_testing.notify_receivers import Receiver
+    from tds_testing.servers import PrivateRedis
 
     with scopes_disabled():
         DestinoNotificacao.objects.filter(conta=conta).delete()

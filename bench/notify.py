@@ -42,8 +42,9 @@ from notificacoes import services  # noqa: E402
 from notificacoes.models import Envio, Notificacao  # noqa: E402
 from notificacoes.receivers import _write_outbox  # noqa: E402
 from prj_tds_new.celery import app  # noqa: E402
-from tds_testing.celery_worker import CeleryWorker, PrivateRedis  # noqa: E402
+from tds_testing.celery_worker import CeleryWorker  # noqa: E402
 from tds_testing.notify_receivers import Receiver  # noqa: E402
+from tds_testing.servers import PrivateRedis  # noqa: E402
 
 SECRET = "bench-secret-0123456789abcdef"
 

@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tds_testing.ports import free_port, wait_listening
+from tds_testing.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_TOKEN = "123456:TEST-token"
@@ -266,14 +267,16 @@ class Receiver:
 
     def wait_for(self, predicate, timeout: float = 30.0, interval: float = 0.05) -> list[dict]:
         """Entries once `predicate(entries)` holds; AssertionError with them at the deadline."""
-        deadline = time.monotonic() + timeout
-        while True:
+        got: list[dict] = []
+
+        def check() -> bool:
+            nonlocal got
             got = self.entries()
-            if predicate(got):
-                return got
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.kind} receiver: condition not met; got {got!r}")
-            time.sleep(interval)
+            return predicate(got)
+
+        what = f"the {self.kind} receiver's condition"
+        wait_for(check, timeout=timeout, interval=interval, what=what, log=lambda: f"got {got!r}")
+        return got
 
 
 def main() -> None:

@@ -3,6 +3,7 @@ SSE clients that log in with their own session."""
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,22 +34,49 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@contextmanager
-def private_redis(*, maxclients: int = 10000):
-    """`redis-server` on a free loopback port, nothing persisted; yields its URL."""
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--maxclients", str(maxclients), "--dir", tmp],
+class PrivateRedis:
+    """`redis-server` on a free loopback port, nothing persisted. `kill()` takes it away
+    (as a crash would) and `start()` brings it back on the same port; `stop()` for good."""
+
+    def __init__(self, *, maxclients: int = 10000):
+        self.port = free_port()
+        self.maxclients = maxclients
+        self.dir = Path(tempfile.mkdtemp(prefix="tds-redis-"))
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10) -> "PrivateRedis":
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--maxclients", str(self.maxclients), "--dir", str(self.dir)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )  # fmt: skip
-        try:
-            wait_port(port, proc)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            stop(proc)
+        wait_port(self.port, self.proc, timeout=timeout)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def private_redis(*, maxclients: int = 10000):
+    """A PrivateRedis for the block; yields its URL."""
+    redis = PrivateRedis(maxclients=maxclients).start()
+    try:
+        yield redis.url
+    finally:
+        redis.stop()
 
 
 @contextmanager

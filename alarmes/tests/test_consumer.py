@@ -19,9 +19,9 @@ from ingestao.tests.helpers import (
     stop,
     telemetry_topic,
     wait_connected,
-    wait_for,
 )
 from tds_testing import factories
+from tds_testing.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from django.conf import settings as django_settings
@@ -21,17 +20,6 @@ from certificados.tests.broker_util import GeneratedBroker
 from tds_testing.postgres import current_database_url
 
 ROOT = Path(django_settings.BASE_DIR)
-
-
-def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def stop_process(proc: subprocess.Popen | None, *, timeout: float = 15) -> None:

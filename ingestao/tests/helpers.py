@@ -123,15 +123,6 @@ def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
     return proc.returncode
 
 
-def wait_for(predicate, timeout: float = 30, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = predicate()
-    return value
-
-
 def count_readings(dispositivo_ids) -> int:
     with connection.cursor() as cur:
         cur.execute(

@@ -13,8 +13,9 @@ import pytest
 from django.db import connection
 
 from tds_testing.gateways import T0, GatewayStream
+from tds_testing.waiting import wait_for
 
-from .helpers import start_consumer, stop, wait_connected, wait_for
+from .helpers import start_consumer, stop, wait_connected
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

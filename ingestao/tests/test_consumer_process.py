@@ -9,6 +9,7 @@ import pytest
 
 from ingestao.models import MensagemRejeitada
 from tds_testing import factories
+from tds_testing.waiting import wait_for
 
 from .helpers import (
     Publisher,
@@ -19,7 +20,6 @@ from .helpers import (
     stop,
     telemetry_topic,
     wait_connected,
-    wait_for,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from tds_testing.postgres import PrivatePostgres, available
+from tds_testing.waiting import wait_for
 
 from .helpers import (
     ROOT,
@@ -22,7 +23,6 @@ from .helpers import (
     stop,
     telemetry_topic,
     wait_connected,
-    wait_for,
 )
 
 pytestmark = [

@@ -13,6 +13,7 @@ from ingestao.models import ContagemRejeicoes, MensagemRejeitada
 from ingestao.registry import load_gateways
 from ingestao.validation import Outcome, _parse, _parse_fast, parse_telemetry
 from tds_core.wire import topic_parts
+from tds_testing.waiting import wait_for
 from telemetria.models import LeituraDispositivo
 
 from .helpers import (
@@ -22,7 +23,6 @@ from .helpers import (
     stop,
     telemetry_topic,
     wait_connected,
-    wait_for,
 )
 from .test_validation import GW, MAC
 

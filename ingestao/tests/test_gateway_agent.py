@@ -15,9 +15,10 @@ from contas.models import Role
 from ingestao.models import DiagnosticoGateway
 from tds_testing import factories
 from tds_testing.meters import MeterServer, PtyPair
+from tds_testing.waiting import wait_for
 from telemetria.models import LeituraDispositivo
 
-from .agent_rig import AgentProcess, Platform, wait_for
+from .agent_rig import AgentProcess, Platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,6 +7,7 @@ import time
 
 from ingestao.mqtt import BufferedClient, connect_properties, make_client
 from tds_testing.mosquitto import BASE_CONFIG, PrivateMosquitto
+from tds_testing.waiting import wait_for
 
 from .helpers import Publisher
 
@@ -27,12 +28,6 @@ def _subscriber(port: int, client_id: str):
     return client, received
 
 
-def _wait_for(received: list, n: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while len(received) < n and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
 def test_every_message_arrives_intact_and_in_order(mosquitto):
     client, received = _subscriber(mosquitto.port, "buffered-sub")
     small = [f"message {i:05d} ".encode() * (1 + i % 7) for i in range(3000)]
@@ -42,7 +37,7 @@ def test_every_message_arrives_intact_and_in_order(mosquitto):
     for data in sent:
         pub.publish(TOPIC, data)
     pub.close()
-    _wait_for(received, len(sent))
+    wait_for(lambda: len(received) >= len(sent), timeout=30, interval=0.02)
     client.disconnect()
     client.loop_stop()
     assert len(received) == len(sent)
@@ -56,7 +51,7 @@ def test_a_broker_restart_mid_stream_leaves_no_stale_bytes(mosquitto):
     for i in range(500):
         pub.publish(TOPIC, f"before {i}".encode())
     pub.close()
-    _wait_for(received, 500)
+    wait_for(lambda: len(received) >= 500, timeout=30, interval=0.02)
     mosquitto.restart()
     reconnected = threading.Event()
     client.on_connect = lambda c, u, f, rc, p: (c.subscribe(TOPIC, qos=1), reconnected.set())
@@ -66,7 +61,7 @@ def test_a_broker_restart_mid_stream_leaves_no_stale_bytes(mosquitto):
     for i in range(500):
         pub.publish(TOPIC, f"after {i}".encode())
     pub.close()
-    _wait_for(received, 1000)
+    wait_for(lambda: len(received) >= 1000, timeout=30, interval=0.02)
     client.disconnect()
     client.loop_stop()
     after = [m for m in received if m.startswith(b"after")]
@@ -98,7 +93,7 @@ def test_receive_maximum_not_the_broker_cap_bounds_a_v5_client(tmp_path):
             for _ in range(1000):
                 pub.publish(TOPIC, b"m")  # never acknowledged by the subscriber
             pub.close()
-            _wait_for(received, 500, timeout=3)
+            wait_for(lambda r=received: len(r) >= 500, timeout=3, interval=0.02)
             time.sleep(0.3)
             held[protocol] = len(received)
             client.disconnect()

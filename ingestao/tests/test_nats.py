@@ -14,8 +14,9 @@ from dispositivos.services import gateway_delete
 from tds_testing import factories
 from tds_testing.gateways import GatewayStream, message
 from tds_testing.nats import PrivateNats, gateway_tls, nats_server_bin
+from tds_testing.waiting import wait_for
 
-from .helpers import count_readings, stop, wait_for
+from .helpers import count_readings, stop
 from .nats_util import start_nats_consumer, wait_subscribed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

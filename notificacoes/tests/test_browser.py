@@ -12,8 +12,9 @@ from contas.models import Role
 from prj_tds_new.celery import app
 from tds_testing import factories
 from tds_testing.browser import CHROMIUM, launch_chromium, sign_in
-from tds_testing.celery_worker import CeleryWorker, PrivateRedis, celery_broker
+from tds_testing.celery_worker import CeleryWorker, celery_broker
 from tds_testing.notify_receivers import Receiver
+from tds_testing.servers import PrivateRedis
 
 pytestmark = [
     pytest.mark.slow,

@@ -11,7 +11,9 @@ from django.db import connection
 from notificacoes import services
 from notificacoes.models import Envio, EstadoEnvio, Notificacao, ResultadoTentativa
 from prj_tds_new.celery import app
-from tds_testing.celery_worker import CeleryWorker, PrivateRedis, celery_broker
+from tds_testing.celery_worker import CeleryWorker, celery_broker
+from tds_testing.servers import PrivateRedis
+from tds_testing.waiting import wait_for
 
 from .helpers import fire, make_regra, webhook_target
 
@@ -66,15 +68,6 @@ def make_worker(redis_broker, smtp):
         w.stop()
 
 
-def _wait(predicate, timeout=60.0, what="condition", worker=None):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            log = worker.output()[-3000:] if worker else ""
-            raise AssertionError(f"timed out waiting for {what}\n{log}")
-        time.sleep(0.1)
-
-
 def _all_sent(n):
     return lambda: Envio.objects.filter(estado=EstadoEnvio.ENVIADA).count() == n
 
@@ -100,7 +93,12 @@ def test_kill_9_between_acceptance_and_mark_resends_same_key_once(
     # While no worker runs, another alarm fires: it waits in the outbox.
     fire(make_regra(freezer, nome="Segundo"))
     worker = make_worker()
-    _wait(_all_sent(2), what="both messages marked sent", worker=worker)
+    wait_for(
+        _all_sent(2),
+        timeout=60,
+        what="both messages marked sent",
+        log=lambda: worker.output()[-3000:],
+    )
 
     got = receiver.entries()
     keys = [e["key"] for e in got]
@@ -129,7 +127,9 @@ def test_redis_away_for_a_minute_loses_and_repeats_nothing(
     webhook_target(conta_a, webhook.url)
     worker = make_worker(supervise=True)  # restarted if it exits, as under systemd
     fire(make_regra(freezer, nome="Antes"))
-    _wait(_all_sent(1), what="the first message", worker=worker)
+    wait_for(
+        _all_sent(1), timeout=60, what="the first message", log=lambda: worker.output()[-3000:]
+    )
 
     redis_broker.kill()
     started = time.monotonic()
@@ -141,8 +141,12 @@ def test_redis_away_for_a_minute_loses_and_repeats_nothing(
         time.sleep(0.5)
     redis_broker.start()
 
-    _wait(lambda: Notificacao.objects.filter(envio__estado="enviada").count() == 6,
-          timeout=120, what="every notification delivered", worker=worker)  # fmt: skip
+    wait_for(
+        lambda: Notificacao.objects.filter(envio__estado="enviada").count() == 6,
+        timeout=120,
+        what="every notification delivered",
+        log=lambda: worker.output()[-3000:],
+    )
     time.sleep(3)  # a few sweeps more: nothing is sent again
     got = webhook.entries()
     regras = sorted(ev["regra"] for e in got for ev in e["payload"]["eventos"])
