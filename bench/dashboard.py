@@ -24,11 +24,14 @@ import datetime as dt
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
+from pathlib import Path
 
 from benchdb import ROOT, setup
 
@@ -48,6 +51,7 @@ from tds_core import wire  # noqa: E402
 from tds_testing.browser import launch_chromium  # noqa: E402
 from tds_testing.mosquitto import PrivateMosquitto  # noqa: E402
 from tds_testing.uvicorn import UvicornServer  # noqa: E402
+from tds_testing.waiting import wait_for  # noqa: E402
 from telemetria import storage as storage_api  # noqa: E402
 from telemetria.storage import ReadingRow, insert_readings  # noqa: E402
 from telemetria.storage.backend import current  # noqa: E402
@@ -240,15 +244,25 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
     import paho.mqtt.client as mqtt
 
     broker = PrivateMosquitto().start()
-    consumer = subprocess.Popen(
-        [sys.executable, "manage.py", "start_mqtt_consumer"],
-        cwd=ROOT,
-        env={**os.environ, "MQTT_URL": broker.url},
-    )
+    consumer_log = Path(tempfile.mkdtemp(prefix="tds-bench-dashboard-")) / "consumer.log"
+    with open(consumer_log, "wb") as out:
+        consumer = subprocess.Popen(
+            [sys.executable, "manage.py", "start_mqtt_consumer"],
+            cwd=ROOT,
+            env={**os.environ, "MQTT_URL": broker.url, "LOG_LEVEL": "INFO"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     mqtt_client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-dashboard-pub")
     mqtt_client.connect("127.0.0.1", broker.port)
     mqtt_client.loop_start()
-    time.sleep(2)  # consumer subscribed
+    log_text = lambda: consumer_log.read_text(errors="replace")  # noqa: E731
+    wait_for(
+        lambda: "event=mqtt_subscribed" in log_text(),
+        timeout=60,
+        what="the consumer subscribed",
+        log=lambda: log_text()[-2000:],
+    )
     gw = dev.gateway
     topic = wire.telemetry_topic(gw.mac)
     host_cookie = cookie.split("=", 1)
@@ -284,6 +298,7 @@ def bench_screen(port, cookie, conta, devices, *, readings) -> dict:
     mqtt_client.disconnect()
     consumer.terminate()
     consumer.wait(15)
+    shutil.rmtree(consumer_log.parent, ignore_errors=True)
     broker.close()
     first_seen: dict[int, float] = {}
     for t, text in arrivals:  # the first time each value appears (a resync re-renders rows)
