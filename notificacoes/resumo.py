@@ -130,29 +130,43 @@ def resumo_render(*, conta: Conta, dia: date) -> tuple[str, str, str]:
     return subject[:300], text, html
 
 
+def _referencia(pref: PreferenciaMembro, dia: date) -> str:
+    return f"resumo:{pref.conta_id}:{pref.user_id}:{dia.isoformat()}"
+
+
 def resumos_do_dia(*, dia: date | None = None) -> int:
     """Queues the digest of `dia` (default: yesterday, local) for every member who wants
-    it; once per member, account and day however often it runs."""
+    it; once per member, account and day however often it runs (the unique `referencia`
+    holds even against a concurrent run). Queries: a fixed few, plus one digest rendered
+    per account, whatever the number of members."""
     dia = dia or timezone.localdate() - timedelta(days=1)
-    prefs = (
-        PreferenciaMembro.objects.filter(resumo_diario=True, conta__is_active=True)
-        .select_related("conta", "user")
-        .order_by("conta_id")
-    )
     members = set(membros().values_list("conta_id", "user_id"))
+    prefs = [
+        pref
+        for pref in PreferenciaMembro.objects.filter(
+            resumo_diario=True, conta__is_active=True, user__is_active=True
+        )
+        .select_related("conta", "user")
+        .order_by("conta_id", "user_id")
+        if (pref.conta_id, pref.user_id) in members
+    ]
+    sent = set(
+        Envio.objects.filter(referencia__in=[_referencia(p, dia) for p in prefs]).values_list(
+            "referencia", flat=True
+        )
+    )
     rendered: dict[int, tuple[str, str, str]] = {}
-    queued = 0
+    envios = []
+    now = timezone.now()
     for pref in prefs:
-        if (pref.conta_id, pref.user_id) not in members or not pref.user.is_active:
-            continue
-        referencia = f"resumo:{pref.conta_id}:{pref.user_id}:{dia.isoformat()}"
-        if Envio.objects.filter(referencia=referencia).exists():
+        referencia = _referencia(pref, dia)
+        if referencia in sent:
             continue
         if pref.conta_id not in rendered:
             rendered[pref.conta_id] = resumo_render(conta=pref.conta, dia=dia)
         subject, text, html = rendered[pref.conta_id]
-        with transaction.atomic():
-            envio = Envio(
+        envios.append(
+            Envio(
                 conta_id=pref.conta_id,
                 canal=Canal.EMAIL,
                 endereco=pref.user.email,
@@ -160,9 +174,11 @@ def resumos_do_dia(*, dia: date | None = None) -> int:
                 assunto=subject,
                 corpo=text,
                 payload={"tipo": "resumo", "html": html},
-                proxima_tentativa_em=timezone.now(),
+                proxima_tentativa_em=now,
             )
-            envio.save()
+        )
+    if envios:
+        with transaction.atomic():
+            Envio.objects.bulk_create(envios, ignore_conflicts=True)
             transaction.on_commit(agendar_entrega)
-        queued += 1
-    return queued
+    return len(envios)

@@ -1,12 +1,15 @@
 """The daily digest on hand-computed data (America/Sao_Paulo), delivered over real SMTP."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from alarmes import services as alarmes
+from contas.models import Role
 from dispositivos.models import Gateway
 from notificacoes import services
 from notificacoes.entrega import entregar_pendentes
@@ -101,3 +104,22 @@ def test_digest_content_on_hand_computed_data(conta_a, admin_a, leitor_a, planta
     assert "• Energia: 45 kWh (anterior: 50 kWh; -10,0%)" in body
     assert "Temperatura" not in body
     assert Envio.objects.get().referencia == f"resumo:{conta_a.pk}:{admin_a.pk}:2026-03-10"
+
+
+def test_digest_queries_do_not_grow_with_the_members(
+    conta_a, admin_a, django_assert_max_num_queries
+):
+    """One account: the queries of a run with one member bound those of a run with seven
+    (the digest is rendered once per account; who has it already is one query)."""
+    services.preferencia_update(conta=conta_a, user=admin_a, resumo_diario=True)
+    with CaptureQueriesContext(connection) as one_member:
+        assert resumos_do_dia(dia=DIA) == 1
+    for _ in range(6):
+        member = factories.make_member(conta=conta_a, role=Role.LEITOR)
+        services.preferencia_update(conta=conta_a, user=member.user, resumo_diario=True)
+    with django_assert_max_num_queries(len(one_member)):
+        assert resumos_do_dia(dia=DIA + timedelta(days=1)) == 7
+    with django_assert_max_num_queries(len(one_member)):
+        assert resumos_do_dia(dia=DIA + timedelta(days=1)) == 0  # once per member and day
+    assert Envio.objects.count() == 8
+    assert len({e.endereco for e in Envio.objects.filter(referencia__endswith="2026-03-11")}) == 7
