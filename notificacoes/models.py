@@ -210,12 +210,12 @@ class Notificacao(ContaOwnedModel):
         indexes = [
             models.Index(
                 fields=["disponivel_em"],
-                condition=models.Q(estado="pendente"),
+                condition=models.Q(estado=EstadoNotificacao.PENDENTE),
                 name="notif_pendente_due",
             ),
             models.Index(
                 fields=["chave_grupo"],
-                condition=models.Q(estado="pendente"),
+                condition=models.Q(estado=EstadoNotificacao.PENDENTE),
                 name="notif_pendente_grupo",
             ),
         ]
@@ -266,7 +266,7 @@ class Envio(ContaOwnedModel):
         indexes = [
             models.Index(
                 fields=["proxima_tentativa_em"],
-                condition=models.Q(estado="pendente"),
+                condition=models.Q(estado=EstadoEnvio.PENDENTE),
                 name="notif_envio_pendente_due",
             ),
             models.Index(fields=["conta", "destino", "-created_at"], name="notif_envio_destino"),

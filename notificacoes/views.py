@@ -16,7 +16,10 @@ from contas.permissions import MANAGE_MEMBERS, conta_required
 from . import selectors, services
 from .forms import ConfiguracaoForm, DestinoForm, PreferenciaForm
 from .lembretes import configuracao
-from .models import DestinoNotificacao
+from .models import DestinoNotificacao, EstadoEnvio, ResultadoTentativa
+
+# The states the delivery partials compare with, by name.
+STATES = {"EstadoEnvio": EstadoEnvio, "ResultadoTentativa": ResultadoTentativa}
 
 
 @conta_required()
@@ -51,6 +54,7 @@ def destino_detail(request, pk):
             "destino": destino,
             "envios": selectors.envios_do_destino(destino=destino),
             "can_manage": request.membership.can_manage_members,
+            **STATES,
         },
     )
 
@@ -158,5 +162,9 @@ def entregas_alarme(request, alarme_id):
     return render(
         request,
         "notificacoes/entregas_alarme.html",
-        {"alarme": alarme, "notificacoes": selectors.entregas_do_alarme(alarme=alarme)},
+        {
+            "alarme": alarme,
+            "notificacoes": selectors.entregas_do_alarme(alarme=alarme),
+            **STATES,
+        },
     )

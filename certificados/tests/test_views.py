@@ -197,10 +197,16 @@ def test_another_accounts_ids_answer_404_and_change_nothing(pki_dir, as_role, ga
 def test_gateway_detail_shows_certificate_panel_with_status(pki_dir, as_role, gateway_a):
     client = as_role("operador")
     url = reverse("dispositivos:gateway_detail", args=[gateway_a.pk])
-    assert 'data-status="none"' in client.get(url).content.decode()
+    assert (
+        '<span class="badge text-bg-secondary" data-testid="cert-status" data-status="none">'
+        "sem certificado</span>"
+    ) in client.get(url).content.decode()
     services.certificado_issue(gateway=gateway_a)
     body = client.get(url).content.decode()
-    assert 'data-status="valid"' in body
+    assert (
+        '<span class="badge text-bg-success" data-testid="cert-status" data-status="valid">'
+        "válido</span>"
+    ) in body
     assert 'data-testid="cert-issue"' in body
 
 

@@ -136,7 +136,8 @@ def test_alarm_delivery_log_shows_who_when_status_and_error(
     text = page.content.decode()
     assert page.status_code == 200
     assert "Integração ERP" in text
-    assert "enviada" in text
+    assert '<span class="badge text-bg-success">enviada</span>' in text
+    assert '<span class="badge text-bg-success">1. aceita</span>' in text
     assert "HTTP 200" in text
     assert "Quebrado" in text
     assert "nenhum token de bot do Telegram configurado" in text

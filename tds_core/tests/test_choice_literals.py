@@ -7,12 +7,17 @@ import re
 from pathlib import Path
 
 from alarmes.models import EstadoAlarme
+from certificados.models import Status as StatusCertificado
 from faturamento.models import Situacao, StatusGeracao, StatusPeriodo
+from notificacoes.models import EstadoEnvio, EstadoNotificacao, ResultadoTentativa
 
 ROOT = Path(__file__).resolve().parents[2]
-STATES = (StatusPeriodo, Situacao, StatusGeracao, EstadoAlarme)
-VALUES = {str(v): f"{c.__name__}.{c(v).name}" for c in STATES for v in c.values}
-APPS = ("faturamento", "alarmes", "notificacoes", "templates")
+STATES = (
+    StatusPeriodo, Situacao, StatusGeracao, EstadoAlarme, EstadoEnvio, ResultadoTentativa,
+    EstadoNotificacao, StatusCertificado,
+)  # fmt: skip
+VALUES = {str(v): f"{c.__qualname__}.{c(v).name}" for c in STATES for v in c.values}
+APPS = ("faturamento", "alarmes", "notificacoes", "certificados", "dispositivos", "templates")
 TEMPLATE_COMPARISON = re.compile(r"""(?:==|!=|\bin)\s*(['"])([^'"]+)\1""")
 
 
