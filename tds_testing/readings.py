@@ -41,6 +41,7 @@ def truncate_storage() -> None:
         PENDING,
         READINGS,
         RESETS,
+        TOTALS_CHANGE,
         TOTALS_CONTA_DAY,
         TOTALS_DAY,
         TOTALS_MONTH,
@@ -54,6 +55,7 @@ def truncate_storage() -> None:
         TOTALS_DAY,
         TOTALS_MONTH,
         TOTALS_CONTA_DAY,
+        TOTALS_CHANGE,
     ] + ([] if is_timescale() else [DAILY, MONTHLY])
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")

@@ -296,7 +296,7 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
         for r in Dispositivo.objects.filter(conta=conta)
         .exclude(tipo_medidor="INSTANTANEO")
         .values("tipo", "unidade")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # from disp_conta_consumo_idx alone
     }
     present = [
         (tipo, label, unit, price_field)
@@ -307,9 +307,7 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
     ranked = storage.top_gateways(
         conta_id=conta.pk, month=month_start, end=tomorrow, utilities=pairs, limit=top
     )
-    changed = storage.gateway_changes(
-        conta_id=conta.pk, day=yesterday, before=before, utilities=pairs, limit=top
-    )
+    changed = storage.gateway_changes(conta_id=conta.pk, day=yesterday, utilities=pairs, limit=top)
     names = {
         g.pk: g
         for g in Gateway.objects.filter(

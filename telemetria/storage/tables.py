@@ -15,6 +15,7 @@ MONTHLY = "tds_new_consumo_mensal"
 TOTALS_DAY = "tds_new_consumo_total_diario"
 TOTALS_MONTH = "tds_new_consumo_total_mensal"
 TOTALS_CONTA_DAY = "tds_new_consumo_total_conta"
+TOTALS_CHANGE = "tds_new_consumo_total_mudanca"  # a group's day against the day before
 # The registry's tables (dispositivos' models; a test checks the names).
 DEVICES = "tds_new_dispositivo"
 GATEWAYS = "tds_new_gateway"

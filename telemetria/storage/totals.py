@@ -7,6 +7,8 @@ table on native PostgreSQL and a continuous aggregate on TimescaleDB):
   TOTALS_DAY        per (conta, gateway, tipo, unidade, local day): consumption, meters
   TOTALS_MONTH      the same per local month (the sum of its days)
   TOTALS_CONTA_DAY  per (conta, tipo, unidade, local day): the sum over the gateways
+  TOTALS_CHANGE     per (conta, gateway, tipo, unidade, local day) whose total differs
+                    from the day before's: both (what changed, read by an index in order)
 
 A day's total is the sum, over the consumption meters (cumulative, interval) currently on
 that gateway with that tipo and unidade, of consumption_by_day's value for the day: for a
@@ -31,10 +33,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from .aggregates import month_end
+from .aggregates import day_end, month_end
 from .locks import lock_key
 from .sql import fetch, local_midnight, register_modulus, step_adjustment, tz_literal, zone
-from .tables import DAILY, DEVICES, RESETS, TOTALS_CONTA_DAY, TOTALS_DAY, TOTALS_MONTH
+from .tables import (
+    DAILY,
+    DEVICES,
+    RESETS,
+    TOTALS_CHANGE,
+    TOTALS_CONTA_DAY,
+    TOTALS_DAY,
+    TOTALS_MONTH,
+)
 
 # The meter kinds with a consumption (an instantaneous meter has none).
 CONSUMPTION_KINDS = "('ACUMULADO', 'INTERVALO')"
@@ -62,6 +72,22 @@ TOTALS_DDL = [
         consumo numeric NOT NULL,
         PRIMARY KEY (conta_id, bucket, gateway_id, tipo, unidade)
     )""",
+    # the top consumers of a month per utility: an index range in order, 5 rows read
+    f"""CREATE INDEX {TOTALS_MONTH}_rank_idx ON {TOTALS_MONTH}
+        (conta_id, bucket, tipo, unidade, consumo DESC, gateway_id)""",
+    f"""CREATE TABLE {TOTALS_CHANGE} (
+        conta_id bigint NOT NULL,
+        gateway_id bigint NOT NULL,
+        tipo varchar(16) NOT NULL,
+        unidade varchar(16) NOT NULL,
+        bucket timestamptz NOT NULL,
+        consumo numeric NOT NULL,
+        anterior numeric NOT NULL,
+        PRIMARY KEY (conta_id, bucket, gateway_id, tipo, unidade)
+    )""",
+    # what changed most on a day: an index range in the summary's order, 5 rows read
+    f"""CREATE INDEX {TOTALS_CHANGE}_rank_idx ON {TOTALS_CHANGE}
+        (conta_id, bucket, abs(consumo - anterior) DESC, gateway_id, tipo COLLATE "C")""",
     f"""CREATE TABLE {TOTALS_CONTA_DAY} (
         conta_id bigint NOT NULL,
         tipo varchar(16) NOT NULL,
@@ -73,7 +99,7 @@ TOTALS_DDL = [
     )""",
 ]
 TOTALS_DROP_DDL = [
-    f"DROP TABLE IF EXISTS {t}" for t in (TOTALS_DAY, TOTALS_MONTH, TOTALS_CONTA_DAY)
+    f"DROP TABLE IF EXISTS {t}" for t in (TOTALS_DAY, TOTALS_MONTH, TOTALS_CONTA_DAY, TOTALS_CHANGE)
 ]
 
 
@@ -122,8 +148,9 @@ def _device_day_totals() -> str:
 
 
 def _rewrite(cur) -> None:
-    """Recompute the day totals of the groups in GROUPS, then the account's day totals and
-    the gateways' month totals they are part of."""
+    """Recompute the day totals of the groups in GROUPS, then the changes from the day
+    before, the account's day totals and the gateways' month totals they are part of."""
+    tz = tz_literal()
     cur.execute(
         f"""DELETE FROM {TOTALS_DAY} AS t USING {GROUPS} AS g
             WHERE t.conta_id = g.conta_id AND t.bucket = g.bucket
@@ -132,6 +159,33 @@ def _rewrite(cur) -> None:
     cur.execute(
         f"""INSERT INTO {TOTALS_DAY} (conta_id, gateway_id, tipo, unidade, bucket, consumo,
                                       medidores) {_device_day_totals()}"""
+    )
+    # A group's change on its days and on the day after each (whose "day before" they are).
+    changed = f"""SELECT conta_id, gateway_id, tipo, unidade, bucket FROM {GROUPS}
+                  UNION SELECT conta_id, gateway_id, tipo, unidade, {day_end("bucket")}
+                  FROM {GROUPS}"""
+    previous = (
+        f"date_trunc('day', (k.bucket AT TIME ZONE {tz}) - interval '1 day') AT TIME ZONE {tz}"
+    )
+    cur.execute(
+        f"""DELETE FROM {TOTALS_CHANGE} AS t USING ({changed}) AS k
+            WHERE t.conta_id = k.conta_id AND t.bucket = k.bucket
+              AND t.gateway_id = k.gateway_id AND t.tipo = k.tipo AND t.unidade = k.unidade"""
+    )
+    cur.execute(
+        f"""INSERT INTO {TOTALS_CHANGE} (conta_id, gateway_id, tipo, unidade, bucket, consumo,
+                                         anterior)
+            SELECT * FROM (
+                SELECT k.conta_id, k.gateway_id, k.tipo, k.unidade, k.bucket,
+                       coalesce(a.consumo, 0) AS consumo, coalesce(b.consumo, 0) AS anterior
+                FROM ({changed}) AS k
+                LEFT JOIN {TOTALS_DAY} AS a ON a.conta_id = k.conta_id AND a.bucket = k.bucket
+                 AND a.gateway_id = k.gateway_id AND a.tipo = k.tipo AND a.unidade = k.unidade
+                LEFT JOIN {TOTALS_DAY} AS b ON b.conta_id = k.conta_id
+                 AND b.bucket = {previous}
+                 AND b.gateway_id = k.gateway_id AND b.tipo = k.tipo AND b.unidade = k.unidade
+            ) AS c
+            WHERE consumo <> anterior"""
     )
     days = f"SELECT DISTINCT conta_id, tipo, unidade, bucket FROM {GROUPS}"
     cur.execute(
@@ -148,7 +202,7 @@ def _rewrite(cur) -> None:
             GROUP BY k.conta_id, k.tipo, k.unidade, k.bucket"""
     )
     months = f"""SELECT DISTINCT conta_id, gateway_id, tipo, unidade,
-                        date_trunc('month', bucket, {tz_literal()}) AS bucket FROM {GROUPS}"""
+                        date_trunc('month', bucket, {tz}) AS bucket FROM {GROUPS}"""
     cur.execute(
         f"""DELETE FROM {TOTALS_MONTH} AS t USING ({months}) AS k
             WHERE t.conta_id = k.conta_id AND t.bucket = k.bucket
@@ -306,13 +360,12 @@ def consumption_totals_by_month(*, conta_id: int, start: date, end: date) -> lis
     return [TotalMes(*row) for row in rows]
 
 
-def _utilities(params: dict, utilities, alias: str = "") -> str:
-    """SQL: (tipo, unidade) is one of `utilities` ((tipo, unidade) pairs)."""
+def _utilities(params: dict, utilities) -> str:
+    """SQL: the relation u(tipo, unidade, ord) of `utilities` ((tipo, unidade) pairs)."""
     params["tipos"] = [t for t, _u in utilities]
     params["unidades"] = [u for _t, u in utilities]
-    a = f"{alias}." if alias else ""
-    return f"""({a}tipo, {a}unidade) IN (
-        SELECT * FROM unnest(%(tipos)s::text[], %(unidades)s::text[]))"""
+    return """unnest(%(tipos)s::text[], %(unidades)s::text[]) WITH ORDINALITY
+              AS u(tipo, unidade, ord)"""
 
 
 def top_gateways(
@@ -320,7 +373,11 @@ def top_gateways(
 ) -> list[TotalGateway]:
     """Per (tipo, unidade) of `utilities`, the `limit` gateways consuming most (more than
     zero) from the local month starting at `month` up to the day before `end` (ties: the
-    lower gateway id first), by tipo, unidade, rank."""
+    lower gateway id first), in the order of `utilities`, then by rank.
+
+    The month's totals are read in rank order from an index (5 rows per utility) unless
+    the account has totals on the month's days from `end` on (a reading dated after
+    today: a gateway's clock ahead), which are then taken off every gateway's month."""
     next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     params = {
         "conta": conta_id,
@@ -329,55 +386,65 @@ def top_gateways(
         "next": local_midnight(next_month),
         "limit": limit,
     }
-    pairs = _utilities(params, utilities, "m")
+    pairs = _utilities(params, utilities)
+    (later,) = fetch(
+        f"""SELECT EXISTS (SELECT 1 FROM {TOTALS_CONTA_DAY}
+                           WHERE conta_id = %(conta)s AND bucket >= %(end)s
+                             AND bucket < %(next)s)""",
+        params,
+    )[0]
+    if not later:
+        rows = fetch(
+            f"""SELECT m.gateway_id, u.tipo, u.unidade, m.consumo FROM {pairs}
+                CROSS JOIN LATERAL (
+                    SELECT gateway_id, consumo FROM {TOTALS_MONTH}
+                    WHERE conta_id = %(conta)s AND bucket = %(month)s
+                      AND tipo = u.tipo AND unidade = u.unidade AND consumo > 0
+                    ORDER BY consumo DESC, gateway_id LIMIT %(limit)s
+                ) AS m
+                ORDER BY u.ord, m.consumo DESC, m.gateway_id""",
+            params,
+        )
+        return [TotalGateway(*row) for row in rows]
     rows = fetch(
         f"""SELECT gateway_id, tipo, unidade, consumo FROM (
-                SELECT gateway_id, tipo, unidade, consumo,
-                       row_number() OVER (PARTITION BY tipo, unidade
-                                          ORDER BY consumo DESC, gateway_id) AS k
+                SELECT gateway_id, tipo, unidade, consumo, ord,
+                       row_number() OVER (PARTITION BY ord ORDER BY consumo DESC, gateway_id)
+                         AS k
                 FROM (
-                    SELECT m.gateway_id, m.tipo, m.unidade,
+                    SELECT m.gateway_id, u.tipo, u.unidade, u.ord,
                            m.consumo - coalesce(f.consumo, 0) AS consumo
-                    FROM {TOTALS_MONTH} AS m
-                    LEFT JOIN (  -- the month's days from `end` on (none before its last day)
+                    FROM {pairs}
+                    JOIN {TOTALS_MONTH} AS m ON m.tipo = u.tipo AND m.unidade = u.unidade
+                    LEFT JOIN (  -- the month's days from `end` on
                         SELECT gateway_id, tipo, unidade, sum(consumo) AS consumo
                         FROM {TOTALS_DAY}
                         WHERE conta_id = %(conta)s AND bucket >= %(end)s AND bucket < %(next)s
                         GROUP BY 1, 2, 3
-                    ) AS f USING (gateway_id, tipo, unidade)
-                    WHERE m.conta_id = %(conta)s AND m.bucket = %(month)s AND {pairs}
+                    ) AS f ON f.gateway_id = m.gateway_id AND f.tipo = m.tipo
+                          AND f.unidade = m.unidade
+                    WHERE m.conta_id = %(conta)s AND m.bucket = %(month)s
                 ) AS x
             ) AS ranked
             WHERE consumo > 0 AND k <= %(limit)s
-            ORDER BY tipo, unidade, k""",
+            ORDER BY ord, k""",
         params,
     )
     return [TotalGateway(*row) for row in rows]
 
 
-def gateway_changes(
-    *, conta_id: int, day: date, before: date, utilities, limit: int
-) -> list[MudancaGateway]:
+def gateway_changes(*, conta_id: int, day: date, utilities, limit: int) -> list[MudancaGateway]:
     """The `limit` (gateway, tipo, unidade) of `utilities` whose consumption changed most
-    (absolute) from `before` to `day` (ties: lower gateway id, then tipo); unchanged
-    ones are left out."""
-    params = {
-        "conta": conta_id,
-        "day": local_midnight(day),
-        "before": local_midnight(before),
-        "limit": limit,
-    }
+    (absolute) from the local day before `day` to `day` (ties: lower gateway id, then
+    tipo); unchanged ones are left out. Read from an index in that order."""
+    params = {"conta": conta_id, "day": local_midnight(day), "limit": limit}
     pairs = _utilities(params, utilities)
     rows = fetch(
-        f"""SELECT gateway_id, tipo, unidade, coalesce(a.consumo, 0), coalesce(b.consumo, 0)
-            FROM (SELECT gateway_id, tipo, unidade, consumo FROM {TOTALS_DAY}
-                  WHERE conta_id = %(conta)s AND bucket = %(day)s) AS a
-            FULL JOIN (SELECT gateway_id, tipo, unidade, consumo FROM {TOTALS_DAY}
-                       WHERE conta_id = %(conta)s AND bucket = %(before)s) AS b
-              USING (gateway_id, tipo, unidade)
-            WHERE {pairs} AND coalesce(a.consumo, 0) <> coalesce(b.consumo, 0)
-            ORDER BY abs(coalesce(a.consumo, 0) - coalesce(b.consumo, 0)) DESC, gateway_id,
-                     tipo COLLATE "C"
+        f"""SELECT c.gateway_id, c.tipo, c.unidade, c.consumo, c.anterior
+            FROM {TOTALS_CHANGE} AS c
+            WHERE c.conta_id = %(conta)s AND c.bucket = %(day)s
+              AND (c.tipo, c.unidade) IN (SELECT tipo, unidade FROM {pairs})
+            ORDER BY abs(c.consumo - c.anterior) DESC, c.gateway_id, c.tipo COLLATE "C"
             LIMIT %(limit)s""",
         params,
     )

@@ -26,7 +26,7 @@ from telemetria.storage import (
     top_gateways,
 )
 from telemetria.storage.sql import fetch, zone
-from telemetria.storage.tables import TOTALS_DAY
+from telemetria.storage.tables import TOTALS_CHANGE, TOTALS_DAY
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
 
@@ -83,9 +83,26 @@ def account_months(conta) -> dict:
     }
 
 
+def stored_changes(conta) -> dict:
+    tz = zone()
+    rows = fetch(
+        f"SELECT gateway_id, tipo, unidade, bucket, consumo, anterior FROM {TOTALS_CHANGE}"
+        " WHERE conta_id = %s",
+        [conta.pk],
+    )
+    return {(g, t, u, b.astimezone(tz).date()): (c, a) for g, t, u, b, c, a in rows}
+
+
 def assert_totals_match_the_devices(conta):
     per_gateway = expected_gateway_days(conta)
     assert stored_gateway_days(conta) == per_gateway
+    one = timedelta(days=1)
+    changes = {}
+    for g, t, u, day in list(per_gateway) + [(g, t, u, d + one) for g, t, u, d in per_gateway]:
+        now, before = per_gateway.get((g, t, u, day), 0), per_gateway.get((g, t, u, day - one), 0)
+        if now != before:
+            changes[(g, t, u, day)] = (now, before)
+    assert stored_changes(conta) == changes
     per_account: dict = defaultdict(D)
     for (_g, t, u, day), c in per_gateway.items():
         per_account[(t, u, day)] += c
@@ -224,6 +241,18 @@ def test_days_of_23_and_25_hours_in_sao_paulo(conta_a, gateway_a, store):
     }
     assert_totals_match_the_devices(conta_a)
 
+    def change(day):
+        (c,) = gateway_changes(
+            conta_id=conta_a.pk, day=day, utilities=[("ENERGIA", "kWh")], limit=5
+        )
+        return c.consumo, c.anterior
+
+    # Nov 3 from 09:00: 30 readings, 29 steps; Nov 5: 48 steps
+    assert change(date(2018, 11, 4)) == (46, 29)
+    assert change(date(2018, 11, 5)) == (48, 46)
+    assert change(date(2019, 2, 16)) == (49, 0)
+    assert change(date(2019, 2, 17)) == (48, 49)
+
 
 def test_a_moved_retyped_or_deleted_device_takes_its_history_at_once(conta_a, plant):
     """Decided: the totals follow the device's current gateway, tipo and unidade (its
@@ -274,14 +303,13 @@ def test_top_gateways_and_changes_rank_like_the_summary(conta_a, plant):
         limit=5,
     )
     assert [(g.gateway_id, g.tipo, g.unidade, g.consumo) for g in ranked] == [
-        (gw2, "AGUA", "L", D("10")),
+        (gw1, "ENERGIA", "kWh", D("5.33")),  # in the order of the utilities asked
         (gw2, "AGUA", "m³", D("14.0")),
-        (gw1, "ENERGIA", "kWh", D("5.33")),
+        (gw2, "AGUA", "L", D("10")),
     ]
     changes = gateway_changes(
         conta_id=conta_a.pk,
         day=date(2026, 3, 12),
-        before=date(2026, 3, 11),
         utilities=UTILITIES,
         limit=5,
     )
