@@ -28,10 +28,9 @@ from benchdb import ROOT, setup
 
 setup("bench_bigacct")
 
-from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
+from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
@@ -48,9 +47,15 @@ from telemetria.storage.tables import (  # noqa: E402
     MONTHLY,
     PENDING,
     READINGS,
+    RESETS,
+    TOTALS_CHANGE,
+    TOTALS_CONTA_DAY,
+    TOTALS_DAY,
+    TOTALS_MONTH,
 )
 
 PASSWORD = "bench-bigacct-123"
+TOTALS = (TOTALS_DAY, TOTALS_MONTH, TOTALS_CONTA_DAY, TOTALS_CHANGE)
 HOURS = 72
 # (tipo, unidade, tipo_medidor) of the 8 meters of each gateway
 METERS = [
@@ -175,7 +180,7 @@ def build(*, gateways: int, rebuild: bool = False) -> tuple[Conta, object]:
     while refresh_rollups(max_rows=500_000).buckets:
         pass
     with connection.cursor() as cur:  # as autovacuum leaves them (visibility map, statistics)
-        for table in (READINGS, GATEWAYS, DEVICES, DAILY, MONTHLY):
+        for table in (READINGS, GATEWAYS, DEVICES, DAILY, MONTHLY, *TOTALS):
             cur.execute(f"VACUUM ANALYZE {table}")
     print(
         f"built {gateways:,} gateways × 8 meters, {rows:,} readings in {built:.1f} s,"
@@ -193,7 +198,6 @@ def requests_for(conta) -> list[tuple[str, str, str]]:
         dev = Dispositivo.objects.filter(gateway=gw, tipo="ENERGIA").order_by("codigo").first()
     return [
         ("page", "dashboard /telemetria/", reverse("telemetria:dashboard")),
-        ("page", "dashboard, summary not cached", reverse("telemetria:dashboard")),
         ("page", "dashboard search ?q=", reverse("telemetria:dashboard") + "?q=BG0004"),
         ("page", "gateway telemetry", reverse("telemetria:gateway", args=[gw.pk])),
         ("page", "registry gateways", reverse("dispositivos:gateway_list")),
@@ -209,11 +213,6 @@ def requests_for(conta) -> list[tuple[str, str, str]]:
         ("api", "dispositivos ?q=", reverse("telemetria:api_dispositivos") + "?q=BG0004"),
         ("api", "consumo-mensal", reverse("telemetria:api_consumo")),
         ("api", "consumo-mensal ?por=tipo", reverse("telemetria:api_consumo") + "?por=tipo"),
-        (
-            "api",
-            "consumo ?por=tipo, not cached",
-            reverse("telemetria:api_consumo") + "?por=tipo",
-        ),
         ("api", "leituras/ultimas", reverse("telemetria:api_ultimas")),
         ("api", "serie 24h", reverse("telemetria:api_serie", args=[dev.pk]) + "?periodo=24h"),
     ]
@@ -232,20 +231,22 @@ def measure(client, requests, *, warmup, repeat) -> list[dict]:
         if kind == "api" and (nxt := next_page(client, path)):
             extra.append((kind, name + " page 2", nxt))
     for kind, name, path in requests + extra:
-        # The summary is cached per account (TDS_DASHBOARD_SUMMARY_SECONDS): one row
-        # measures the page computing it on every request.
-        seconds = 0 if "not cached" in name else settings.TDS_DASHBOARD_SUMMARY_SECONDS
-        with override_settings(TDS_DASHBOARD_SUMMARY_SECONDS=seconds):
-            for _ in range(warmup):
-                client.get(path)
-            samples, statuses, size = [], set(), 0
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                resp = client.get(path)
-                body = resp.content
-                samples.append((time.perf_counter() - t0) * 1000)
-                statuses.add(resp.status_code)
-                size = len(body)
+        # Nothing is cached between requests: the summary and ?por=tipo are computed on
+        # each (from the totals the rollup job keeps). `cold`: the first request of the
+        # row, before the warm-up (the first after the previous row's requests).
+        samples, statuses, size = [], set(), 0
+        t0 = time.perf_counter()
+        client.get(path)
+        cold = (time.perf_counter() - t0) * 1000
+        for _ in range(max(warmup - 1, 0)):
+            client.get(path)
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            resp = client.get(path)
+            body = resp.content
+            samples.append((time.perf_counter() - t0) * 1000)
+            statuses.add(resp.status_code)
+            size = len(body)
         p95 = pct(samples, 95)
         limit_ms = PAGE_MS if kind == "page" else API_MS
         results.append(
@@ -254,6 +255,7 @@ def measure(client, requests, *, warmup, repeat) -> list[dict]:
                 "request": name,
                 "path": path,
                 "status": sorted(statuses),
+                "cold_ms": round(cold, 1),
                 "p50_ms": round(statistics.median(samples), 1),
                 "p95_ms": round(p95, 1),
                 "bytes": size,
@@ -265,13 +267,78 @@ def measure(client, requests, *, warmup, repeat) -> list[dict]:
     return results
 
 
+def measure_totals(conta, *, repeat) -> list[dict]:
+    """The summary's reads alone (selectors, no HTTP): the first call (cold) and `repeat`
+    more; and what the totals cost the rollup job: its totals step, and the whole job, for
+    a run in which every meter of the account reported today (the steady state of a live
+    account, TDS_ROLLUP_SECONDS apart), each in a transaction rolled back afterwards."""
+    from telemetria import selectors
+    from telemetria.storage.rollups import CLAIMED
+    from telemetria.storage.totals import refresh_totals
+
+    out = []
+    for name, call in (
+        ("summary (selectors.dashboard_summary)", lambda: selectors.dashboard_summary(conta=conta)),
+        (
+            "per-utility months (?por=tipo)",
+            lambda: selectors.monthly_consumption_totals(conta=conta),
+        ),
+    ):
+        t0 = time.perf_counter()
+        call()
+        cold = (time.perf_counter() - t0) * 1000
+        samples = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - t0) * 1000)
+        out.append(
+            {
+                "request": name,
+                "cold_ms": round(cold, 1),
+                "p50_ms": round(statistics.median(samples), 1),
+                "p95_ms": round(pct(samples, 95), 1),
+            }
+        )
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id FROM {DEVICES} WHERE conta_id = %s AND tipo_medidor <> 'INSTANTANEO'",
+            [conta.pk],
+        )
+        devs = [r[0] for r in cur.fetchall()]
+    params = {"devs": devs, "buckets": [today] * len(devs)}
+    with transaction.atomic(), connection.cursor() as cur:
+        t0 = time.perf_counter()
+        groups = refresh_totals(cur, CLAIMED, params)
+        step = (time.perf_counter() - t0) * 1000
+        transaction.set_rollback(True)
+    out.append({"request": f"rollup: totals step, {groups:,} groups", "cold_ms": round(step, 1)})
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {PENDING} (dispositivo_id, bucket, desde)"
+                " SELECT unnest(%s::bigint[]), %s, NULL",
+                [devs, today],
+            )
+        t0 = time.perf_counter()
+        refresh_rollups(max_rows=len(devs))
+        job = (time.perf_counter() - t0) * 1000
+        transaction.set_rollback(True)
+    out.append({"request": f"rollup: whole job, {len(devs):,} days", "cold_ms": round(job, 1)})
+    with connection.cursor() as cur:  # the rolled-back rows, as autovacuum would clear them
+        for table in (PENDING, DAILY, MONTHLY, RESETS, *TOTALS):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    return out
+
+
 def print_table(title, results):
     print(f"\n{title}")
-    print(f"{'':5} {'request':32} {'p50 ms':>8} {'p95 ms':>8} {'KB':>8}  ok")
+    print(f"{'':5} {'request':32} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'KB':>8}  ok")
     for r in results:
         print(
-            f"{r['kind']:5} {r['request']:32} {r['p50_ms']:8.1f} {r['p95_ms']:8.1f}"
-            f" {r['bytes'] / 1000:8.1f}  {'yes' if r['ok'] else 'NO'}"
+            f"{r['kind']:5} {r['request']:32} {r.get('cold_ms', 0):8.1f} {r['p50_ms']:8.1f}"
+            f" {r['p95_ms']:8.1f} {r['bytes'] / 1000:8.1f}  {'yes' if r['ok'] else 'NO'}"
         )
 
 
@@ -294,7 +361,14 @@ def main() -> int:
         session.save()
         results = measure(client, requests_for(conta), warmup=args.warmup, repeat=args.repeat)
         print_table(f"{n:,} gateways × 8 meters ({n * 8:,} meters, {HOURS} h hourly)", results)
-        report[f"{n}x8"] = results
+        with scopes_disabled():
+            totals = measure_totals(conta, repeat=args.repeat)
+        for r in totals:
+            print(
+                f"{'':5} {r['request']:44} cold {r['cold_ms']:8.1f}"
+                + (f"  p50 {r['p50_ms']:6.1f}  p95 {r['p95_ms']:6.1f}" if "p50_ms" in r else "")
+            )
+        report[f"{n}x8"] = results + totals
         ok = ok and all(r["ok"] for r in results)
     out = (
         ROOT / "bench" / "results" / ("big_account-full.json" if args.full else "big_account.json")

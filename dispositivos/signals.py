@@ -8,6 +8,10 @@
   changed what decides whether a counter's backwards step is a rollover (the register's
   maximum, the factor, the meter kind: `fields`, their names); telemetry re-judges the
   device's stored steps in the same transaction.
+- `dispositivo_regrouped(dispositivo, old)`: sent inside the transaction that changed what
+  decides where a device's consumption is summed (its gateway, tipo, unidade or meter
+  kind: `old`, their previous values by GROUP_FIELDS' names); telemetry moves the
+  device's consumption totals in the same transaction.
 """
 
 from django.dispatch import Signal
@@ -15,3 +19,4 @@ from django.dispatch import Signal
 gateway_mac_check = Signal()
 gateway_mac_changed = Signal()
 dispositivo_meter_changed = Signal()
+dispositivo_regrouped = Signal()

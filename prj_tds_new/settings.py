@@ -127,10 +127,9 @@ TDS_TIMESCALE = env.str("TDS_TIMESCALE", default="auto")
 TDS_RETENTION_DAYS = env.int("TDS_RETENTION_DAYS", default=730)
 # Dashboard of a big account: above this many devices the first screen shows gateways by
 # search and attention (offline first) instead of all, and the monthly chart one series
-# per utility instead of one per meter; the summary (per-utility totals, top consumers,
-# what changed) is cached this many seconds per account (0: not cached).
+# per utility instead of one per meter. (The summary reads the consumption totals the
+# rollup job keeps: telemetria.storage.totals.)
 TDS_DASHBOARD_BIG_ACCOUNT = env.int("TDS_DASHBOARD_BIG_ACCOUNT", default=100)
-TDS_DASHBOARD_SUMMARY_SECONDS = env.int("TDS_DASHBOARD_SUMMARY_SECONDS", default=60)
 TDS_PKI_DIR = Path(env.str("TDS_PKI_DIR", default=str(BASE_DIR / "var" / "pki")))
 # Certificates (certificados/): validity, CRL lifetime, broker address shown in the
 # download README, and how a revocation reaches the running broker (certificados/broker.py).

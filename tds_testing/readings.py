@@ -34,11 +34,29 @@ def truncate_storage() -> None:
     from django.db import connection
 
     from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
-
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
-        [] if is_timescale() else [DAILY, MONTHLY]
+    from telemetria.storage.tables import (
+        DAILY,
+        MONTH_RESETS,
+        MONTHLY,
+        PENDING,
+        READINGS,
+        RESETS,
+        TOTALS_CHANGE,
+        TOTALS_CONTA_DAY,
+        TOTALS_DAY,
+        TOTALS_MONTH,
     )
+
+    tables = [
+        READINGS,
+        PENDING,
+        RESETS,
+        MONTH_RESETS,
+        TOTALS_DAY,
+        TOTALS_MONTH,
+        TOTALS_CONTA_DAY,
+        TOTALS_CHANGE,
+    ] + ([] if is_timescale() else [DAILY, MONTHLY])
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")
         if is_timescale():  # continuous aggregates cannot be truncated: refresh them empty

@@ -9,8 +9,6 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
@@ -185,7 +183,8 @@ def monthly_consumption_totals(
     *, conta: Conta, meses: int = 6, now: dt.datetime | None = None
 ) -> dict:
     """monthly_consumption summed per utility (tipo, unidade), oldest month first: the
-    chart of an account with too many meters for one series each."""
+    chart of an account with too many meters for one series each. From the totals the
+    rollup job keeps (storage.totals: as of its last run)."""
     now = now or timezone.now()
     months = _last_months(meses, now)
     rows = storage.consumption_totals_by_month(
@@ -273,38 +272,10 @@ def utility_summary(*, conta: Conta, now: dt.datetime | None = None) -> list[dic
     return dashboard_summary(conta=conta, now=now)["utilities"]
 
 
-def _cached(name: str, conta: Conta, compute: Callable[[], dict]) -> dict:
-    """compute(), cached per account and local day for settings.TDS_DASHBOARD_SUMMARY_SECONDS
-    (0: not cached)."""
-    seconds = settings.TDS_DASHBOARD_SUMMARY_SECONDS
-    if seconds <= 0:
-        return compute()
-    key = f"telemetria:{name}:{conta.pk}:{timezone.localdate().isoformat()}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, seconds)
-    return value
-
-
-def dashboard_summary_cached(*, conta: Conta) -> dict:
-    """dashboard_summary, cached (0.2–0.5 s of SQL for 8,000 meters on the shared bench
-    machine, while the first screen's budget is 200 ms in all)."""
-    return _cached("dashboard-summary", conta, lambda: dashboard_summary(conta=conta))
-
-
-def monthly_consumption_totals_cached(*, conta: Conta, meses: int = 6) -> dict:
-    """monthly_consumption_totals, cached like the summary (the big account's chart)."""
-    return _cached(
-        f"consumo-por-tipo-{meses}",
-        conta,
-        lambda: monthly_consumption_totals(conta=conta, meses=meses),
-    )
-
-
 def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int = 5) -> dict:
-    """The dashboard's first screen, whatever the number of meters (summed in the database
-    from the day rollups: storage.consumption_totals):
+    """The dashboard's first screen, whatever the number of meters, from the consumption
+    totals the rollup job keeps per (gateway, tipo, unidade, day) (storage.totals: as of
+    its last run, TDS_ROLLUP_SECONDS apart; a few hundred rows, not one per meter):
       utilities: per utility, today and this month against last month (utility_summary);
       top: per utility, the `top` gateways consuming most this month;
       mudancas: the `top` (gateway, utility) pairs whose consumption changed most from
@@ -317,28 +288,35 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
     prev_same_day = prev_start.replace(day=min(today.day, (month_start - prev_start).days))
     yesterday, before = today - dt.timedelta(days=1), today - dt.timedelta(days=2)
     tomorrow = today + dt.timedelta(days=1)
-    by_day, by_gateway = storage.consumption_totals(
-        conta_id=conta.pk,
-        start=min(prev_start, before),
-        end=tomorrow,
-        periods={
-            "mes": (month_start, tomorrow),
-            "ontem": (yesterday, today),
-            "anteontem": (before, yesterday),
-        },
+    by_day = storage.consumption_totals(
+        conta_id=conta.pk, start=min(prev_start, before), end=tomorrow
     )
     counts: dict[tuple[str, str], int] = {
         (r["tipo"], r["unidade"]): r["n"]
         for r in Dispositivo.objects.filter(conta=conta)
         .exclude(tipo_medidor="INSTANTANEO")
         .values("tipo", "unidade")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # from disp_conta_consumo_idx alone
     }
-    utilities, tops, changes = [], [], []
-    for tipo, label, unit, price_field in UTILITIES:
+    present = [
+        (tipo, label, unit, price_field)
+        for tipo, label, unit, price_field in UTILITIES
+        if any(t == tipo for t, _u in counts)
+    ]
+    pairs = [(tipo, unit) for tipo, _label, unit, _p in present]
+    ranked = storage.top_gateways(
+        conta_id=conta.pk, month=month_start, end=tomorrow, utilities=pairs, limit=top
+    )
+    changed = storage.gateway_changes(conta_id=conta.pk, day=yesterday, utilities=pairs, limit=top)
+    names = {
+        g.pk: g
+        for g in Gateway.objects.filter(
+            conta=conta, pk__in={g.gateway_id for g in ranked} | {c.gateway_id for c in changed}
+        )
+    }
+    utilities, tops = [], []
+    for tipo, label, unit, price_field in present:
         mine = sum(n for (t, _u), n in counts.items() if t == tipo)
-        if not mine:
-            continue
         days = [(t.dia, t.consumo) for t in by_day if t.tipo == tipo and t.unidade == unit]
         hoje = sum((c for day, c in days if day == today), Decimal(0))
         hoje_ant = sum((c for day, c in days if day == prev_same_day), Decimal(0))
@@ -366,44 +344,26 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
                 else None,
             }
         )
-        gws = [g for g in by_gateway if g.tipo == tipo and g.unidade == unit]
-        ranked = sorted(
-            (g for g in gws if g.consumo["mes"] > 0),
-            key=lambda g: (-g.consumo["mes"], g.gateway_id),  # ties: oldest gateway first
-        )
-        tops.append({"tipo": tipo, "nome": label, "unidade": unit, "gateways": ranked[:top]})
-        for g in gws:
-            delta = g.consumo["ontem"] - g.consumo["anteontem"]
-            if delta:
-                changes.append((abs(delta), tipo, label, unit, g, delta))
-    changes.sort(key=lambda c: (-c[0], c[4].gateway_id, c[1]))
-    changes = changes[:top]
-    names = {
-        g.pk: g
-        for g in Gateway.objects.filter(
-            conta=conta,
-            pk__in={g.gateway_id for t in tops for g in t["gateways"]}
-            | {c[4].gateway_id for c in changes},
-        )
-    }
-    for t in tops:
-        t["gateways"] = [
-            {"gateway": names[g.gateway_id], "consumo": g.consumo["mes"]}
-            for g in t["gateways"]
-            if g.gateway_id in names
+        gateways = [
+            {"gateway": names[g.gateway_id], "consumo": g.consumo}
+            for g in ranked
+            if g.tipo == tipo and g.unidade == unit and g.gateway_id in names
         ]
+        if gateways:
+            tops.append({"tipo": tipo, "nome": label, "unidade": unit, "gateways": gateways})
+    labels = {tipo: label for tipo, label, _unit, _p in UTILITIES}
     mudancas = [
         {
-            "gateway": names[g.gateway_id],
-            "tipo": tipo,
-            "nome": label,
-            "unidade": unit,
-            "ontem": g.consumo["ontem"],
-            "anteontem": g.consumo["anteontem"],
-            "delta": delta,
-            "var": _pct(g.consumo["ontem"], g.consumo["anteontem"]),
+            "gateway": names[c.gateway_id],
+            "tipo": c.tipo,
+            "nome": labels[c.tipo],
+            "unidade": c.unidade,
+            "ontem": c.consumo,
+            "anteontem": c.anterior,
+            "delta": c.consumo - c.anterior,
+            "var": _pct(c.consumo, c.anterior),
         }
-        for _abs, tipo, label, unit, g, delta in changes
-        if g.gateway_id in names
+        for c in changed
+        if c.gateway_id in names
     ]
-    return {"utilities": utilities, "top": [t for t in tops if t["gateways"]], "mudancas": mudancas}
+    return {"utilities": utilities, "top": tops, "mudancas": mudancas}

@@ -93,7 +93,7 @@ def dashboard(request):
             for g in gateways
         ],
     }
-    summary = selectors.dashboard_summary_cached(conta=conta)
+    summary = selectors.dashboard_summary(conta=conta)
     return render(
         request,
         "telemetria/dashboard.html",

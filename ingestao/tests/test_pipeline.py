@@ -74,17 +74,10 @@ def test_a_failing_hook_does_not_undo_or_repeat_the_batch(
 
 @pytest.fixture
 def truncate_readings():
-    from django.db import connection
-
-    from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
+    from tds_testing.readings import truncate_storage
 
     yield
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
-        [] if is_timescale() else [DAILY, MONTHLY]
-    )
-    with connection.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(tables)}")
+    truncate_storage()
 
 
 class AckSpy:

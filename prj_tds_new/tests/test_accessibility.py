@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.urls import Resolver404, resolve, reverse
 
 from tds_testing import factories
@@ -58,14 +57,9 @@ def showcase(transactional_db, tmp_path, settings):
     settings.TDS_NOTIFY_ENQUEUE = False
     call_command("pki_init", verbosity=0)
     yield make_showcase()
-    from telemetria.storage import is_timescale
-    from telemetria.storage.tables import DAILY, MONTH_RESETS, MONTHLY, PENDING, READINGS, RESETS
+    from tds_testing.readings import truncate_storage
 
-    tables = [READINGS, PENDING, RESETS, MONTH_RESETS] + (
-        [] if is_timescale() else [DAILY, MONTHLY]
-    )
-    with connection.cursor() as cur:
-        cur.execute(f"TRUNCATE {', '.join(tables)}")
+    truncate_storage()
 
 
 @pytest.fixture

@@ -184,7 +184,7 @@ def consumo_mensal(request):
     meses = _int_param(request, "meses", default=6, low=1, high=24)
     por = request.GET.get("por", "")
     if por == "tipo":
-        result = selectors.monthly_consumption_totals_cached(conta=request.conta, meses=meses)
+        result = selectors.monthly_consumption_totals(conta=request.conta, meses=meses)
         return JsonResponse(
             {
                 "meses": result["meses"],

@@ -6,12 +6,14 @@ By purpose:
   series.py       readings_series_for_device: a device's buckets (day, month or any width);
                   consumption_series_for_device: its consumption per bucket (billable rule)
   latest.py       latest_readings_for_conta, latest_per_device, readings_count
-  consumption.py  consumption_by_month: per device and local month, by meter kind;
-                  consumption_totals_by_month: summed per utility
+  consumption.py  consumption_by_month: per device and local month, by meter kind
   steps.py        consumption_steps, consumption_by_period (local hour/day), last_reading_times:
                   the alarm engine's reads, with the same meter semantics
   days.py         consumption_by_day, consumption_by_date_ranges: per local day, per run of
-                  days (billing periods); consumption_totals: summed per utility and per gateway
+                  days (billing periods); readings_count_for_day
+  totals.py       consumption_totals (per utility and day), consumption_totals_by_month,
+                  top_gateways, gateway_changes: the totals the rollup job keeps per
+                  (gateway, tipo, unidade, day), as of its last run
   export.py       iter_readings: every reading of a period, streamed (CSV)
   rollups.py      refresh_rollups: the job that keeps the daily/monthly aggregates;
                   rejudge_counter_steps: a device's register maximum changed
@@ -22,15 +24,12 @@ which one is in use.
 """
 
 from .backend import backend_name, is_timescale
-from .consumption import ConsumoMes, TotalMes, consumption_by_month, consumption_totals_by_month
+from .consumption import ConsumoMes, consumption_by_month
 from .days import (
     ConsumoDia,
     ConsumoPeriodo,
-    TotalDia,
-    TotalGateway,
     consumption_by_date_ranges,
     consumption_by_day,
-    consumption_totals,
     readings_count_for_day,
 )
 from .export import iter_readings
@@ -62,6 +61,16 @@ from .steps import (
     steps_for_rows,
     threshold_samples,
 )
+from .totals import (
+    MudancaGateway,
+    TotalDia,
+    TotalGateway,
+    TotalMes,
+    consumption_totals,
+    consumption_totals_by_month,
+    gateway_changes,
+    top_gateways,
+)
 
 __all__ = [
     "DAY",
@@ -73,6 +82,7 @@ __all__ = [
     "DeviceLatest",
     "InsertResult",
     "LatestReading",
+    "MudancaGateway",
     "PeriodConsumption",
     "ReadingRow",
     "RefreshResult",
@@ -91,6 +101,7 @@ __all__ = [
     "consumption_steps",
     "consumption_totals",
     "consumption_totals_by_month",
+    "gateway_changes",
     "insert_readings",
     "is_timescale",
     "iter_readings",
@@ -105,4 +116,5 @@ __all__ = [
     "rejudge_counter_steps",
     "steps_for_rows",
     "threshold_samples",
+    "top_gateways",
 ]

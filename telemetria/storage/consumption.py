@@ -22,7 +22,6 @@ from .aggregates import (
 from .sql import (
     device_kinds,
     fetch,
-    fetch_without_jit,
     local_midnight,
     register_modulus,
     step_adjustment,
@@ -184,43 +183,3 @@ def _consumo_mes(row: tuple, kind: str) -> ConsumoMes:
     else:
         consumo = None
     return ConsumoMes(disp, mes, kind, consumo, n, soma, minimo, media, maximo)
-
-
-class TotalMes(NamedTuple):
-    """The summed consumption of an account's meters of one (tipo, unidade) in a month."""
-
-    tipo: str
-    unidade: str
-    mes: date
-    consumo: Decimal
-    medidores: int  # meters with readings that month
-
-
-def consumption_totals_by_month(*, conta_id: int, start: date, end: date) -> list[TotalMes]:
-    """consumption_by_month of every consumption meter (cumulative, interval) of the
-    account, summed per (tipo, unidade, month) in the database: a few rows for an account
-    of thousands of meters."""
-    kinds = {
-        d: k
-        for d, k in device_kinds(conta_id).items()
-        if k in (TipoMedidor.ACUMULADO, TipoMedidor.INTERVALO)
-    }
-    if not kinds:
-        return []
-    params = {
-        "devs": list(kinds),
-        "lo": local_midnight(start.replace(day=1)),
-        "hi": local_midnight(end.replace(day=1)),
-        "origin": _EPOCH,
-    }
-    per_month = _per_month_sql(_month_units(params), _previous_values(params))
-    rows = fetch_without_jit(
-        f"""SELECT dv.tipo, dv.unidade, m.mes,
-                   sum(CASE dv.tipo_medidor WHEN '{TipoMedidor.ACUMULADO}' THEN m.inc
-                            ELSE m.soma END), count(*)
-            FROM ({per_month}) AS m(dispositivo_id, mes, n, soma, minimo, media, maximo, inc)
-            JOIN {DEVICES} AS dv ON dv.id = m.dispositivo_id
-            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
-        params,
-    )
-    return [TotalMes(*row) for row in rows]

@@ -4,6 +4,8 @@
 the same transaction as the readings. This job claims the logged rows it can see,
 recomputes exactly those days (late readings included) and the months containing them,
 then deletes the claimed log rows by id: a row logged meanwhile keeps its bucket pending.
+In the same transaction it rewrites the consumption totals those days are part of
+(storage.totals), so the totals always match the stored day rows.
 """
 
 from typing import NamedTuple
@@ -15,6 +17,7 @@ from .backend import current
 from .locks import try_advisory_lock
 from .sql import tz_literal
 from .tables import EVENTS, MONTH_RESETS, PENDING, READINGS, RESETS
+from .totals import refresh_totals
 
 # The pairs being refreshed, passed as two parallel arrays.
 CLAIMED = (
@@ -49,6 +52,7 @@ def refresh_rollups(*, max_rows: int = 200_000) -> RefreshResult:
         with transaction.atomic(), connection.cursor() as cur:
             backend.refresh_in_transaction(cur, claimed=CLAIMED, params=params)
             refresh_resets(cur, params)
+            refresh_totals(cur, CLAIMED, params)  # from the day rows and resets just written
             cur.execute(f"DELETE FROM {PENDING} WHERE id = ANY(%s)", [ids])
         return RefreshResult(skipped=False, buckets=len(pairs))
 

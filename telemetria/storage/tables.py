@@ -9,6 +9,13 @@ MONTH_RESETS = "tds_new_consumo_reinicio_mensal"  # the same per local month (sp
 EVENTS = "tds_new_evento_medidor"  # backwards steps of cumulative meters (EventoMedidor)
 DAILY = "tds_new_consumo_diario"  # rollup table (native) or continuous aggregate (Timescale)
 MONTHLY = "tds_new_consumo_mensal"
+# Consumption totals written by the rollup job (storage.totals), plain tables on both back
+# ends: per (conta, gateway, tipo, unidade) and local day or month, and per (conta, tipo,
+# unidade) and local day.
+TOTALS_DAY = "tds_new_consumo_total_diario"
+TOTALS_MONTH = "tds_new_consumo_total_mensal"
+TOTALS_CONTA_DAY = "tds_new_consumo_total_conta"
+TOTALS_CHANGE = "tds_new_consumo_total_mudanca"  # a group's day against the day before
 # The registry's tables (dispositivos' models; a test checks the names).
 DEVICES = "tds_new_dispositivo"
 GATEWAYS = "tds_new_gateway"

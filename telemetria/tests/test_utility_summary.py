@@ -9,6 +9,7 @@ from django.urls import reverse
 from tds_testing import factories
 from tds_testing.readings import local
 from telemetria.selectors import utility_summary
+from telemetria.storage import refresh_rollups
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
 
@@ -36,6 +37,7 @@ def plant(conta_a, store):
     )
     store(luz, [(local(2026, 3, 15, 1, 0), 1000), (local(2026, 3, 15, 9, 0), 1012.5)])
     store(litros, [(local(2026, 3, 15, 1, 0), 1), (local(2026, 3, 15, 9, 0), 99999)])
+    refresh_rollups()  # the cards read the totals the rollup job keeps
     return {"agua": agua, "luz": luz}
 
 
