@@ -16,15 +16,15 @@ from django.utils.translation import gettext_lazy as _lazy
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
 from dispositivos.selectors import dispositivo_list, gateway_list
+from tds_core import localtime
 
 from . import storage
 from .periodos import Periodo
 
 
 def local_day_start(now: dt.datetime | None = None) -> dt.datetime:
-    """Midnight of today in America/Sao_Paulo (settings.TIME_ZONE), as an aware instant."""
-    now = timezone.localtime(now or timezone.now())
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """The start of today in America/Sao_Paulo (settings.TIME_ZONE), as an aware instant."""
+    return localtime.day_start(now or timezone.now())
 
 
 # card name -> count(conta=..., now=...), registered from AppConfig.ready()
@@ -266,17 +266,45 @@ def _pct(now_value, before):
 
 
 def utility_summary(*, conta: Conta, now: dt.datetime | None = None) -> list[dict]:
-    """Per utility: consumption today and this month so far, against the same day and the
-    same days of last month (day 1 up to today's day number, capped at last month's
-    length), and the month's cost where the account has a price for the utility."""
+    """Per utility: consumption today and this month so far; yesterday against the same day
+    last month, and this month's whole days (up to yesterday) against the same days last
+    month (capped at that month's length); the month's cost where the account has a price
+    for the utility."""
     return dashboard_summary(conta=conta, now=now)["utilities"]
+
+
+def _day_sums(days: list[tuple[dt.date, Decimal]]):
+    """sum(first, last): the consumption of the days first..last (both included)."""
+
+    def total(first: dt.date, last: dt.date) -> Decimal:
+        return sum((c for day, c in days if first <= day <= last), Decimal(0))
+
+    return total
+
+
+def _same_days_last_month(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The days of the previous month with the numbers of first..last (both in one month),
+    cut at that month's end (March 29-31 compare with February up to its last day)."""
+    prev_end = first.replace(day=1) - dt.timedelta(days=1)
+    return prev_end.replace(day=min(first.day, prev_end.day)), prev_end.replace(
+        day=min(last.day, prev_end.day)
+    )
+
+
+def _cost(amount: Decimal | None, price: Decimal | None) -> Decimal | None:
+    if amount is None or price is None:
+        return None
+    return (amount * price).quantize(Decimal("0.01"))
 
 
 def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int = 5) -> dict:
     """The dashboard's first screen, whatever the number of meters, from the consumption
     totals the rollup job keeps per (gateway, tipo, unidade, day) (storage.totals: as of
     its last run, TDS_ROLLUP_SECONDS apart; a few hundred rows, not one per meter):
-      utilities: per utility, today and this month against last month (utility_summary);
+      utilities: per utility, today and this month so far, compared on whole days only
+        (yesterday against the same day last month; this month up to yesterday against
+        the same days last month): today so far against a whole day last month would
+        read as a fall every morning (utility_summary);
       top: per utility, the `top` gateways consuming most this month;
       mudancas: the `top` (gateway, utility) pairs whose consumption changed most from
         the day before yesterday to yesterday (whole days)."""
@@ -285,11 +313,11 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
     today = timezone.localtime(now).date()
     month_start = today.replace(day=1)
     prev_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    prev_same_day = prev_start.replace(day=min(today.day, (month_start - prev_start).days))
     yesterday, before = today - dt.timedelta(days=1), today - dt.timedelta(days=2)
+    yesterday_before = _same_days_last_month(yesterday, yesterday)[0]
     tomorrow = today + dt.timedelta(days=1)
     by_day = storage.consumption_totals(
-        conta_id=conta.pk, start=min(prev_start, before), end=tomorrow
+        conta_id=conta.pk, start=min(prev_start, before, yesterday_before), end=tomorrow
     )
     counts: dict[tuple[str, str], int] = {
         (r["tipo"], r["unidade"]): r["n"]
@@ -318,10 +346,15 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
     for tipo, label, unit, price_field in present:
         mine = sum(n for (t, _u), n in counts.items() if t == tipo)
         days = [(t.dia, t.consumo) for t in by_day if t.tipo == tipo and t.unidade == unit]
-        hoje = sum((c for day, c in days if day == today), Decimal(0))
-        hoje_ant = sum((c for day, c in days if day == prev_same_day), Decimal(0))
-        mes = sum((c for day, c in days if day >= month_start), Decimal(0))
-        mes_ant = sum((c for day, c in days if prev_start <= day <= prev_same_day), Decimal(0))
+        total = _day_sums(days)
+        hoje, ontem = total(today, today), total(yesterday, yesterday)
+        ontem_ant = total(*_same_days_last_month(yesterday, yesterday))
+        mes = total(month_start, today)
+        # whole days of this month (none on the 1st) against the same days last month
+        completo = total(month_start, yesterday) if today.day > 1 else None
+        mes_ant = (
+            total(*_same_days_last_month(month_start, yesterday)) if completo is not None else None
+        )
         price = getattr(conta, price_field, None)
         counted = counts.get((tipo, unit), 0)
         utilities.append(
@@ -332,16 +365,17 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
                 "medidores": counted,
                 "fora_da_soma": mine - counted,
                 "hoje": hoje,
-                "hoje_ant": hoje_ant,
-                "hoje_var": _pct(hoje, hoje_ant),
+                "ontem": ontem,
+                "ontem_ant": ontem_ant,
+                "ontem_var": _pct(ontem, ontem_ant),
                 "mes": mes,
+                "mes_completo": completo,
                 "mes_ant": mes_ant,
-                "mes_var": _pct(mes, mes_ant),
+                "mes_var": _pct(completo, mes_ant) if completo is not None else None,
                 "preco": price,
-                "custo_mes": (mes * price).quantize(Decimal("0.01")) if price is not None else None,
-                "custo_mes_ant": (mes_ant * price).quantize(Decimal("0.01"))
-                if price is not None
-                else None,
+                "custo_mes": _cost(mes, price),
+                "custo_mes_completo": _cost(completo, price),
+                "custo_mes_ant": _cost(mes_ant, price),
             }
         )
         gateways = [

@@ -1,12 +1,13 @@
 """Helpers every storage module uses to write and run SQL: the one way the time zone
 enters SQL (`tz_literal`), local midnights, running a query, and the account's devices."""
 
-from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+
+from tds_core.localtime import local_midnight, zone  # noqa: F401  (storage modules import them from here)
 
 from .tables import DEVICES
 
@@ -17,14 +18,6 @@ def tz_literal() -> str:
     name = settings.TIME_ZONE
     ZoneInfo(name)  # raises for anything that is not a zone name
     return "'" + name.replace("'", "") + "'"
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone())
 
 
 def fetch(sql: str, params) -> list[tuple]:
