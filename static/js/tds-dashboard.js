@@ -144,14 +144,16 @@
       ];
     }
     if (kind === "INTERVALO") {
-      return [{ type: "bar", label: L.soma + " (" + unidade + ")", data: pts("sum") }];
+      return [{ type: "bar", label: L.soma + " (" + unidade + ")", data: pts("sum"), barThickness: "flex" }];
     }
     if (serieState.modo === "contador") {
       return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
     }
     // Consumption per interval: the server's `consumo`, by the billable rule (a register
-    // rollover counts, any other step back counts zero), as on the device page.
-    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: pts("consumo") }];
+    // rollover counts, any other step back counts zero), as on the device page. Each bar
+    // as wide as its own interval ("flex"): by default Chart.js draws every bar of a linear
+    // axis as thin as the smallest gap, so readings every 10 s made hourly bars hairlines.
+    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: pts("consumo"), barThickness: "flex" }];
   }
 
   function drawSeries(data) {
