@@ -213,9 +213,16 @@ class Simulator:
             self.published += 1
             i += 1
         for gw in self.gateways:
-            owners[gw.mac].publish(
-                gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True
-            ).wait_for_publish(5)
+            sent = owners[gw.mac].publish(gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True)
+            try:
+                sent.wait_for_publish(5)
+            except (RuntimeError, ValueError) as exc:
+                # Ctrl-C on `make run`: honcho stops the broker at the same moment.
+                log.warning(
+                    "event=sim_stopped gateway=%s not announced offline (broker gone: %s)",
+                    gw.mac,
+                    exc,
+                )
         for client in self.clients:
             client.disconnect()
             client.loop_stop()

@@ -160,6 +160,41 @@ def test_ctrl_c_while_publishing_exits_0_without_a_traceback(demo, mosquitto):
         sub.disconnect()
 
 
+@pytest.mark.slow
+def test_ctrl_c_after_the_broker_stopped_exits_0_without_a_traceback(demo):
+    """Ctrl-C on `make run` makes honcho stop every process at once: the broker may be gone
+    before the simulator announces its gateways offline. It says so and exits 0 (it used to
+    end with a paho traceback, "Message publish failed: The client is not currently
+    connected")."""
+    from tds_testing.mosquitto import PrivateMosquitto
+
+    telemetry: list[str] = []
+    with PrivateMosquitto() as broker:
+        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        sub.on_message = lambda client, userdata, msg: telemetry.append(msg.topic)
+        sub.connect("127.0.0.1", broker.port)
+        sub.subscribe("tds_new/devices/+/telemetry", qos=1)
+        sub.loop_start()
+        proc = _start_simulator(broker.url, "--conta", "demo", "--interval", "0.2")
+        try:
+            deadline = time.monotonic() + 30
+            while not telemetry and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert telemetry, proc.poll() is not None and proc.communicate()
+            sub.loop_stop()
+            sub.disconnect()
+            broker.stop()
+            code, seconds, err = _interrupt(proc)
+            assert code == 0, err
+            assert seconds < 10
+            assert "Traceback" not in err, err
+            assert "not announced offline" in err, err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
 def test_meters_continue_at_the_demo_historys_pace_from_their_last_reading():
     """`make run` seeds hourly history up to the hour before it starts, then the simulator
     sends a reading every 10 s: an hour of it adds what an hour of history adds (a weekday
