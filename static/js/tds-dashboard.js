@@ -160,17 +160,19 @@
     var dev = data.dispositivo;
     var datasets = datasetsFor(dev.tipo_medidor, data.pontos, dev.unidade);
     var xmin = Date.parse(data.inicio), xmax = Date.parse(data.fim);
+    var bars = datasets[0].type === "bar";  // consumption: bars stand on zero, as on the device page
     serieCanvas.dataset.dispositivoId = dev.id;  // alarms marked on it (tds-chart-alarms.js)
     if (!serieChart) {
       serieChart = new Chart(serieCanvas, {
         type: "line",
         data: { datasets: datasets },
-        options: F.timeChartOptions({ xmin: xmin, xmax: xmax, unit: dev.unidade, ticks: { maxTicksLimit: 7 } })
+        options: F.timeChartOptions({ xmin: xmin, xmax: xmax, unit: dev.unidade, beginAtZero: bars, ticks: { maxTicksLimit: 7 } })
       });
     } else {
       serieChart.data.datasets = datasets;
       serieChart.options.scales.x.min = xmin;
       serieChart.options.scales.x.max = xmax;
+      serieChart.options.scales.y.beginAtZero = bars;
       serieChart.options.scales.y.title.text = dev.unidade;
       serieChart.update();
     }

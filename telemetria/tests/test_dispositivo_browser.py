@@ -238,3 +238,29 @@ def test_hourly_bars_stay_wide_once_readings_arrive_every_10_seconds(
     # The hourly bars (but the last, next to the 10-second ones) take most of an hour.
     assert min(w for _x, w in bars[1 : n_hourly - 1]) >= 0.5 * hour_px, bars
     assert errors == []
+
+
+@pytest.fixture
+def medidor_desde_ontem(medidor_ao_vivo):
+    """medidor_ao_vivo with a reading before the 24 h window: its first point in the
+    window has a consumption too (5 kWh, as every other)."""
+    disp, _n = medidor_ao_vivo
+    store_points(disp, [(timezone.now() - timedelta(hours=30), D(995))])
+    return disp
+
+
+def test_dashboard_consumption_bars_start_at_zero(
+    live_server, admin_a, medidor_desde_ontem, browser
+):
+    """Every reading added 5 kWh: the dashboard's bars stand on a y axis from zero, as
+    on the device page (its axis started near the smallest bar, so equal bars looked tiny
+    and a 2 kWh hour looked like nothing next to a 9 kWh one)."""
+    page, errors = _open(browser, live_server.url, admin_a.email, medidor_desde_ontem, 390)
+    page.goto(live_server.url + reverse("telemetria:dashboard"))
+    page.wait_for_function(
+        "(() => { const c = Chart.getChart(document.getElementById('serie-chart'));"
+        " return c && c.data.datasets[0].data.length > 0; })()"
+    )
+    assert min(page.evaluate(CHART_Y.replace("disp-chart", "serie-chart"))) >= 5
+    assert page.evaluate("Chart.getChart(document.getElementById('serie-chart')).scales.y.min") == 0
+    assert errors == []
