@@ -6,14 +6,16 @@ the window jobs, one pass per device, starting with nothing open. Nothing is wri
 
 import heapq
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
+from dispositivos.models import Gateway
 from telemetria.storage import (
     DAY,
     HOUR,
@@ -35,6 +37,7 @@ MAX_LISTED = 200
 class PreviewAlarm:
     dispositivo_codigo: str
     gateway_id: int
+    dispositivo: str  # "GW-01 · D01": a code is unique only within its gateway
     inicio: datetime
     disparo: datetime
     fim: datetime | None
@@ -50,13 +53,8 @@ class Preview:
     start: datetime
     end: datetime
     unavailable: str = ""
-
-    @property
-    def by_device(self) -> dict[str, int]:
-        out: dict[str, int] = defaultdict(int)
-        for a in self.alarms:
-            out[a.dispositivo_codigo] += 1
-        return dict(sorted(out.items()))
+    # Alarms per device ("GW-01 · D01"), all of them, not only the MAX_LISTED shown.
+    by_device: dict[str, int] = field(default_factory=dict)
 
 
 def _pairs(events) -> list[tuple]:
@@ -107,9 +105,20 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
     # Only the last MAX_LISTED are shown: a rule that flips often has tens of thousands.
     last = heapq.nlargest(MAX_LISTED, found, key=lambda f: (f[0], f[1]))
     by_id = {d.id: d for d in devices}
+    with scopes_disabled():
+        gateways = dict(
+            Gateway.objects.filter(
+                conta_id=regra.conta_id, pk__in={d.gateway_id for d in devices}
+            ).values_list("pk", "codigo")
+        )
+    label = {d.id: f"{gateways.get(d.gateway_id, '?')} · {d.codigo}" for d in devices}
     listed = [
         PreviewAlarm(
-            by_id[dev_id].codigo, by_id[dev_id].gateway_id, *p[:3], logic.event_value(p[3])
+            by_id[dev_id].codigo,
+            by_id[dev_id].gateway_id,
+            label[dev_id],
+            *p[:3],
+            logic.event_value(p[3]),
         )
         for _disparo, dev_id, p in reversed(last)
     ]
@@ -120,6 +129,7 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
         seconds=time.monotonic() - t0,
         start=start,
         end=end,
+        by_device=dict(sorted(Counter(label[dev_id] for _d, dev_id, _p in found).items())),
     )
 
 

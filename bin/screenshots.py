@@ -3,9 +3,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tds_shots .venv/bin/python bin/screenshots.py
 
 Creates and migrates the database when needed, seeds what `make run` seeds (platform CA,
-the demo account, six months of history: idempotent), serves the app under uvicorn on a
-free port, logs in as the demo user in Debian's chromium (Playwright) and writes into
-docs/screenshots/ (or --out):
+the demo account, six months of history: idempotent), then runs what `make run` runs for
+the demo, as private processes on free ports (never the machine's 1883 or 8000): a
+Mosquitto, the consumer (`manage.py start_mqtt_consumer`), the simulator
+(`manage.py simulate_gateways --conta demo`) and the app under uvicorn. Once every demo
+gateway has reported since the start (online, fresh readings in the live list), it logs in
+as the demo user in Debian's chromium (Playwright), writes into docs/screenshots/ (or
+--out), and stops them all:
 
     dashboard.png          the dashboard at 1366 px
     dashboard-phone.png    the dashboard at 390 px (whole page)
@@ -14,13 +18,16 @@ docs/screenshots/ (or --out):
     dispositivo.png        GW-DEMO-02's energy meter (the seeded meter swap) at 1366 px
 
 Use a database of its own (the demo account there is the one the README describes, not a
-test account or one you changed by hand). The simulator does not run: gateways show offline.
+test account or one you changed by hand).
 """
 
 import argparse
 import os
 import subprocess
 import sys
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +50,63 @@ def seed() -> None:
     manage("seed_demo_history")
 
 
+def run_demo(stack: ExitStack) -> str:
+    """Mosquitto, the consumer and the simulator, as `make run` starts them for the demo
+    (the Procfile's broker, ingest and simulator), stopped when `stack` closes; returns
+    once every simulated demo gateway has reported since now. The base URL of uvicorn."""
+    from tds_testing.mosquitto import PrivateMosquitto
+    from tds_testing.servers import stop
+    from tds_testing.uvicorn import UvicornServer
+
+    started = datetime.now(UTC)
+    broker = stack.enter_context(PrivateMosquitto())
+    os.environ["MQTT_URL"] = broker.url  # for the processes below, as make run sets it
+    for command in (["start_mqtt_consumer"], ["simulate_gateways", "--conta", "demo"]):
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stack.callback(stop, proc)  # SIGTERM: the simulator announces its gateways offline
+    server = UvicornServer()
+    stack.callback(server.stop)
+    wait_reported(started)
+    return server.url
+
+
+def wait_reported(since: datetime, timeout: float = 90) -> None:
+    """Until every simulated demo gateway is online and each of its meters has a reading
+    stored after `since` (the simulator publishes every 10 s; the consumer may subscribe
+    after its first round)."""
+    import django
+
+    django.setup()
+    from django.db import connections
+    from django_scopes import scopes_disabled
+
+    from dispositivos.models import Dispositivo, Gateway
+    from telemetria.storage import latest_per_device
+
+    with scopes_disabled():
+        gateways = Gateway.objects.filter(conta__slug="demo", simulado=True, is_active=True)
+        devices = Dispositivo.objects.filter(gateway__in=gateways, is_active=True)
+        conta_id, ids = gateways[0].conta_id, list(devices.values_list("pk", flat=True))
+
+        def reported() -> bool:
+            latest = latest_per_device(conta_id=conta_id, dispositivo_ids=ids)
+            return not gateways.filter(is_online=False).exists() and all(
+                i in latest and latest[i].time > since for i in ids
+            )
+
+        deadline = time.monotonic() + timeout
+        while not reported():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the demo gateways did not report within {timeout:.0f} s")
+            time.sleep(0.5)
+    connections.close_all()
+
+
 def login(page, base: str) -> None:
     page.goto(base + "/entrar/")
     page.fill("#id_username", DEMO_EMAIL)
@@ -61,24 +125,32 @@ def dashboard_ready(page) -> None:
     page.wait_for_timeout(500)  # the charts' last frame
 
 
+def snap(page, path: Path, written: list[Path], **kwargs) -> None:
+    """A screenshot, refused when the page scrolls sideways (something wider than the
+    viewport would be clipped in it)."""
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if wide > 0:
+        raise RuntimeError(f"{page.url} scrolls sideways by {wide} px")
+    page.screenshot(path=str(path), **kwargs)
+    written.append(path)
+
+
 def shoot(out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     from tds_testing.browser import launch_chromium
-    from tds_testing.uvicorn import UvicornServer
 
     out.mkdir(parents=True, exist_ok=True)
-    server = UvicornServer()
     written = []
-    try:
+    with ExitStack() as stack:
+        base = run_demo(stack)
         with sync_playwright() as p:
             browser = launch_chromium(p)
             try:
                 desktop = browser.new_page(viewport=DESKTOP, locale="pt-BR")
-                login(desktop, server.url)
+                login(desktop, base)
                 dashboard_ready(desktop)
-                desktop.screenshot(path=str(out / "dashboard.png"))
-                written.append(out / "dashboard.png")
+                snap(desktop, out / "dashboard.png", written)
                 swapped = desktop.evaluate(
                     """[...document.querySelectorAll('#serie-dispositivo option')]
                          .find(o => o.textContent.includes('GW-DEMO-02') && o.textContent.includes('kWh')).value"""
@@ -87,34 +159,28 @@ def shoot(out: Path) -> list[Path]:
                     """[...document.querySelectorAll('#gateways-body tr')]
                          .find(r => r.textContent.includes('GW-DEMO-01')).dataset.gatewayId"""
                 )
-                desktop.goto(f"{server.url}/registro/dispositivos/{swapped}/")
+                desktop.goto(f"{base}/registro/dispositivos/{swapped}/")
                 desktop.wait_for_load_state()
                 desktop.wait_for_timeout(1000)
-                desktop.screenshot(path=str(out / "dispositivo.png"), full_page=True)
-                written.append(out / "dispositivo.png")
+                snap(desktop, out / "dispositivo.png", written, full_page=True)
 
                 phone = browser.new_page(
                     viewport=PHONE, locale="pt-BR", is_mobile=True, has_touch=True
                 )
-                login(phone, server.url)
+                login(phone, base)
                 dashboard_ready(phone)
-                phone.screenshot(path=str(out / "dashboard-phone.png"), full_page=True)
-                written.append(out / "dashboard-phone.png")
-                phone.goto(f"{server.url}/telemetria/gateways/{gateway}/")
+                snap(phone, out / "dashboard-phone.png", written, full_page=True)
+                phone.goto(f"{base}/telemetria/gateways/{gateway}/")
                 phone.wait_for_function(
                     "[...document.querySelectorAll('canvas.dev-spark')].every(c => c.dataset.points)"
                 )
                 phone.wait_for_timeout(300)
-                phone.screenshot(path=str(out / "gateway-phone.png"), full_page=True)
-                written.append(out / "gateway-phone.png")
-                phone.goto(f"{server.url}/telemetria/leituras/")
+                snap(phone, out / "gateway-phone.png", written, full_page=True)
+                phone.goto(f"{base}/telemetria/leituras/")
                 phone.wait_for_function("document.documentElement.dataset.liveState === 'live'")
-                phone.screenshot(path=str(out / "leituras-phone.png"))
-                written.append(out / "leituras-phone.png")
+                snap(phone, out / "leituras-phone.png", written)
             finally:
                 browser.close()
-    finally:
-        server.stop()
     return written
 
 

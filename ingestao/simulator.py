@@ -1,7 +1,8 @@
 """Gateway simulator: publishes the wire format for the demo's simulated gateways
 (Gateway.simulado, set by seed_demo; never a user's own gateway).
 
-Each device keeps a rising cumulative register (water, energy, gas) or a wandering
+Each device keeps a rising cumulative register (water, energy, gas: at the demo history's
+pace for the local hour, telemetria.demo_history.hourly_consumption) or a wandering
 temperature; devices with a fator_conversao other than 1 send the integer `raw` register
 (value / fator), the others the engineering `valor`. Every simulated gateway announces
 `online` (retained) and sets `offline` as its last will.
@@ -15,14 +16,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import paho.mqtt.client as mqtt
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from dispositivos.models import Gateway
 from tds_core import wire
+from telemetria.demo_history import hourly_consumption
 
 from .mqtt import make_client
 
 log = logging.getLogger(__name__)
+
+
+# The first step of a meter counts the time since its last stored reading, up to this
+# (the demo history ends the hour before `make run` started: its last hour is not lost).
+MAX_GAP = dt.timedelta(hours=2)
 
 
 @dataclass
@@ -31,13 +39,16 @@ class SimDevice:
     tipo: str
     fator: Decimal
     value: float
-    rate: float  # per second
+    last: dt.datetime | None = None  # when `value` was read
 
-    def step(self, seconds: float, rng: random.Random) -> float:
+    def step(self, now: dt.datetime, rng: random.Random) -> float:
         if self.tipo == "TEMP":
             self.value = max(-10.0, min(60.0, self.value + rng.uniform(-0.3, 0.3)))
-        else:
-            self.value += self.rate * seconds * rng.uniform(0.5, 1.5)
+        elif self.last is not None:
+            hours = min(now - self.last, MAX_GAP).total_seconds() / 3600
+            per_hour = hourly_consumption(self.tipo, timezone.localtime(now), rng)
+            self.value += max(0.0, hours) * per_hour
+        self.last = now
         return self.value
 
     def reading(self) -> dict:
@@ -63,7 +74,6 @@ class SimGateway:
         return wire.status_topic(self.mac)
 
 
-RATES = {"ENERGIA": 0.02, "AGUA": 0.0005, "GAS": 0.0002}
 START = {"ENERGIA": 1000.0, "AGUA": 100.0, "GAS": 50.0, "TEMP": 22.0}
 
 
@@ -103,7 +113,7 @@ def load_gateways(*, conta_slug: str | None = None, limit: int | None = None, se
                     float(last[d.pk].valor)
                     if d.pk in last
                     else START.get(d.tipo, 0.0) * rng.uniform(0.5, 2),
-                    RATES.get(d.tipo, 0.0),
+                    last[d.pk].time if d.pk in last else None,
                 )
                 for d in active
             ]
@@ -112,9 +122,9 @@ def load_gateways(*, conta_slug: str | None = None, limit: int | None = None, se
     return gateways
 
 
-def telemetry_payload(gw: SimGateway, when: dt.datetime, seconds: float, rng) -> bytes:
+def telemetry_payload(gw: SimGateway, when: dt.datetime, rng) -> bytes:
     for d in gw.devices:
-        d.step(seconds, rng)
+        d.step(when, rng)
     return wire.telemetry_payload(
         mac=gw.mac,
         timestamp=wire.format_timestamp(when, timespec="milliseconds"),
@@ -197,17 +207,22 @@ class Simulator:
                 if delay > 0.5:
                     continue
             now = time.monotonic()
-            payload = telemetry_payload(
-                gw, dt.datetime.now(tz=dt.UTC), now - last[gw.mac], self.rng
-            )
+            payload = telemetry_payload(gw, dt.datetime.now(tz=dt.UTC), self.rng)
             last[gw.mac] = now
             owners[gw.mac].publish(gw.telemetry_topic, payload, qos=wire.QOS)
             self.published += 1
             i += 1
         for gw in self.gateways:
-            owners[gw.mac].publish(
-                gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True
-            ).wait_for_publish(5)
+            sent = owners[gw.mac].publish(gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True)
+            try:
+                sent.wait_for_publish(5)
+            except (RuntimeError, ValueError) as exc:
+                # Ctrl-C on `make run`: honcho stops the broker at the same moment.
+                log.warning(
+                    "event=sim_stopped gateway=%s not announced offline (broker gone: %s)",
+                    gw.mac,
+                    exc,
+                )
         for client in self.clients:
             client.disconnect()
             client.loop_stop()

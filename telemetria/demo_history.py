@@ -32,8 +32,9 @@ class Seeded(NamedTuple):
     readings: int
 
 
-def _increment(tipo: str, local: dt.datetime, rng: random.Random) -> float:
-    """Consumption of one hour for a building's utility, by local hour and weekday."""
+def hourly_consumption(tipo: str, local: dt.datetime, rng: random.Random) -> float:
+    """Consumption of one hour for a building's utility, by local hour and weekday (the
+    simulator continues the history at the same pace)."""
     h, weekend = local.hour, local.weekday() >= 5
     noise = rng.uniform(0.8, 1.2)
     if tipo == "ENERGIA":  # kWh: base load, plus the day's lights, lifts and pumps
@@ -55,7 +56,7 @@ def _series(d: Dispositivo, hours: list[dt.datetime], end_below, rng) -> list[tu
     tz = timezone.get_current_timezone()
     if d.tipo_medidor != TipoMedidor.ACUMULADO:
         return [(t, _temperature(t.astimezone(tz), rng)) for t in hours]
-    inc = [_increment(d.tipo, t.astimezone(tz), rng) for t in hours]
+    inc = [hourly_consumption(d.tipo, t.astimezone(tz), rng) for t in hours]
     now = hours[-1]
     leak = d.tipo == "AGUA" and d.gateway.codigo.endswith("-01")
     swap_at = None

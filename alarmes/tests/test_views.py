@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alarmes import services
 from alarmes.models import Alarme, RegraAlarme
+from tds_testing import factories
 from tds_testing.alarms import ingest, local
 
 
@@ -165,6 +166,35 @@ def test_previa_counts_what_the_rule_would_have_fired(admin_a, temp):
     assert all(a.fim is not None for a in preview.alarms)
     assert 'data-testid="preview-total"' in r.content.decode()
     assert not RegraAlarme.objects.exists()  # a preview saves nothing
+
+
+def test_previa_names_each_device_by_gateway_and_counts_all_its_alarms(
+    admin_a, gw, temp, monkeypatch
+):
+    """A rule over every thermometer of the account: two gateways each have a "T01". The
+    Prévia names a device with its gateway, and its per-device counts cover every alarm,
+    not only the ones listed (it used to show one "T01" badge counting the listed rows)."""
+    other = factories.make_dispositivo(
+        gateway=factories.make_gateway(conta=gw.conta, codigo="GW-B"), codigo="T01", tipo="TEMP"
+    )
+    now = timezone.now().replace(microsecond=0)
+    for disp, days in ((temp, (3, 2, 1)), (other, (2, 1))):
+        pts = []
+        for d in days:
+            t = now - timedelta(days=d, hours=disp.pk)
+            pts += [(t, 20), (t + timedelta(minutes=1), 35), (t + timedelta(minutes=2), 20)]
+        ingest(disp, pts)
+    monkeypatch.setattr("alarmes.preview.MAX_LISTED", 2)
+    r = login(admin_a).post(
+        reverse("alarmes:regra_create"),
+        _form(tipo_dispositivo="TEMP", limite_superior="30", previa="1"),
+    )
+    html = r.content.decode()
+    assert r.context["preview"].total == 5
+    assert "GW-A · T01: 3<" in html
+    assert "GW-B · T01: 2<" in html
+    listed = html[html.index('data-testid="preview-total"') :]
+    assert listed.count(" · GW-") == 2  # the two newest, each named with its gateway
 
 
 def test_dashboard_and_gateway_pages_show_open_alarms(admin_a, a_alarm, gw):

@@ -158,3 +158,71 @@ def test_ctrl_c_while_publishing_exits_0_without_a_traceback(demo, mosquitto):
             proc.communicate()
         sub.loop_stop()
         sub.disconnect()
+
+
+@pytest.mark.slow
+def test_ctrl_c_after_the_broker_stopped_exits_0_without_a_traceback(demo):
+    """Ctrl-C on `make run` makes honcho stop every process at once: the broker may be gone
+    before the simulator announces its gateways offline. It says so and exits 0 (it used to
+    end with a paho traceback, "Message publish failed: The client is not currently
+    connected")."""
+    from tds_testing.mosquitto import PrivateMosquitto
+
+    telemetry: list[str] = []
+    with PrivateMosquitto() as broker:
+        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        sub.on_message = lambda client, userdata, msg: telemetry.append(msg.topic)
+        sub.connect("127.0.0.1", broker.port)
+        sub.subscribe("tds_new/devices/+/telemetry", qos=1)
+        sub.loop_start()
+        proc = _start_simulator(broker.url, "--conta", "demo", "--interval", "0.2")
+        try:
+            deadline = time.monotonic() + 30
+            while not telemetry and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert telemetry, proc.poll() is not None and proc.communicate()
+            sub.loop_stop()
+            sub.disconnect()
+            broker.stop()
+            code, seconds, err = _interrupt(proc)
+            assert code == 0, err
+            assert seconds < 10
+            assert "Traceback" not in err, err
+            assert "not announced offline" in err, err
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
+def test_meters_continue_at_the_demo_historys_pace_from_their_last_reading():
+    """`make run` seeds hourly history up to the hour before it starts, then the simulator
+    sends a reading every 10 s: an hour of it adds what an hour of history adds (a weekday
+    10:00–11:00 in the building: 8 kWh ± 20 %, 0.08 m³ of water, 0.01 m³ of gas), and its
+    first reading counts the time since the meter's last stored one. It used to add 72 kWh
+    an hour (the dashboard's "Hoje" and the hour's bar ballooned within minutes) and to
+    count nothing for the time before it started."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from ingestao.simulator import SimDevice
+
+    start = timezone.make_aware(dt.datetime(2026, 11, 30, 10, 0))  # a Monday, local
+    rng = random.Random(7)
+    meters = {
+        tipo: SimDevice("D", tipo, D(1), 100.0, last=start - dt.timedelta(minutes=30))
+        for tipo in ("ENERGIA", "AGUA", "GAS")
+    }
+    for m in meters.values():
+        m.step(start, rng)  # the first reading: the half hour since the last stored one
+    assert meters["ENERGIA"].value - 100 == pytest.approx(4.0, rel=0.2)
+    after_gap = {tipo: m.value for tipo, m in meters.items()}
+    for i in range(1, 361):  # an hour of readings every 10 s
+        for m in meters.values():
+            m.step(start + dt.timedelta(seconds=10 * i), rng)
+    hour = {tipo: m.value - after_gap[tipo] for tipo, m in meters.items()}
+    assert hour["ENERGIA"] == pytest.approx(8.0, rel=0.2)
+    assert hour["AGUA"] == pytest.approx(0.08, rel=0.2)
+    assert hour["GAS"] == pytest.approx(0.01, rel=0.2)

@@ -144,31 +144,35 @@
       ];
     }
     if (kind === "INTERVALO") {
-      return [{ type: "bar", label: L.soma + " (" + unidade + ")", data: pts("sum") }];
+      return [{ type: "bar", label: L.soma + " (" + unidade + ")", data: pts("sum"), barThickness: "flex" }];
     }
     if (serieState.modo === "contador") {
       return [{ label: L.registrador + " (" + unidade + ")", data: pts("last"), borderWidth: 2, pointRadius: 0, stepped: false }];
     }
     // Consumption per interval: the server's `consumo`, by the billable rule (a register
-    // rollover counts, any other step back counts zero), as on the device page.
-    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: pts("consumo") }];
+    // rollover counts, any other step back counts zero), as on the device page. Each bar
+    // as wide as its own interval ("flex"): by default Chart.js draws every bar of a linear
+    // axis as thin as the smallest gap, so readings every 10 s made hourly bars hairlines.
+    return [{ type: "bar", label: L.consumo_intervalo + " (" + unidade + ")", data: pts("consumo"), barThickness: "flex" }];
   }
 
   function drawSeries(data) {
     var dev = data.dispositivo;
     var datasets = datasetsFor(dev.tipo_medidor, data.pontos, dev.unidade);
     var xmin = Date.parse(data.inicio), xmax = Date.parse(data.fim);
+    var bars = datasets[0].type === "bar";  // consumption: bars stand on zero, as on the device page
     serieCanvas.dataset.dispositivoId = dev.id;  // alarms marked on it (tds-chart-alarms.js)
     if (!serieChart) {
       serieChart = new Chart(serieCanvas, {
         type: "line",
         data: { datasets: datasets },
-        options: F.timeChartOptions({ xmin: xmin, xmax: xmax, unit: dev.unidade, ticks: { maxTicksLimit: 7 } })
+        options: F.timeChartOptions({ xmin: xmin, xmax: xmax, unit: dev.unidade, beginAtZero: bars, ticks: { maxTicksLimit: 7 } })
       });
     } else {
       serieChart.data.datasets = datasets;
       serieChart.options.scales.x.min = xmin;
       serieChart.options.scales.x.max = xmax;
+      serieChart.options.scales.y.beginAtZero = bars;
       serieChart.options.scales.y.title.text = dev.unidade;
       serieChart.update();
     }

@@ -24,7 +24,8 @@
 
   function dataset(pontos) {
     if (showsConsumption()) {
-      return { type: "bar", label: L.consumo_intervalo + " (" + unit + ")", data: F.points(pontos, "consumo") };
+      // "flex": each bar as wide as its own interval (see tds-dashboard.js datasetsFor).
+      return { type: "bar", label: L.consumo_intervalo + " (" + unit + ")", data: F.points(pontos, "consumo"), barThickness: "flex" };
     }
     var field = dev.tipo_medidor === "INSTANTANEO" ? "avg" : "last";
     var label = dev.tipo_medidor === "INSTANTANEO" ? L.valor : L.registrador;

@@ -194,3 +194,73 @@ def test_dashboard_series_counts_consumption_by_the_billable_rule(
     serie_y = CHART_Y.replace("disp-chart", "serie-chart")
     assert page.evaluate(serie_y) == pytest.approx([float(s) for s in STEPS])
     assert not errors, errors
+
+
+BAR_WIDTHS = """(id => { const c = Chart.getChart(document.getElementById(id));
+  return c.getDatasetMeta(0).data.map(b => [b.x, b.width]); })"""
+
+
+@pytest.fixture
+def medidor_ao_vivo(conta_a, admin_a):
+    """A day of hourly history, then a reading every 10 s (as `make run`'s simulator
+    sends once it starts): the series mixes 1-hour and 10-second intervals."""
+    gw = factories.make_gateway(conta=conta_a, codigo="GW-SIM")
+    disp = factories.make_dispositivo(gateway=gw, codigo="D01", tipo="ENERGIA")
+    now = timezone.now().replace(microsecond=0)
+    hourly = [now - timedelta(hours=h) for h in range(20, 0, -1)]
+    live = [now - timedelta(seconds=s) for s in range(60, -1, -10)]
+    times = hourly + live
+    store_points(disp, [(t, D(1000) + 5 * i) for i, t in enumerate(times)])
+    return disp, len(hourly)
+
+
+@pytest.mark.parametrize("page_name", ["dispositivo", "dashboard"])
+def test_hourly_bars_stay_wide_once_readings_arrive_every_10_seconds(
+    live_server, admin_a, medidor_ao_vivo, browser, page_name
+):
+    """Each consumption bar is as wide as its own interval allows: an hour's bar is not
+    drawn as thin as the 10-second ones that follow it (Chart.js sizes every bar of a
+    linear axis by the smallest gap between any two points: after a minute of `make
+    run`, the 24-hour chart was a row of hairlines)."""
+    disp, n_hourly = medidor_ao_vivo
+    page, errors = _open(browser, live_server.url, admin_a.email, disp, 1366)
+    canvas = "disp-chart"
+    if page_name == "dashboard":
+        page.goto(live_server.url + reverse("telemetria:dashboard"))
+        page.wait_for_function(
+            "(() => { const c = Chart.getChart(document.getElementById('serie-chart'));"
+            " return c && c.data.datasets[0].data.length > 0; })()"
+        )
+        canvas = "serie-chart"
+    bars = page.evaluate(BAR_WIDTHS + f"('{canvas}')")
+    hour_px = bars[n_hourly - 1][0] - bars[n_hourly - 2][0]  # two hourly points apart
+    assert hour_px > 20
+    # The hourly bars (but the last, next to the 10-second ones) take most of an hour.
+    assert min(w for _x, w in bars[1 : n_hourly - 1]) >= 0.5 * hour_px, bars
+    assert errors == []
+
+
+@pytest.fixture
+def medidor_desde_ontem(medidor_ao_vivo):
+    """medidor_ao_vivo with a reading before the 24 h window: its first point in the
+    window has a consumption too (5 kWh, as every other)."""
+    disp, _n = medidor_ao_vivo
+    store_points(disp, [(timezone.now() - timedelta(hours=30), D(995))])
+    return disp
+
+
+def test_dashboard_consumption_bars_start_at_zero(
+    live_server, admin_a, medidor_desde_ontem, browser
+):
+    """Every reading added 5 kWh: the dashboard's bars stand on a y axis from zero, as
+    on the device page (its axis started near the smallest bar, so equal bars looked tiny
+    and a 2 kWh hour looked like nothing next to a 9 kWh one)."""
+    page, errors = _open(browser, live_server.url, admin_a.email, medidor_desde_ontem, 390)
+    page.goto(live_server.url + reverse("telemetria:dashboard"))
+    page.wait_for_function(
+        "(() => { const c = Chart.getChart(document.getElementById('serie-chart'));"
+        " return c && c.data.datasets[0].data.length > 0; })()"
+    )
+    assert min(page.evaluate(CHART_Y.replace("disp-chart", "serie-chart"))) >= 5
+    assert page.evaluate("Chart.getChart(document.getElementById('serie-chart')).scales.y.min") == 0
+    assert errors == []
