@@ -6,15 +6,24 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Max, Min
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from contas.models import Conta
 from dispositivos.models import Dispositivo
 from telemetria.demo_history import LEAK_DAYS_AGO, seed_demo_history
-from telemetria.models import EventoMedidor
+from telemetria.models import EventoMedidor, LeituraDispositivo
 from telemetria.selectors import monthly_consumption
 from telemetria.storage import consumption_by_day
+
+REGISTER_RANGE = {
+    "uint16": (0, 2**16 - 1),
+    "int16": (-(2**15), 2**15 - 1),
+    "uint32": (0, 2**32 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "float32": (-3.4e38, 3.4e38),
+}
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_store")]
 
@@ -73,5 +82,18 @@ def test_six_months_with_patterns_a_leak_and_a_swap():
     leak_day = max(days, key=days.get)
     others = sorted(v for k, v in days.items() if k != leak_day)
     assert days[leak_day] > others[len(others) // 2] + 5  # 1.5 m³/h for 5 h on top
+    # Every value fits the register the registry says holds it (raw = valor / fator): an
+    # energy meter of ~24,580 kWh was "uint16, fator 0,01" (at most 655.35 kWh), and the
+    # rollover rule judges backwards steps by the register's width.
+    with scopes_disabled():
+        for d in Dispositivo.objects.filter(conta=conta):
+            low, high = REGISTER_RANGE[d.tipo_dado]
+            values = LeituraDispositivo.objects.filter(dispositivo_id=d.pk).aggregate(
+                lo=Min("valor"), hi=Max("valor")
+            )
+            assert low <= values["lo"] / d.fator_conversao, (d, d.tipo_dado, values)
+            assert values["hi"] / d.fator_conversao <= high, (d, d.tipo_dado, values)
+            if d.tipo_medidor == "ACUMULADO":
+                assert d.registro_maximo == high, (d, d.registro_maximo)
     # Again: nothing added.
     assert seed_demo_history(now=now).readings == 0

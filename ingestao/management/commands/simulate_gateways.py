@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from dispositivos.management.commands.seed_demo import DEMO_INTERVAL_SECONDS
 from ingestao.simulator import Simulator, load_gateways
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--gateways", type=int, default=None, help="how many (default: all)")
         parser.add_argument(
-            "--interval", type=float, default=10.0, help="seconds between messages of a gateway"
+            "--interval",
+            type=float,
+            default=float(DEMO_INTERVAL_SECONDS),
+            help="seconds between messages of a gateway (default: the demo gateways' interval)",
         )
         parser.add_argument(
             "--duration", type=float, default=float("inf"), help="seconds (default: until Ctrl-C)"
