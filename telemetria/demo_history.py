@@ -22,8 +22,10 @@ from . import storage
 from .storage.backend import current
 
 DAYS = 182
-LEAK_DAYS_AGO = 45  # the night a toilet valve stuck open on GW-DEMO-01's water meter
-SWAP_DAYS_AGO = 60  # GW-DEMO-02's energy meter replaced by a new one (starts near zero)
+# Both within the last 30 days, the window of an alarm rule's Prévia (alarmes.preview), so
+# a new user trying a "Vazamento" rule on the demo sees the leak night it is meant to find.
+LEAK_DAYS_AGO = 12  # the night a toilet valve stuck open on GW-DEMO-01's water meter
+SWAP_DAYS_AGO = 20  # GW-DEMO-02's energy meter replaced by a new one (starts near zero)
 START = {"ENERGIA": 1000.0, "AGUA": 100.0, "GAS": 50.0}
 
 

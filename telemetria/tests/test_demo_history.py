@@ -3,6 +3,7 @@ meter swap recorded as a meter event, idempotent, and quick."""
 
 import datetime as dt
 import time
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -82,6 +83,24 @@ def test_six_months_with_patterns_a_leak_and_a_swap():
     leak_day = max(days, key=days.get)
     others = sorted(v for k, v in days.items() if k != leak_day)
     assert days[leak_day] > others[len(others) // 2] + 5  # 1.5 m³/h for 5 h on top
+    # The leak night is within the Prévia's window: a "Vazamento" rule for water at 0,5
+    # m³/h finds it (it was 45 days ago, and the Prévia showed "0 alarmes").
+    from alarmes.models import RegraAlarme, TipoRegra
+    from alarmes.preview import PREVIEW_DAYS, regra_preview
+
+    leak_rule = RegraAlarme(
+        conta=conta,
+        nome="Vazamento",
+        tipo=TipoRegra.VAZAMENTO,
+        tipo_dispositivo="AGUA",
+        vazao_minima=Decimal("0.5"),
+    )
+    with scopes_disabled():
+        preview = regra_preview(regra=leak_rule, now=now)
+    assert preview.total == 1, preview
+    assert preview.by_device == {"GW-DEMO-01 · D02": 1}, preview.by_device
+    # So is the meter swap (a meter event a user looks for among recent ones).
+    assert now - events[0].time < dt.timedelta(days=PREVIEW_DAYS), events[0].time
     # Every value fits the register the registry says holds it (raw = valor / fator): an
     # energy meter of ~24,580 kWh was "uint16, fator 0,01" (at most 655.35 kWh), and the
     # rollover rule judges backwards steps by the register's width.
