@@ -6,12 +6,32 @@ from tds_core import wire
 
 
 def example_payload(mac: str) -> str:
+    """The reading format, shown but not offered as the test command: a made-up value on a
+    meter in service is stored, and one below its last value is a backwards step (a meter
+    event, counted zero)."""
     return wire.telemetry_payload(
         mac=mac,
         timestamp=timezone.now().replace(microsecond=0),
         leituras=[{"dispositivo_codigo": "D01", "valor": 123.45}],
         compact=True,
     ).decode()
+
+
+# The test command publishes the gateway's `online` status (not retained): it proves the
+# connection, the certificate and the topic permission, shows the gateway online in the
+# platform, and writes no reading (the offline check takes the gateway back offline after
+# its interval × TDS_OFFLINE_AFTER_INTERVALS of silence).
+TEST_NOTE = """  Sucesso: o comando termina sem erro e o gateway aparece online na plataforma (volta a
+  offline sozinho se nada mais chegar). O teste publica só o status, nenhuma leitura.
+"""
+
+
+def readings_format(mac: str) -> str:
+    return f"""Formato das leituras (tópico telemetry; não publique valores inventados)
+  {example_payload(mac)}
+  Cada leitura entra no histórico do dispositivo_codigo cadastrado neste gateway; um valor
+  menor que o último de um medidor acumulado fica registrado como recuo do medidor.
+"""
 
 
 def bundle_readme(*, certificado, has_key: bool) -> str:
@@ -53,11 +73,10 @@ def bundle_readme(*, certificado, has_key: bool) -> str:
 {topics}
 Teste a partir desta pasta
   mosquitto_pub -h {endpoint.host} -p {endpoint.port} --cafile ca.crt --cert {name}.crt --key {name}.key \\
-    -t {wire.telemetry_topic(mac)} -q 1 \\
-    -m '{example_payload(mac)}'
+    -t {wire.status_topic(mac)} -q 1 -m {wire.ONLINE.decode()}
 
-  (use o horário atual e um dispositivo_codigo cadastrado neste gateway)
-"""
+{TEST_NOTE}
+{readings_format(mac)}"""
     else:
         broker = f"""Broker
   ATENÇÃO: esta instalação NÃO tem um broker com TLS configurado.
@@ -69,11 +88,10 @@ Teste a partir desta pasta
 
 Teste no broker de desenvolvimento (sem TLS, sem certificado)
   mosquitto_pub -h {endpoint.host} -p {endpoint.port} \\
-    -t {wire.telemetry_topic(mac)} -q 1 \\
-    -m '{example_payload(mac)}'
+    -t {wire.status_topic(mac)} -q 1 -m {wire.ONLINE.decode()}
 
-  (use o horário atual e um dispositivo_codigo cadastrado neste gateway)
-"""
+{TEST_NOTE}
+{readings_format(mac)}"""
     return f"""TDS New — certificado do gateway {mac}
 =====================================================
 

@@ -75,13 +75,11 @@ def test_readme_example_runs_as_written(broker, gateway_a, tmp_path, settings):
     readme = (folder / "README.txt").read_text()
     start = readme.index("mosquitto_pub")
     command = readme[start : readme.index("\n\n", start)].replace("\\\n", " ")
-    sub = broker.subscriber("tds_new/devices/+/telemetry")
+    sub = broker.subscriber("tds_new/devices/+/status")
     try:
         result = subprocess.run(shlex.split(command), cwd=folder, capture_output=True, timeout=20)
         assert result.returncode == 0, result.stderr
-        topic, body = sub.get()
-        assert topic == f"tds_new/devices/{MAC_A}/telemetry"
-        assert '"gateway_mac":"aa:bb:cc:00:00:01"' in body
+        assert sub.get() == (f"tds_new/devices/{MAC_A}/status", "online")
     finally:
         sub.close()
 

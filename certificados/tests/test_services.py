@@ -133,7 +133,15 @@ def test_bundle_zip_has_cert_key_ca_and_a_readme_with_a_working_example(
         f"mosquitto_pub -h mqtt.example.com -p 8883 --cafile ca.crt --cert {name}.crt --key {name}.key"
         in readme
     )
-    assert f"-t tds_new/devices/{mac}/telemetry -q 1" in readme
+    # The test command cannot damage data: it announces the gateway online, no reading (a
+    # made-up "valor":123.45 on the demo's ~24,580 kWh meter was a backwards step, recorded
+    # as a meter event and a re-base).
+    start = readme.index("mosquitto_pub")
+    command = readme[start : readme.index("\n\n", start)]
+    assert f"-t tds_new/devices/{mac}/status -q 1 -m online" in command
+    for reading_marker in ("telemetry", "valor", "raw"):
+        assert reading_marker not in command
+    assert "Formato das leituras" in readme
     again = zipfile.ZipFile(io.BytesIO(services.bundle_zip(certificado=issued.certificado)))
     assert f"{name}.key" not in again.namelist()
     assert "Arquivos" in readme
