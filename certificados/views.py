@@ -142,7 +142,22 @@ def revoke(request, pk):
 
 def _say_broker_reload(request, outcome: str) -> None:
     """What revocation did, as it is: the broker refuses the certificate only once it has
-    reloaded the new CRL."""
+    reloaded the new CRL; a broker without TLS (the development one of `make run`) checks no
+    certificate at all, so reloading it would change nothing."""
+    endpoint = gateway_endpoint()
+    if not endpoint.tls:
+        messages.warning(
+            request,
+            _(
+                "Certificado revogado e CRL atualizada. O broker em uso (mqtt://%(address)s,"
+                " sem TLS, como o de desenvolvimento do make run) não verifica certificados:"
+                " aceita qualquer cliente, com ou sem certificado, então a revogação não muda"
+                " nada nele e não há o que recarregar. Ela vale num broker com mTLS (python"
+                " manage.py mosquitto_config)."
+            )
+            % {"address": endpoint.address},
+        )
+        return
     if outcome in ("command", "sighup"):
         messages.success(
             request,

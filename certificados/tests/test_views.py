@@ -244,9 +244,11 @@ def test_gateway_list_shows_each_gateways_certificate_status(pki_dir, as_role, c
 def test_revocation_says_whether_the_broker_was_reloaded(
     pki_dir, as_role, gateway_a, settings, reload_cmd, said
 ):
-    """Under `make run` no reload is configured: the page must not claim the broker
+    """With an mTLS broker and no reload configured, the page must not claim the broker
     already refuses the certificate, and must say how to reload it."""
     settings.TDS_MOSQUITTO_RELOAD_CMD = reload_cmd
+    settings.TDS_MQTT_PUBLIC_HOST = ""
+    settings.MQTT_URL = "mqtts://broker.interno:8883"
     cert = services.certificado_issue(gateway=gateway_a).certificado
     page = as_role("admin").post(
         reverse("certificados:revoke", args=[cert.pk]), {"reason": "superseded"}, follow=True
@@ -256,6 +258,26 @@ def test_revocation_says_whether_the_broker_was_reloaded(
     if reload_cmd != "true":
         assert "kill -HUP" in html
         assert "a CRL do broker foi atualizada" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_revocation_under_make_run_says_the_dev_broker_checks_no_certificate(
+    pki_dir, as_role, gateway_a, settings
+):
+    """`make run`: MQTT_URL=mqtt://127.0.0.1:1884 (deploy/mosquitto-dev.conf: no TLS,
+    anonymous). Asking to reload Mosquitto there is pointless: it accepts anyone."""
+    settings.TDS_MOSQUITTO_RELOAD_CMD = ""
+    settings.TDS_MQTT_PUBLIC_HOST = ""
+    settings.MQTT_URL = "mqtt://127.0.0.1:1884"
+    cert = services.certificado_issue(gateway=gateway_a).certificado
+    page = as_role("admin").post(
+        reverse("certificados:revoke", args=[cert.pk]), {"reason": "superseded"}, follow=True
+    )
+    html = page.content.decode()
+    assert "mqtt://127.0.0.1:1884" in html
+    assert "não verifica certificados" in html
+    assert "kill -HUP" not in html
+    assert "continua aceitando" not in html
 
 
 def test_revocation_asks_for_confirmation_first(pki_dir, as_role, gateway_a):
