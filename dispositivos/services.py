@@ -388,6 +388,21 @@ def gateway_status_publish(changes: list[StatusChange]) -> None:
         )
 
 
+def gateways_stopped(*, gateway_ids) -> list[StatusChange]:
+    """The process that *is* these gateways stopped (the demo's simulator on Ctrl-C): they
+    are offline now, as their last will says. Under `make run` honcho stops the broker and
+    the consumer with the simulator, so that last will usually reaches no one, and the beat
+    job that would notice the silence stops too: without this the demo's gateways stayed
+    online until the next run. Announced after commit, like the consumer's changes."""
+    batch = GatewayStatusBatch()
+    for gateway_id in gateway_ids:
+        batch.went_offline(gateway_id)
+    with transaction.atomic():
+        changes = gateways_touch(batch=batch)
+        transaction.on_commit(lambda: gateway_status_publish(changes))
+    return changes
+
+
 def offline_after_intervals() -> int:
     return max(1, int(settings.TDS_OFFLINE_AFTER_INTERVALS))
 

@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from contas.models import Conta
@@ -165,10 +166,14 @@ def test_ctrl_c_after_the_broker_stopped_exits_0_without_a_traceback(demo):
     """Ctrl-C on `make run` makes honcho stop every process at once: the broker may be gone
     before the simulator announces its gateways offline. It says so and exits 0 (it used to
     end with a paho traceback, "Message publish failed: The client is not currently
-    connected")."""
+    connected"), and marks them offline in the registry itself (they stayed online until
+    the next run's offline check)."""
     from tds_testing.mosquitto import PrivateMosquitto
 
     telemetry: list[str] = []
+    # Online, as the consumer left them while the simulator ran (no consumer here).
+    with scopes_disabled():
+        Gateway.objects.filter(conta=demo).update(is_online=True, last_seen=timezone.now())
     with PrivateMosquitto() as broker:
         sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
         sub.on_message = lambda client, userdata, msg: telemetry.append(msg.topic)
@@ -189,6 +194,11 @@ def test_ctrl_c_after_the_broker_stopped_exits_0_without_a_traceback(demo):
             assert seconds < 10
             assert "Traceback" not in err, err
             assert "not announced offline" in err, err
+            # ...and yet the registry says they are offline: nothing else would (the
+            # consumer and the beat job stop with it), until the next run.
+            with scopes_disabled():
+                states = set(Gateway.objects.filter(conta=demo).values_list("is_online", flat=True))
+            assert states == {False}
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 "No active simulated gateway with devices (only the demo's gateways are"
                 " simulated: try --create-demo)."
             )
+        macs = [g.mac for g in gateways]  # the run drops those no longer simulated
         stopping = []
         signal.signal(signal.SIGTERM, lambda *a: stopping.append(1))
         signal.signal(signal.SIGINT, lambda *a: stopping.append(1))
@@ -74,3 +75,26 @@ class Command(BaseCommand):
             stop=lambda: bool(stopping),
         )
         self.stdout.write(f"Published {n} message(s).")
+        _mark_stopped(macs)
+
+
+def _mark_stopped(macs: list[str]) -> None:
+    """The simulated gateways are offline once the simulator stops, whether or not the
+    broker was still there to take their `offline` status (dispositivos.services
+    .gateways_stopped)."""
+    from django.db import DatabaseError
+    from django_scopes import scopes_disabled
+
+    from dispositivos.models import Gateway
+    from dispositivos.services import gateways_stopped
+
+    try:
+        with scopes_disabled():
+            ids = list(
+                Gateway.objects.filter(simulado=True, mac__in=macs).values_list("pk", flat=True)
+            )
+        changes = gateways_stopped(gateway_ids=ids)
+    except DatabaseError as exc:
+        log.warning("event=sim_stopped gateways not marked offline (database: %s)", exc)
+        return
+    log.info("event=sim_stopped %d gateway(s) marked offline", len(changes))
