@@ -7,6 +7,7 @@ bucket is the smallest "round" width that keeps a series at or under MAX_POINTS.
 """
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -96,6 +97,46 @@ def bucket_label(bucket: dt.timedelta) -> str:
     if seconds % 60 == 0:
         return _("%(n)d min") % {"n": seconds // 60}
     return _("%(n)d s") % {"n": seconds}
+
+
+def duration_label(seconds: float) -> str:
+    """A gap between points, rounded in its largest unit (89 s, 2 min, 1 h, 3 d)."""
+    if round(seconds) < 90:
+        return _("%(n)d s") % {"n": round(seconds)}
+    if round(seconds / 60) < 60:
+        return _("%(n)d min") % {"n": round(seconds / 60)}
+    if round(seconds / 3600) < 36:
+        return _("%(n)d h") % {"n": round(seconds / 3600)}
+    return _("%(n)d d") % {"n": round(seconds / 86400)}
+
+
+def series_summary(times: list[dt.datetime], bucket: dt.timedelta) -> str:
+    """What a chart's points are: how many, how far apart they actually are, and the
+    server's bucket each one averages. A point exists only for a bucket with readings, so
+    24 h of hourly history in 2-minute buckets is 24 points an hour apart, not "an
+    interval of 2 min"."""
+    n = len(times)
+    each = bucket_label(bucket)
+    if n == 0:
+        return _("Nenhum ponto")
+    if n == 1:
+        return _("1 ponto (a média das leituras de %(bucket)s)") % {"bucket": each}
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    if max(gaps) <= bucket.total_seconds() * 1.5:
+        return _("%(n)d pontos, um a cada %(bucket)s") % {"n": n, "bucket": each}
+    lo, hi = duration_label(min(gaps)), duration_label(max(gaps))
+    if lo == hi:
+        return _(
+            "%(n)d pontos, um a cada %(gap)s (cada um, a média das leituras de %(bucket)s)"
+        ) % {
+            "n": n,
+            "gap": hi,
+            "bucket": each,
+        }
+    return _(
+        "%(n)d pontos, de %(lo)s a %(hi)s entre um e outro (cada um, a média das leituras de"
+        " %(bucket)s)"
+    ) % {"n": n, "lo": lo, "hi": hi, "bucket": each}
 
 
 def parse_instant(value: str, *, field: str) -> dt.datetime:

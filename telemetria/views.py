@@ -33,7 +33,6 @@ def _js_labels() -> dict:
             "TEMP": _("Temperatura"),
         },
         "sem_consumo": _("Sem medidores de consumo."),
-        "pontos": _("{n} pontos, intervalo de {bucket}"),
         "erro": _("Não foi possível carregar a série."),
         "intervalo_invalido": _("Informe início e fim, com o fim depois do início."),
     }
@@ -145,7 +144,6 @@ def dispositivo_panel_context(request, dispositivo) -> dict:
                 "consumo_intervalo": _("Consumo por intervalo"),
                 "registrador": _("Leitura do contador"),
                 "valor": _("Valor"),
-                "pontos": _("{n} pontos, intervalo de {bucket}"),
                 "vazio": _("Sem leituras neste período."),
                 "erro": _("Não foi possível carregar o gráfico."),
             },

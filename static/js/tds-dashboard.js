@@ -181,7 +181,7 @@
     serieCanvas.dataset.dispositivo = dev.id;
     serieCanvas.dataset.version = String(Number(serieCanvas.dataset.version || 0) + 1);
     var info = document.getElementById("serie-info");
-    info.textContent = L.pontos.replace("{n}", data.pontos.length).replace("{bucket}", data.bucket_label);
+    info.textContent = data.resumo;
     csvLinks(data);
   }
 

@@ -49,7 +49,7 @@
     canvas.dataset.points = ds.data.length;
     canvas.dataset.version = String(Number(canvas.dataset.version || 0) + 1);
     info.textContent = data.pontos.length
-      ? L.pontos.replace("{n}", data.pontos.length).replace("{bucket}", data.bucket_label)
+      ? data.resumo
       : L.vazio;
   }
 

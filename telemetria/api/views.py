@@ -16,7 +16,7 @@ from dispositivos.selectors import (
 )
 
 from .. import selectors
-from ..periodos import PeriodoInvalido, bucket_label, parse_periodo
+from ..periodos import PeriodoInvalido, bucket_label, parse_periodo, series_summary
 from .auth import api_view
 from .serializers import dec, dispositivo_dict, gateway_dict, iso, reading_dict, series_point_dict
 
@@ -154,6 +154,8 @@ def dispositivo_serie(request, pk):
             "fim": iso(periodo.fim),
             "bucket_segundos": int(periodo.bucket.total_seconds()),
             "bucket_label": bucket_label(periodo.bucket),
+            # What the points are, as the chart's caption says it (periodos.series_summary).
+            "resumo": series_summary([p.bucket for p in pontos], periodo.bucket),
             "pontos": [series_point_dict(p, consumo.get(p.bucket)) for p in pontos],
         }
     )

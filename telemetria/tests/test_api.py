@@ -92,6 +92,26 @@ def test_series_24h_of_minutely_readings_merges_buckets(client, admin_a, planta_
     assert float(p["min"]) <= float(p["avg"]) <= float(p["max"])
 
 
+def test_series_caption_says_how_far_apart_the_points_are(client, admin_a, planta_a):
+    """Dashboard → Série temporal → 24 h of the demo's hourly history said "24 pontos,
+    intervalo de 2 min": 2 min is the server's bucket, the points are an hour apart."""
+    from tds_testing import factories
+    from tds_testing.readings import store_points
+
+    client.force_login(admin_a)
+    hourly = factories.make_dispositivo(gateway=planta_a["gateway"], codigo="D09", tipo="AGUA")
+    now = planta_a["now"]
+    store_points(hourly, [(now - dt.timedelta(hours=h), 100 + (24 - h)) for h in range(23, -1, -1)])
+    data = client.get(reverse("telemetria:api_serie", args=[hourly.pk]), {"periodo": "24h"}).json()
+    assert len(data["pontos"]) == 24
+    assert data["resumo"] == "24 pontos, um a cada 1 h (cada um, a média das leituras de 2 min)"
+    # Readings every minute: a point in every 2-minute bucket.
+    dense = client.get(
+        reverse("telemetria:api_serie", args=[planta_a["temp"].pk]), {"periodo": "24h"}
+    ).json()
+    assert dense["resumo"] == f"{len(dense['pontos'])} pontos, um a cada 2 min"
+
+
 def test_custom_range_and_errors_name_the_field(client, admin_a, planta_a):
     client.force_login(admin_a)
     url = reverse("telemetria:api_serie", args=[planta_a["energia"].pk])
