@@ -100,8 +100,8 @@ def bucket_label(bucket: dt.timedelta) -> str:
 
 
 def duration_label(seconds: float) -> str:
-    """A gap between points, rounded in its largest unit (89 s, 2 min, 1 h, 3 d)."""
-    if round(seconds) < 90:
+    """A gap between points, rounded in its largest unit (59 s, 2 min, 1 h, 3 d)."""
+    if round(seconds) < 60:
         return _("%(n)d s") % {"n": round(seconds)}
     if round(seconds / 60) < 60:
         return _("%(n)d min") % {"n": round(seconds / 60)}

@@ -106,6 +106,10 @@ def test_dashboard_live_in_browser(uvicorn_server, admin_a, conta_a, planta_a, b
         " && document.getElementById('serie-chart').dataset.periodo === '1h'"
     )
     assert page.evaluate(CHART_POINTS) > 0
+    # The caption says what the points are (the API's resumo), not just the bucket size.
+    # Readings a minute apart, plus the live one just sent, in 10-second buckets:
+    caption = page.inner_text("#serie-info")
+    assert "1 min entre um e outro (cada um, a média das leituras de 10 s)" in caption, caption
     page.click("#serie-periodos [data-periodo='7d']")
     page.wait_for_function("document.getElementById('serie-chart').dataset.periodo === '7d'")
     page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
