@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from contas.forms import ServiceModelForm, bootstrapify
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
+from tds_core.forms import decimal_br_formfield
 
 from .models import EstadoAlarme, RegraAlarme, Severidade
 from .services import RULE_FIELDS
@@ -46,6 +47,7 @@ class RegraForm(ServiceModelForm):
 
     class Meta:
         model = RegraAlarme
+        formfield_callback = decimal_br_formfield
         fields = RULE_FORM_FIELDS
         widgets = {
             "descricao": forms.Textarea(attrs={"rows": 2}),

@@ -1,6 +1,7 @@
 """Alarm pages: what each role sees and may do; another account's ids answer 404 and
 change nothing; the Prévia counts what a rule would have fired."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,6 +135,25 @@ def test_rule_form_create_edit_toggle_delete(admin_a, temp):
     assert (regra.nome, regra.ativo) == ("Renomeada", False)
     c.post(reverse("alarmes:regra_delete", args=[regra.pk]))
     assert not RegraAlarme.objects.exists()
+
+
+def test_rule_form_takes_decimal_commas_in_text_inputs(admin_a, temp):
+    """Vazão mínima "0,5" (an <input type=number> turned it into "05" in chromium): the
+    decimal fields are text inputs with the decimal keyboard and read pt-BR numbers."""
+    c = login(admin_a)
+    html = c.get(reverse("alarmes:regra_create")).content.decode()
+    tag = re.search(r'<input[^>]*name="vazao_minima"[^>]*>', html).group(0)
+    assert 'type="text"' in tag
+    assert 'inputmode="decimal"' in tag
+    r = c.post(
+        reverse("alarmes:regra_create"),
+        _form(dispositivo=temp.pk, limite_superior="1.234,5", vazao_minima="0,5", histerese="0,25"),
+    )
+    assert r.status_code == 302, r.content.decode()
+    regra = RegraAlarme.objects.get()
+    assert (regra.limite_superior, regra.vazao_minima, regra.histerese) == (
+        Decimal("1234.5"), Decimal("0.5"), Decimal("0.25"),
+    )  # fmt: skip
 
 
 def test_rule_form_shows_errors_on_fields_and_saves_nothing(admin_a, temp):
