@@ -188,6 +188,27 @@ def test_previa_counts_what_the_rule_would_have_fired(admin_a, temp):
     assert not RegraAlarme.objects.exists()  # a preview saves nothing
 
 
+def test_previa_values_carry_the_unit_and_the_measured_precision(admin_a, gw, temp):
+    """A reading of 9,123 °C over a limit of 9 was listed as "9,1230" (no unit, four
+    decimals); an hourly rate of an energy meter reading to 0,01 kWh is rounded to that."""
+    now = timezone.now().replace(microsecond=0)
+    t = now - timedelta(days=1)
+    ingest(
+        temp, [(t, 8), (t + timedelta(minutes=1), Decimal("9.123")), (t + timedelta(minutes=2), 8)]
+    )
+    c = login(admin_a)
+    r = c.post(
+        reverse("alarmes:regra_create"),
+        _form(dispositivo=temp.pk, limite_superior="9", previa="1"),
+    )
+    values = re.findall(r'data-testid="preview-value">([^<]*)<', r.content.decode())
+    assert values == ["9,123 °C"]
+    from alarmes.preview import value_text
+
+    assert value_text(2.34567, "kWh", Decimal("0.01"), per_hour=True) == "2,35 kWh/h"
+    assert value_text(Decimal("110.6600"), "kWh", Decimal("0.01"), per_hour=False) == "110,66 kWh"
+
+
 def test_previa_names_each_device_by_gateway_and_counts_all_its_alarms(
     admin_a, gw, temp, monkeypatch
 ):
