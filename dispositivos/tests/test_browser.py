@@ -99,11 +99,15 @@ def test_gateway_details_labels_that_wrap_keep_their_space(live_server, width):
                     dt => { const r = dt.getBoundingClientRect();
                             return [dt.textContent.trim(), r.top, r.bottom]; })"""
             )
+            # The panel's live updates format a reading with the meter's decimals, as the
+            # server does (tds-format.js): 93,620 next to 94,359, not 93,62.
+            live = page.evaluate("[TDSFormat.number(93.62, 3), TDSFormat.number(94.359, 3)]")
             line = page.evaluate(
                 "parseFloat(getComputedStyle(document.querySelector('main dl.row > dt')).lineHeight)"
             )
         finally:
             browser.close()
+    assert live == ["93,620", "94,359"]
     assert any(bottom - top > 1.5 * line for _t, top, bottom in boxes), "no label wraps"
     for (name, _top, bottom), (nxt, top, _b) in pairwise(boxes):
         assert top - bottom >= 4, f"{name!r} runs into {nxt!r}: gap {top - bottom:.1f}px"
