@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from contas.forms import ServiceModelForm, bootstrapify
 from contas.models import Conta
 from dispositivos.models import Dispositivo, Gateway
+from tds_core.forms import decimal_br_formfield
 
 from .models import EstadoAlarme, RegraAlarme, Severidade
 from .services import RULE_FIELDS
@@ -30,6 +31,35 @@ _DEFAULTED = (
 )
 
 
+# The kinds each field applies to (what the engine reads for that kind); a field not
+# listed applies to every kind. The page hides the others with JS (static/js/tds-rule-form.js);
+# "_" marks the fields shown before a kind is chosen.
+_ALL = "_ limite consumo vazamento sem_dados anomalia"
+FIELD_KINDS = {
+    "dispositivo": f"{_ALL} perda_rede",
+    "gateway": f"{_ALL} gateway_offline",
+    "tipo_dispositivo": _ALL,
+    "exclusoes": _ALL,
+    "grandeza": "limite",
+    "limite_superior": "limite consumo",
+    "limite_inferior": "limite",
+    "histerese": "limite consumo",
+    "duracao_minutos": "limite",
+    "periodo": "consumo",
+    "vazao_minima": "vazamento",
+    "janela_inicio": "vazamento",
+    "janela_fim": "vazamento",
+    "noites_para_encerrar": "vazamento",
+    "intervalos": "sem_dados",
+    "modo_anomalia": "anomalia",
+    "fator_mediana": "anomalia",
+    "tolerancia_reset": "anomalia",
+}
+# Target fields: emptied when hidden, so a target left chosen for another kind does not
+# make "exactly one target" fail on a field the user can no longer see.
+TARGET_FIELDS = ("dispositivo", "gateway", "tipo_dispositivo", "exclusoes")
+
+
 class RegraForm(ServiceModelForm):
     dispositivo = forms.ModelChoiceField(
         label=_("Dispositivo"), queryset=Dispositivo.objects.none(), required=False
@@ -46,6 +76,7 @@ class RegraForm(ServiceModelForm):
 
     class Meta:
         model = RegraAlarme
+        formfield_callback = decimal_br_formfield
         fields = RULE_FORM_FIELDS
         widgets = {
             "descricao": forms.Textarea(attrs={"rows": 2}),
@@ -66,6 +97,9 @@ class RegraForm(ServiceModelForm):
         self.fields["exclusoes"].widget.attrs["size"] = 4
         for name in ("dispositivo", "exclusoes"):
             self.fields[name].label_from_instance = lambda d: f"{d.gateway.codigo} · {d}"
+        for name, kinds in FIELD_KINDS.items():
+            self.fields[name].rule_kinds = kinds  # read by the template (data-rule-kinds)
+            self.fields[name].rule_target = name in TARGET_FIELDS
 
     def service_kwargs(self) -> tuple[dict, list]:
         data = dict(self.cleaned_data)

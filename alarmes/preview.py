@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from dispositivos.models import Gateway
+from dispositivos.models import Dispositivo, Gateway
 from telemetria.storage import (
     DAY,
     HOUR,
@@ -42,6 +42,7 @@ class PreviewAlarm:
     disparo: datetime
     fim: datetime | None
     valor: Decimal | None
+    valor_texto: str = ""  # "9,12 kWh/h": the device's unit and precision (value_text)
 
 
 @dataclass
@@ -111,7 +112,16 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
                 conta_id=regra.conta_id, pk__in={d.gateway_id for d in devices}
             ).values_list("pk", "codigo")
         )
+        units = {
+            pk: (unidade, fator)
+            for pk, unidade, fator in Dispositivo.objects.filter(
+                pk__in={dev_id for _d, dev_id, _p in last}
+            ).values_list("pk", "unidade", "fator_conversao")
+        }
     label = {d.id: f"{gateways.get(d.gateway_id, '?')} · {d.codigo}" for d in devices}
+    per_hour = regra.tipo == TipoRegra.VAZAMENTO or (
+        regra.tipo == TipoRegra.LIMITE and regra.grandeza == Grandeza.TAXA
+    )
     listed = [
         PreviewAlarm(
             by_id[dev_id].codigo,
@@ -119,6 +129,7 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
             label[dev_id],
             *p[:3],
             logic.event_value(p[3]),
+            value_text(p[3], *units.get(dev_id, ("", None)), per_hour=per_hour),
         )
         for _disparo, dev_id, p in reversed(last)
     ]
@@ -131,6 +142,27 @@ def regra_preview(*, regra, exclusoes=(), now: datetime | None = None) -> Previe
         end=end,
         by_device=dict(sorted(Counter(label[dev_id] for _d, dev_id, _p in found).items())),
     )
+
+
+def value_text(value, unidade: str, fator, *, per_hour: bool) -> str:
+    """An alarm's value as the Prévia lists it: with the device's unit ("/h" for an hourly
+    rate or a leak's minimum hourly consumption) and the precision the meter measures (the
+    decimal places of its fator_conversao, telemetria's `medida`). A rate (a float from
+    two readings) is rounded to those places, at least one."""
+    from telemetria.templatetags.telemetria_tags import _places, medida
+
+    if value is None:
+        return ""
+    if isinstance(value, float) and fator is not None:
+        value = round(Decimal(str(value)), max(1, min(4, _places(Decimal(str(fator))))))
+    shown = medida(value, _Fator(fator)) if fator is not None else medida(value, None)
+    unit = f"{unidade}/h" if per_hour and unidade else unidade
+    return f"{shown} {unit}".strip()
+
+
+@dataclass
+class _Fator:
+    fator_conversao: Decimal
 
 
 def _devices(regra):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from contas.forms import ServiceModelForm, bootstrapify
+from tds_core.forms import decimal_br_formfield
 
 from .models import ConfigFaturamento, Fatura, Utilidade
 from .services import faixas_text, parse_faixas
@@ -13,6 +14,7 @@ from .services import faixas_text, parse_faixas
 class ConfigForm(ServiceModelForm):
     class Meta:
         model = ConfigFaturamento
+        formfield_callback = decimal_br_formfield
         fields = ["dia_fechamento", "perda_limite_pct"]
         localized_fields = ["perda_limite_pct"]
 
@@ -51,6 +53,7 @@ class FaturaForm(ServiceModelForm):
 
     class Meta:
         model = Fatura
+        formfield_callback = decimal_br_formfield
         fields = [
             "valor_total", "consumo_concessionaria", "modo", "preco_unitario", "valor_minimo",
             "esgoto_pct", "metodo_comum", "usar_estimativas",

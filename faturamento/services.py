@@ -12,7 +12,7 @@ from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from contas.models import Conta
-from tds_core.numbers import parse_decimal
+from tds_core.numbers import AmbiguousNumber, parse_typed_decimal
 
 from . import rateio, selectors
 from .calendario import periodo_datas
@@ -284,8 +284,16 @@ def parse_faixas(text: str) -> list[list]:
                 _('Linha %(n)d das faixas: use "até ; preço" (ex.: 10 ; 4,50).') % {"n": n}
             )
         try:
-            ate = None if parts[0] in ("", "-", "∞") else parse_decimal(parts[0])
-            preco = parse_decimal(parts[1])
+            ate = None if parts[0] in ("", "-", "∞") else parse_typed_decimal(parts[0])
+            preco = parse_typed_decimal(parts[1])
+        except AmbiguousNumber:
+            raise ValidationError(
+                _(
+                    "Linha %(n)d das faixas: número ambíguo, use vírgula nos decimais "
+                    "(1.000,00 ou 1,000)."
+                )
+                % {"n": n}
+            ) from None
         except ArithmeticError:
             raise ValidationError(
                 _("Linha %(n)d das faixas: número inválido.") % {"n": n}

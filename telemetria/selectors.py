@@ -20,6 +20,7 @@ from tds_core import localtime
 
 from . import storage
 from .periodos import Periodo
+from .templatetags.telemetria_tags import fator_places
 
 
 def local_day_start(now: dt.datetime | None = None) -> dt.datetime:
@@ -326,6 +327,16 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
         .values("tipo", "unidade")
         .annotate(n=Count("*"))  # from disp_conta_consumo_idx alone
     }
+    # The decimals each utility's totals are shown with: its finest meter's (a total of
+    # meters reading to 0,001 m³ is 93,620 m³, not 93,62 beside 94,359).
+    casas: dict[tuple[str, str], int] = {}
+    for tipo, unidade, fator in (
+        Dispositivo.objects.filter(conta=conta)
+        .exclude(tipo_medidor="INSTANTANEO")
+        .values_list("tipo", "unidade", "fator_conversao")
+        .distinct()
+    ):
+        casas[(tipo, unidade)] = max(casas.get((tipo, unidade), 0), fator_places(fator))
     present = [
         (tipo, label, unit, price_field)
         for tipo, label, unit, price_field in UTILITIES
@@ -362,6 +373,7 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
                 "tipo": tipo,
                 "nome": label,
                 "unidade": unit,
+                "casas": casas.get((tipo, unit), 0),
                 "medidores": counted,
                 "fora_da_soma": mine - counted,
                 "hoje": hoje,
@@ -384,7 +396,15 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
             if g.tipo == tipo and g.unidade == unit and g.gateway_id in names
         ]
         if gateways:
-            tops.append({"tipo": tipo, "nome": label, "unidade": unit, "gateways": gateways})
+            tops.append(
+                {
+                    "tipo": tipo,
+                    "nome": label,
+                    "unidade": unit,
+                    "casas": casas.get((tipo, unit), 0),
+                    "gateways": gateways,
+                }
+            )
     labels = {tipo: label for tipo, label, _unit, _p in UTILITIES}
     mudancas = [
         {
@@ -392,6 +412,7 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
             "tipo": c.tipo,
             "nome": labels[c.tipo],
             "unidade": c.unidade,
+            "casas": casas.get((c.tipo, c.unidade), 0),
             "ontem": c.consumo,
             "anteontem": c.anterior,
             "delta": c.consumo - c.anterior,

@@ -2,13 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from contas.forms import ServiceModelForm, bootstrapify
+from tds_core.forms import DecimalBRField
 
 from .models import Papel, Unidade
 
 
 class UnidadeForm(ServiceModelForm):
-    fracao_ideal = forms.DecimalField(
-        label=_("Fração ideal"), max_digits=10, decimal_places=8, localize=True,
+    fracao_ideal = DecimalBRField(
+        label=_("Fração ideal"), max_digits=10, decimal_places=8,
         help_text=Unidade._meta.get_field("fracao_ideal").help_text,
     )  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Alarm pages: what each role sees and may do; another account's ids answer 404 and
 change nothing; the Prévia counts what a rule would have fired."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -136,6 +137,25 @@ def test_rule_form_create_edit_toggle_delete(admin_a, temp):
     assert not RegraAlarme.objects.exists()
 
 
+def test_rule_form_takes_decimal_commas_in_text_inputs(admin_a, temp):
+    """Vazão mínima "0,5" (an <input type=number> turned it into "05" in chromium): the
+    decimal fields are text inputs with the decimal keyboard and read pt-BR numbers."""
+    c = login(admin_a)
+    html = c.get(reverse("alarmes:regra_create")).content.decode()
+    tag = re.search(r'<input[^>]*name="vazao_minima"[^>]*>', html).group(0)
+    assert 'type="text"' in tag
+    assert 'inputmode="decimal"' in tag
+    r = c.post(
+        reverse("alarmes:regra_create"),
+        _form(dispositivo=temp.pk, limite_superior="1.234,5", vazao_minima="0,5", histerese="0,25"),
+    )
+    assert r.status_code == 302, r.content.decode()
+    regra = RegraAlarme.objects.get()
+    assert (regra.limite_superior, regra.vazao_minima, regra.histerese) == (
+        Decimal("1234.5"), Decimal("0.5"), Decimal("0.25"),
+    )  # fmt: skip
+
+
 def test_rule_form_shows_errors_on_fields_and_saves_nothing(admin_a, temp):
     c = login(admin_a)
     r = c.post(reverse("alarmes:regra_create"), _form(dispositivo=temp.pk))
@@ -166,6 +186,27 @@ def test_previa_counts_what_the_rule_would_have_fired(admin_a, temp):
     assert all(a.fim is not None for a in preview.alarms)
     assert 'data-testid="preview-total"' in r.content.decode()
     assert not RegraAlarme.objects.exists()  # a preview saves nothing
+
+
+def test_previa_values_carry_the_unit_and_the_measured_precision(admin_a, gw, temp):
+    """A reading of 9,123 °C over a limit of 9 was listed as "9,1230" (no unit, four
+    decimals); an hourly rate of an energy meter reading to 0,01 kWh is rounded to that."""
+    now = timezone.now().replace(microsecond=0)
+    t = now - timedelta(days=1)
+    ingest(
+        temp, [(t, 8), (t + timedelta(minutes=1), Decimal("9.123")), (t + timedelta(minutes=2), 8)]
+    )
+    c = login(admin_a)
+    r = c.post(
+        reverse("alarmes:regra_create"),
+        _form(dispositivo=temp.pk, limite_superior="9", previa="1"),
+    )
+    values = re.findall(r'data-testid="preview-value">([^<]*)<', r.content.decode())
+    assert values == ["9,123 °C"]
+    from alarmes.preview import value_text
+
+    assert value_text(2.34567, "kWh", Decimal("0.01"), per_hour=True) == "2,35 kWh/h"
+    assert value_text(Decimal("110.6600"), "kWh", Decimal("0.01"), per_hour=False) == "110,66 kWh"
 
 
 def test_previa_names_each_device_by_gateway_and_counts_all_its_alarms(

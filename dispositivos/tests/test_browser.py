@@ -2,6 +2,7 @@
 login by e-mail, collapsed sidebar, scrollable table, an error shown on its field."""
 
 from contextlib import contextmanager
+from itertools import pairwise
 
 import pytest
 from django.urls import reverse
@@ -72,3 +73,41 @@ def _walk_through(page, base_url, email):
     assert "MAC inválido" in error.inner_text()
     assert "is-invalid" in page.get_attribute("#id_mac", "class")
     assert page.input_value("#id_codigo") == "GW-NOVO"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1366, 390])
+def test_gateway_details_labels_that_wrap_keep_their_space(live_server, width):
+    """Endereço MAC and Última comunicação wrap in the details card; each label must end
+    above the next one with a gap (they ran into each other)."""
+    from django.utils import timezone
+    from playwright.sync_api import sync_playwright
+
+    conta = factories.make_conta(nome="Condomínio Detalhe")
+    user = factories.make_member(conta=conta, role=Role.LEITOR).user
+    gw = factories.make_gateway(conta=conta, codigo="GW-DL", nome="Portaria")
+    Gateway.objects.filter(pk=gw.pk).update(last_seen=timezone.now())
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900}, locale="pt-BR")
+            page.goto(live_server.url + reverse("dispositivos:gateway_detail", args=[gw.pk]))
+            sign_in(page, user.email)
+            page.wait_for_url(f"**/{gw.pk}/")
+            boxes = page.evaluate(
+                """() => Array.from(document.querySelectorAll('main dl.row > dt')).map(
+                    dt => { const r = dt.getBoundingClientRect();
+                            return [dt.textContent.trim(), r.top, r.bottom]; })"""
+            )
+            # The panel's live updates format a reading with the meter's decimals, as the
+            # server does (tds-format.js): 93,620 next to 94,359, not 93,62.
+            live = page.evaluate("[TDSFormat.number(93.62, 3), TDSFormat.number(94.359, 3)]")
+            line = page.evaluate(
+                "parseFloat(getComputedStyle(document.querySelector('main dl.row > dt')).lineHeight)"
+            )
+        finally:
+            browser.close()
+    assert live == ["93,620", "94,359"]
+    assert any(bottom - top > 1.5 * line for _t, top, bottom in boxes), "no label wraps"
+    for (name, _top, bottom), (nxt, top, _b) in pairwise(boxes):
+        assert top - bottom >= 4, f"{name!r} runs into {nxt!r}: gap {top - bottom:.1f}px"

@@ -72,6 +72,30 @@ def test_close_through_the_pages(client, admin_a, conta_a, condominio):
     assert "R$ 468,00" in page
 
 
+def test_bill_amounts_accept_the_thousands_separator(client, admin_a, conta_a):
+    """A water bill of R$ 1.234,56 typed as a Brazilian writes it (it answered "Informe um
+    número." and only "1234,56" went through)."""
+    client.force_login(admin_a)
+    periodo = services.periodo_abrir(conta=conta_a, referencia=date(2026, 10, 1))
+    r = client.post(
+        reverse("faturamento:fatura_create", args=[periodo.pk]),
+        {
+            "tipo": "AGUA", "valor_total": "1.234,56", "consumo_concessionaria": "1.020,5",
+            "modo": "FAIXAS", "faixas_texto": "10 ; 4,00\n ; 10,00", "valor_minimo": "1.050,00",
+            "esgoto_pct": "100", "metodo_comum": "FRACAO_IDEAL",
+        },
+    )  # fmt: skip
+    assert r.status_code == 302, r.content.decode()
+    fatura = periodo.faturas.get()
+    assert fatura.valor_total == D("1234.56")
+    assert fatura.consumo_concessionaria == D("1020.5")
+    assert fatura.valor_minimo == D("1050")
+    page = client.get(
+        reverse("faturamento:fatura_update", args=[periodo.pk, fatura.pk])
+    ).content.decode()
+    assert 'value="1234,56"' in page
+
+
 def test_statement_pdf_text(client, admin_a, fechado, condominio):
     client.force_login(admin_a)
     r = client.get(

@@ -7,6 +7,7 @@
   "use strict";
   var TZ = JSON.parse(document.getElementById("tds-format-config").textContent).time_zone;
   var num = new Intl.NumberFormat("pt-BR", { maximumFractionDigits: 4 });
+  var fixed = {};
   var dtParts = new Intl.DateTimeFormat("pt-BR", {
     timeZone: TZ, day: "2-digit", month: "2-digit", year: "numeric",
     hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
@@ -24,7 +25,15 @@
 
   window.TDSFormat = {
     TZ: TZ,
-    number: function (v) { return v === null || v === undefined || v === "" ? "—" : num.format(Number(v)); },
+    // `casas`: at least that many decimals (the meter's precision, as the server's
+    // `medida`/`casas` filters: 110,660 next to 111,674), at most 4.
+    number: function (v, casas) {
+      if (v === null || v === undefined || v === "") return "—";
+      if (!casas) return num.format(Number(v));
+      var min = Math.min(4, casas);
+      if (!fixed[min]) fixed[min] = new Intl.NumberFormat("pt-BR", { minimumFractionDigits: min, maximumFractionDigits: 4 });
+      return fixed[min].format(Number(v));
+    },
     dateTime: function (iso) {
       if (!iso) return "—";
       var p = parts(new Date(iso));

@@ -41,7 +41,8 @@
   function showLatest(id, time, valor) {
     var row = panel.querySelector('tr[data-dispositivo-id="' + id + '"]');
     if (!row) return;
-    row.querySelector(".dev-valor").textContent = F.number(valor);
+    var cell = row.querySelector(".dev-valor");
+    cell.textContent = F.number(valor, Number(cell.dataset.casas || 0));
     row.querySelector(".dev-time").textContent = F.dateTime(time);
   }
 

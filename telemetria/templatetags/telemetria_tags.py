@@ -34,12 +34,29 @@ def medida(value, dispositivo):
     meter measures: the decimal places of its fator_conversao (a raw register × 0.01
     reads to the hundredth: 702,70 kWh, not 702,7), more when the value has them; at most
     the 4 places readings are stored with."""
+    try:
+        return casas(value, _places(Decimal(str(dispositivo.fator_conversao))))
+    except (InvalidOperation, AttributeError):
+        return valor(value)
+
+
+@register.filter(name="fator_casas")
+def fator_places(fator) -> int:
+    """The decimal places a meter with conversion factor `fator` measures (0.01 -> 2)."""
+    return min(4, _places(Decimal(str(fator))))
+
+
+@register.filter
+def casas(value, places):
+    """`value` in pt-BR with at least `places` decimals (the meters' precision, e.g. a
+    total of meters reading to 0,001 m³: 93,620 next to 94,359, not 93,62), more when the
+    value has them; at most the 4 places readings are stored with."""
     if value is None or value == "":
         return "—"
     try:
         d = Decimal(str(value))
-        places = min(4, max(_places(Decimal(str(dispositivo.fator_conversao))), _places(d)))
-    except (InvalidOperation, AttributeError):
+        places = min(4, max(int(places or 0), _places(d)))
+    except (InvalidOperation, ValueError, TypeError):
         return valor(value)
     return number_format(
         d.quantize(Decimal(1).scaleb(-places)), places, use_l10n=True, force_grouping=True

@@ -271,3 +271,33 @@ def test_summary_reads_a_few_index_entries_not_every_meter(conta_a, plant):
             cur.execute("EXPLAIN " + sql)
             plan = "\n".join(row[0] for row in cur.fetchall())
         assert index in plan, plan
+
+
+def test_totals_keep_the_precision_the_meters_measure(client, admin_a, conta_a, plant):
+    """A meter reading to 0,001 m³: its totals show three decimals even when they end in
+    zeros ("10,000 → 30,000 m³", not "10 → 30" next to "94,359"), and on the gateway page
+    its latest reading too."""
+    from django.template.loader import render_to_string
+
+    from dispositivos.models import Dispositivo
+
+    Dispositivo.objects.filter(pk__in=[plant["a1"].pk, plant["a2"].pk]).update(
+        fator_conversao=D("0.001")
+    )
+    s = dashboard_summary(conta=conta_a, now=NOW)
+    html = " ".join(
+        render_to_string("telemetria/partials/gateway_summary.html", {"summary": s}).split()
+    )
+    assert "10,000 → 30,000 m³" in html
+    assert "40,000 m³" in html  # top consumers
+    cards = " ".join(
+        render_to_string(
+            "telemetria/partials/utility_cards.html", {"utilities": s["utilities"]}
+        ).split()
+    )
+    assert "70,000 m³" in cards
+    client.force_login(admin_a)
+    page = client.get(
+        reverse("dispositivos:gateway_detail", args=[plant["gw1"].pk])
+    ).content.decode()
+    assert re.search(r'class="dev-valor" data-casas="3">140,000<', page)
