@@ -36,6 +36,7 @@ from telemetria.storage import (
     consumption_by_period,
     device_steps,
     last_reading_times,
+    previous_from_rows,
     previous_readings_query,
 )
 from telemetria.storage.steps import array_literal
@@ -405,7 +406,7 @@ def _pair_states(conta_id, dev_ids, firsts=None):
                 pending[key] = pendente
         if firsts:
             cur.nextset()
-            prev = {dev: (t, v) for dev, t, v in cur.fetchall()}
+            prev = previous_from_rows(cur.fetchall())
     return opened, closed, pending, prev
 
 

@@ -189,8 +189,8 @@ def array_literal(values) -> str:
 
 def previous_readings_query(firsts: dict, lookback: timedelta = timedelta(hours=6)):
     """(sql, params) of previous_readings, for a caller that sends it with another query
-    in one round trip (rows: device, time, value)."""
-    sql = f"""SELECT dv.id, p.t0, p.v0
+    in one round trip; previous_from_rows reads its rows."""
+    sql = f"""SELECT dv.id, {_micros("p.t0")}, p.v0
         FROM unnest(%(p_devs)s::bigint[], %(p_firsts)s::timestamptz[]) AS dv(id, first)
         {_previous_probe("dv.first", "%(p_lo)s")}
         WHERE p.t0 IS NOT NULL"""
@@ -203,6 +203,12 @@ def previous_readings_query(firsts: dict, lookback: timedelta = timedelta(hours=
     return sql, params
 
 
+def previous_from_rows(rows) -> dict:
+    """{device: (time, value)} from previous_readings_query's rows (the time as epoch
+    microseconds: psycopg's parsing of a timestamptz cost more than the probe)."""
+    return {dev: (_from_micros(t), v) for dev, t, v in rows}
+
+
 def previous_readings(firsts: dict, lookback: timedelta = timedelta(hours=6)) -> dict:
     """{device: (time, value) of its last reading before firsts[device]} (looked for up to
     `lookback` before the earliest of them; devices without one are absent)."""
@@ -211,7 +217,7 @@ def previous_readings(firsts: dict, lookback: timedelta = timedelta(hours=6)) ->
     sql, params = previous_readings_query(firsts, lookback)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return {dev: (t, v) for dev, t, v in cur.fetchall()}
+        return previous_from_rows(cur.fetchall())
 
 
 def device_steps(dev: int, items, before, meter) -> list[Step]:
