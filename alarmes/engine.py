@@ -13,11 +13,13 @@ second alarm; the partial unique index settles any race between evaluators.
 """
 
 import logging
+import operator
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import repeat
 from typing import NamedTuple
 
 from django.db import InterfaceError, OperationalError, connection
@@ -32,9 +34,12 @@ from telemetria import storage
 from telemetria.storage import (
     HOUR,
     consumption_by_period,
+    device_steps,
     last_reading_times,
-    steps_for_rows,
+    previous_from_rows,
+    previous_readings_query,
 )
+from telemetria.storage.steps import array_literal
 
 from . import logic, services
 from .events import rules_versions
@@ -133,6 +138,52 @@ def rule_devices(regras, conta_id: int) -> dict[int, list[Device]]:
     return out
 
 
+class DevicePlan(NamedTuple):
+    """What a device's rules need to know of a batch, folded once per rule set: a batch
+    is quiet for all of them (nothing can fire, no alarm or pending state to carry on)
+    when its values stay within [val_lo, val_hi], its hourly rates within [rate_lo,
+    rate_hi], no cumulative step goes backwards and its hour so far stays at or under
+    hour_limit (the tightest bounds of its rules; None: no such bound)."""
+
+    kind: str  # tipo_medidor
+    needs_steps: bool  # a rate, counter or hourly-consumption rule
+    val_hi: Decimal | None
+    val_lo: Decimal | None
+    rate_hi: Decimal | None
+    rate_lo: Decimal | None
+    anomaly: bool
+    hour: bool  # consumo rules per hour
+    hour_limit: Decimal | None  # None with hour: a rule without a limit (never settled)
+
+
+def _bounds(regras) -> tuple[Decimal | None, Decimal | None]:
+    sups = [r.limite_superior for r in regras if r.limite_superior is not None]
+    infs = [r.limite_inferior for r in regras if r.limite_inferior is not None]
+    return (min(sups) if sups else None, max(infs) if infs else None)
+
+
+def device_plan(device: Device, regras) -> DevicePlan:
+    limits = [r for r in regras if r.tipo == TipoRegra.LIMITE]
+    rates = [r for r in limits if r.grandeza == Grandeza.TAXA]
+    values = [r for r in limits if r.grandeza != Grandeza.TAXA]
+    anomaly = any(r.tipo == TipoRegra.ANOMALIA for r in regras)
+    hours = [r for r in regras if r.tipo == TipoRegra.CONSUMO]
+    hour_limit = (
+        None
+        if not hours or any(r.limite_superior is None for r in hours)
+        else min(r.limite_superior for r in hours)
+    )
+    return DevicePlan(
+        device.tipo_medidor,
+        bool(rates or anomaly or hours),
+        *_bounds(values),
+        *_bounds(rates),
+        anomaly,
+        bool(hours),
+        hour_limit,
+    )
+
+
 @dataclass
 class RuleSet:
     """An account's active reading-driven rules, by device."""
@@ -141,6 +192,7 @@ class RuleSet:
     loaded_at: float
     by_device: dict[int, list] = field(default_factory=dict)
     devices: dict[int, Device] = field(default_factory=dict)
+    plans: dict[int, DevicePlan] = field(default_factory=dict)
 
 
 def load_rule_set(conta_id: int, version=None) -> RuleSet:
@@ -158,6 +210,7 @@ def load_rule_set(conta_id: int, version=None) -> RuleSet:
         for d in targets[r.pk]:
             rs.by_device.setdefault(d.id, []).append(r)
             rs.devices[d.id] = d
+    rs.plans = {d: device_plan(rs.devices[d], regras) for d, regras in rs.by_device.items()}
     return rs
 
 
@@ -319,22 +372,30 @@ _PAIR_STATE = """
            max(fim) FILTER (WHERE estado = 'encerrado'),
            NULL
     FROM tds_new_alarme
-    WHERE conta_id = %(conta)s AND dispositivo_id = ANY(%(devs)s) AND regra_id IS NOT NULL
+    WHERE conta_id = %(conta)s AND dispositivo_id = ANY(%(devs)s::bigint[])
+      AND regra_id IS NOT NULL
     GROUP BY 1, 2
     UNION ALL
     SELECT regra_id, dispositivo_id, NULL, NULL, NULL, pendente_desde
     FROM tds_new_regra_alarme_estado
-    WHERE conta_id = %(conta)s AND dispositivo_id = ANY(%(devs)s)
+    WHERE conta_id = %(conta)s AND dispositivo_id = ANY(%(devs)s::bigint[])
       AND pendente_desde IS NOT NULL"""
 
 
-def _pair_states(conta_id, dev_ids):
-    """One round trip (arrays, not IN lists: the ORM took ~40 ms per query to build an IN
-    of 1,000 ids): per (rule, device) the open alarm, the end of the last closed one and
-    the pending start of a condition within its duration."""
-    opened, closed, pending = {}, {}, {}
+def _pair_states(conta_id, dev_ids, firsts=None):
+    """One round trip (arrays as literals, not IN lists: the ORM took ~40 ms per query to
+    build an IN of 1,000 ids, psycopg ~1 ms to dump a list): per (rule, device) the open
+    alarm, the end of the last closed one and the pending start of a condition within its
+    duration; with `firsts` ({device: its first reading in the batch}), in the same round
+    trip, each one's reading before it (storage.previous_readings)."""
+    opened, closed, pending, prev = {}, {}, {}, {}
+    sql, params = _PAIR_STATE, {"conta": conta_id, "devs": array_literal(dev_ids)}
+    if firsts:
+        probe, probe_params = previous_readings_query(firsts)
+        sql = f"{sql};\n{probe}"
+        params.update(probe_params)
     with connection.cursor() as cur:
-        cur.execute(_PAIR_STATE, {"conta": conta_id, "devs": list(dev_ids)})
+        cur.execute(sql, params)
         for regra_id, disp_id, open_id, open_inicio, closed_fim, pendente in cur.fetchall():
             key = (regra_id, disp_id)
             if open_id:
@@ -343,7 +404,67 @@ def _pair_states(conta_id, dev_ids):
                 closed[key] = closed_fim
             if pendente:
                 pending[key] = pendente
-    return opened, closed, pending
+        if firsts:
+            cur.nextset()
+            prev = previous_from_rows(cur.fetchall())
+    return opened, closed, pending, prev
+
+
+_ACUMULADO, _INTERVALO = TipoMedidor.ACUMULADO.value, TipoMedidor.INTERVALO.value
+
+
+def _settled(plan: DevicePlan, samples, before, hour_memo: dict, dev_id) -> bool:
+    """True when the batch's readings of a device without an open or pending alarm
+    cannot change any of its rules' state (DevicePlan), decided on plain lists without
+    Step objects; then its hour so far (HourSoFar) is carried on here. False sends the
+    device to the exact path (_evaluate_conta), which decides the same way on Steps:
+    anything unusual (a backwards step, the same reading twice, an hour with no count
+    kept or past a limit) goes there."""
+    times, values = zip(*samples, strict=True)  # C loops (map, zip) below: per reading
+    if plan.val_hi is not None and max(values) > plan.val_hi:
+        return False
+    if plan.val_lo is not None and min(values) < plan.val_lo:
+        return False
+    if not plan.needs_steps:
+        return True
+    if plan.kind != _ACUMULADO and plan.kind != _INTERVALO:
+        return False
+    if before is not None:
+        times, values = (before[0], *times), (before[1], *values)
+    later_t, later_v = times[1:], values[1:]
+    if any(map(operator.ge, times, later_t)):
+        return False  # the same reading twice
+    if (plan.kind == _ACUMULADO or plan.anomaly) and any(map(operator.lt, later_v, values)):
+        return False  # a backwards step: a rollover, a reset or a counter anomaly
+    if plan.rate_hi is not None or plan.rate_lo is not None:
+        # as logic.rate_samples: float(the step's consumption) * 3600.0 / its seconds
+        if plan.kind == _ACUMULADO:
+            cons = map(float, map(operator.sub, later_v, values))
+        else:
+            cons = map(float, later_v)
+        seconds = map(timedelta.total_seconds, map(operator.sub, later_t, times))
+        rates = list(map(operator.truediv, map(operator.mul, cons, repeat(3600.0)), seconds))
+        if rates:
+            if plan.rate_hi is not None and max(rates) > plan.rate_hi:
+                return False
+            if plan.rate_lo is not None and min(rates) < plan.rate_lo:
+                return False
+    if plan.hour:
+        # as _hour_from_memory
+        memo = hour_memo.get(dev_id)
+        if memo is None or plan.hour_limit is None or before is None:
+            return False
+        if before[0] != memo.last_time or before[1] != memo.last_valor:
+            return False
+        if logic.hour_start(times[1]) != memo.hour or logic.hour_start(times[-1]) != memo.hour:
+            return False
+        # forward steps only (checked above): the steps' sum is the last minus the first
+        step_sum = values[-1] - values[0] if plan.kind == _ACUMULADO else sum(later_v)
+        consumo = memo.consumo + step_sum
+        if consumo > plan.hour_limit:
+            return False
+        hour_memo[dev_id] = HourSoFar(memo.hour, times[-1], values[-1], consumo)
+    return True
 
 
 def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev_id):
@@ -375,9 +496,20 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = N
         per_dev[r.dispositivo_id].append((r.time, r.valor))
     for samples in per_dev.values():
         samples.sort()
-    opened, closed, pending = _pair_states(conta_id, per_dev)
-    start = min(t for s in per_dev.values() for t, _v in s[:1])
+    plans = rs.plans
+    firsts = {d: s[0][0] for d, s in per_dev.items() if plans[d].needs_steps}
+    opened, closed, pending, prev = _pair_states(conta_id, per_dev, firsts)
+    busy = {d for _r, d in opened} | {d for _r, d in pending}
+    start = min(s[0][0] for s in per_dev.values())
     end = max(s[-1][0] for s in per_dev.values())
+    # Most devices of a batch are settled on plain lists (_settled); the rest, per rule
+    per_dev = {
+        d: s
+        for d, s in per_dev.items()
+        if d in busy or not _settled(plans[d], s, prev.get(d), hour_memo, d)
+    }
+    if not per_dev:
+        return 0
     step_devs = {
         d
         for d in per_dev
@@ -388,16 +520,9 @@ def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = N
     hour_rules = {d: [r for r in rs.by_device[d] if r.tipo == TipoRegra.CONSUMO] for d in per_dev}
     hour_devs = {d for d, rules in hour_rules.items() if rules}
     steps = defaultdict(list)
-    if step_devs or hour_devs:
-        need = step_devs | hour_devs
-        meters = {d: (rs.devices[d].tipo_medidor, rs.devices[d].modulus) for d in need}
-        steps.update(
-            steps_for_rows(
-                conta_id=conta_id,
-                rows=[r for r in rows if r.dispositivo_id in need],
-                meters=meters,  # the rule set's devices: the account's, known already
-            )
-        )
+    for d in step_devs | hour_devs:
+        device = rs.devices[d]
+        steps[d] = device_steps(d, per_dev[d], prev.get(d), (device.tipo_medidor, device.modulus))
     hours = defaultdict(list)
     settled = set()  # hour devices whose consumption so far is under every limit
     for d in hour_devs:

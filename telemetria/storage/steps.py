@@ -167,40 +167,71 @@ def steps_for_rows(
         per_dev.setdefault(r.dispositivo_id, []).append((r.time, r.valor))
     if meters is None:
         meters = device_meters(conta_id, list(per_dev))
-    firsts = {}
-    for dev, items in per_dev.items():
+    for items in per_dev.values():
         items.sort()
-        firsts[dev] = items[0][0]
-    prev: dict[int, tuple] = {}
-    if firsts:
-        with connection.cursor() as cur:
-            cur.execute(
-                f"""SELECT dv.id, p.t0, p.v0
-                    FROM unnest(%(devs)s::bigint[], %(firsts)s::timestamptz[]) AS dv(id, first)
-                    {_previous_probe("dv.first")}
-                    WHERE p.t0 IS NOT NULL""",
-                {
-                    "devs": list(firsts),
-                    "firsts": list(firsts.values()),
-                    "lo": min(firsts.values()) - lookback,
-                },
-            )
-            prev = {dev: (t, v) for dev, t, v in cur.fetchall()}
+    prev = previous_readings({dev: items[0][0] for dev, items in per_dev.items()}, lookback)
     out: dict[int, list[Step]] = {}
     for dev, items in per_dev.items():
         meter = meters.get(dev)
         if meter is None:
             continue  # not this account's device
-        kind, modulus = meter
-        before_t, before_v = prev.get(dev, (None, None))
-        steps = []
-        for t, v in items:
-            if t == before_t:
-                continue  # the same reading twice in the batch
-            steps.append(Step(dev, t, v, before_t, before_v, step(kind, v, before_v, modulus)))
-            before_t, before_v = t, v
-        out[dev] = steps
+        out[dev] = device_steps(dev, items, prev.get(dev), meter)
     return out
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array literal of ints or timestamps (to cast in the SQL: ::bigint[],
+    ::timestamptz[]); psycopg's dumping of a Python list cost more than the probe itself."""
+    return (
+        "{" + ",".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values) + "}"
+    )
+
+
+def previous_readings_query(firsts: dict, lookback: timedelta = timedelta(hours=6)):
+    """(sql, params) of previous_readings, for a caller that sends it with another query
+    in one round trip; previous_from_rows reads its rows."""
+    sql = f"""SELECT dv.id, {_micros("p.t0")}, p.v0
+        FROM unnest(%(p_devs)s::bigint[], %(p_firsts)s::timestamptz[]) AS dv(id, first)
+        {_previous_probe("dv.first", "%(p_lo)s")}
+        WHERE p.t0 IS NOT NULL"""
+    sql = sql.replace("%(lo)s", "%(p_lo)s")
+    params = {
+        "p_devs": array_literal(firsts),
+        "p_firsts": array_literal(firsts.values()),
+        "p_lo": min(firsts.values()) - lookback if firsts else None,
+    }
+    return sql, params
+
+
+def previous_from_rows(rows) -> dict:
+    """{device: (time, value)} from previous_readings_query's rows (the time as epoch
+    microseconds: psycopg's parsing of a timestamptz cost more than the probe)."""
+    return {dev: (_from_micros(t), v) for dev, t, v in rows}
+
+
+def previous_readings(firsts: dict, lookback: timedelta = timedelta(hours=6)) -> dict:
+    """{device: (time, value) of its last reading before firsts[device]} (looked for up to
+    `lookback` before the earliest of them; devices without one are absent)."""
+    if not firsts:
+        return {}
+    sql, params = previous_readings_query(firsts, lookback)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return previous_from_rows(cur.fetchall())
+
+
+def device_steps(dev: int, items, before, meter) -> list[Step]:
+    """One device's Steps from its readings [(time, value)] in time order, the reading
+    before them (time, value) or None, and its meter (tipo_medidor, modulus)."""
+    kind, modulus = meter
+    before_t, before_v = before or (None, None)
+    steps = []
+    for t, v in items:
+        if t == before_t:
+            continue  # the same reading twice in the batch
+        steps.append(Step(dev, t, v, before_t, before_v, step(kind, v, before_v, modulus)))
+        before_t, before_v = t, v
+    return steps
 
 
 class PeriodConsumption(NamedTuple):
