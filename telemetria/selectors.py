@@ -320,22 +320,19 @@ def dashboard_summary(*, conta: Conta, now: dt.datetime | None = None, top: int 
     by_day = storage.consumption_totals(
         conta_id=conta.pk, start=min(prev_start, before, yesterday_before), end=tomorrow
     )
-    counts: dict[tuple[str, str], int] = {
-        (r["tipo"], r["unidade"]): r["n"]
-        for r in Dispositivo.objects.filter(conta=conta)
-        .exclude(tipo_medidor="INSTANTANEO")
-        .values("tipo", "unidade")
-        .annotate(n=Count("*"))  # from disp_conta_consumo_idx alone
-    }
-    # The decimals each utility's totals are shown with: its finest meter's (a total of
-    # meters reading to 0,001 m³ is 93,620 m³, not 93,62 beside 94,359).
+    # Consumption meters per utility, and the decimals its totals are shown with: its
+    # finest meter's (a total of meters reading to 0,001 m³ is 93,620 m³, not 93,62 beside
+    # 94,359). One index-only scan of disp_conta_consumo_idx.
+    counts: dict[tuple[str, str], int] = {}
     casas: dict[tuple[str, str], int] = {}
-    for tipo, unidade, fator in (
+    for tipo, unidade, fator, n in (
         Dispositivo.objects.filter(conta=conta)
         .exclude(tipo_medidor="INSTANTANEO")
         .values_list("tipo", "unidade", "fator_conversao")
-        .distinct()
+        .annotate(n=Count("*"))
+        .order_by()  # the model's ordering would group by every meter
     ):
+        counts[(tipo, unidade)] = counts.get((tipo, unidade), 0) + n
         casas[(tipo, unidade)] = max(casas.get((tipo, unidade), 0), fator_places(fator))
     present = [
         (tipo, label, unit, price_field)

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='dispositivo',
-            index=models.Index(condition=models.Q(('tipo_medidor', 'INSTANTANEO'), _negated=True), fields=['conta', 'tipo', 'unidade'], name='disp_conta_consumo_idx'),
+            index=models.Index(condition=models.Q(('tipo_medidor', 'INSTANTANEO'), _negated=True), fields=['conta', 'tipo', 'unidade', 'fator_conversao'], name='disp_conta_consumo_idx'),
         ),
     ]
