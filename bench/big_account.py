@@ -48,14 +48,10 @@ from telemetria.storage.tables import (  # noqa: E402
     PENDING,
     READINGS,
     RESETS,
-    TOTALS_CHANGE,
-    TOTALS_CONTA_DAY,
-    TOTALS_DAY,
-    TOTALS_MONTH,
+    TOTALS,
 )
 
 PASSWORD = "bench-bigacct-123"
-TOTALS = (TOTALS_DAY, TOTALS_MONTH, TOTALS_CONTA_DAY, TOTALS_CHANGE)
 HOURS = 72
 # (tipo, unidade, tipo_medidor) of the 8 meters of each gateway
 METERS = [

@@ -41,10 +41,7 @@ def truncate_storage() -> None:
         PENDING,
         READINGS,
         RESETS,
-        TOTALS_CHANGE,
-        TOTALS_CONTA_DAY,
-        TOTALS_DAY,
-        TOTALS_MONTH,
+        TOTALS,
     )
 
     tables = [
@@ -52,10 +49,7 @@ def truncate_storage() -> None:
         PENDING,
         RESETS,
         MONTH_RESETS,
-        TOTALS_DAY,
-        TOTALS_MONTH,
-        TOTALS_CONTA_DAY,
-        TOTALS_CHANGE,
+        *TOTALS,
     ] + ([] if is_timescale() else [DAILY, MONTHLY])
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {', '.join(tables)}")

@@ -16,6 +16,7 @@ TOTALS_DAY = "tds_new_consumo_total_diario"
 TOTALS_MONTH = "tds_new_consumo_total_mensal"
 TOTALS_CONTA_DAY = "tds_new_consumo_total_conta"
 TOTALS_CHANGE = "tds_new_consumo_total_mudanca"  # a group's day against the day before
+TOTALS = (TOTALS_DAY, TOTALS_MONTH, TOTALS_CONTA_DAY, TOTALS_CHANGE)  # totals.py's tables
 # The registry's tables (dispositivos' models; a test checks the names).
 DEVICES = "tds_new_dispositivo"
 GATEWAYS = "tds_new_gateway"

@@ -40,6 +40,7 @@ from .tables import (
     DAILY,
     DEVICES,
     RESETS,
+    TOTALS,
     TOTALS_CHANGE,
     TOTALS_CONTA_DAY,
     TOTALS_DAY,
@@ -50,13 +51,16 @@ from .tables import (
 CONSUMPTION_KINDS = "('ACUMULADO', 'INTERVALO')"
 GROUPS = "tds_new_totais_grupos"  # temporary: the (conta, gateway, tipo, unidade, day) to redo
 
-TOTALS_DDL = [
-    f"""CREATE TABLE {TOTALS_DAY} (
-        conta_id bigint NOT NULL,
+# a (gateway, utility, bucket) group's key columns, shared by the per-gateway tables
+_GROUP = """conta_id bigint NOT NULL,
         gateway_id bigint NOT NULL,
         tipo varchar(16) NOT NULL,
         unidade varchar(16) NOT NULL,
-        bucket timestamptz NOT NULL,
+        bucket timestamptz NOT NULL"""
+
+TOTALS_DDL = [
+    f"""CREATE TABLE {TOTALS_DAY} (
+        {_GROUP},
         consumo numeric NOT NULL,
         medidores integer NOT NULL,
         PRIMARY KEY (conta_id, bucket, gateway_id, tipo, unidade)
@@ -64,11 +68,7 @@ TOTALS_DDL = [
     # a group's days (the month sums, retotal_device)
     f"CREATE INDEX {TOTALS_DAY}_grupo_idx ON {TOTALS_DAY} (gateway_id, tipo, unidade, bucket)",
     f"""CREATE TABLE {TOTALS_MONTH} (
-        conta_id bigint NOT NULL,
-        gateway_id bigint NOT NULL,
-        tipo varchar(16) NOT NULL,
-        unidade varchar(16) NOT NULL,
-        bucket timestamptz NOT NULL,
+        {_GROUP},
         consumo numeric NOT NULL,
         PRIMARY KEY (conta_id, bucket, gateway_id, tipo, unidade)
     )""",
@@ -76,11 +76,7 @@ TOTALS_DDL = [
     f"""CREATE INDEX {TOTALS_MONTH}_rank_idx ON {TOTALS_MONTH}
         (conta_id, bucket, tipo, unidade, consumo DESC, gateway_id)""",
     f"""CREATE TABLE {TOTALS_CHANGE} (
-        conta_id bigint NOT NULL,
-        gateway_id bigint NOT NULL,
-        tipo varchar(16) NOT NULL,
-        unidade varchar(16) NOT NULL,
-        bucket timestamptz NOT NULL,
+        {_GROUP},
         consumo numeric NOT NULL,
         anterior numeric NOT NULL,
         PRIMARY KEY (conta_id, bucket, gateway_id, tipo, unidade)
@@ -98,9 +94,7 @@ TOTALS_DDL = [
         PRIMARY KEY (conta_id, bucket, tipo, unidade)
     )""",
 ]
-TOTALS_DROP_DDL = [
-    f"DROP TABLE IF EXISTS {t}" for t in (TOTALS_DAY, TOTALS_MONTH, TOTALS_CONTA_DAY, TOTALS_CHANGE)
-]
+TOTALS_DROP_DDL = [f"DROP TABLE IF EXISTS {t}" for t in TOTALS]
 
 
 # -- writing --------------------------------------------------------------------------------
