@@ -84,6 +84,7 @@ class NatsTransport:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="nats-transport", daemon=True)
         self._closing: asyncio.Event | None = None
+        self._closed: asyncio.Event | None = None
         self._room: asyncio.Event | None = None
         self._unacked: dict[str, object] = {}  # reply subject -> msg (loop thread only)
         self._acks: set[asyncio.Task] = set()
@@ -138,9 +139,16 @@ class NatsTransport:
         return ctx
 
     async def _main(self) -> None:
-        o = self.opts
-        self._closing, self._room = asyncio.Event(), asyncio.Event()
+        self._closing, self._closed, self._room = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self._room.set()
+        await self._consume()
+        # The loop must outlive _close(), which close() runs on it: returning once closing
+        # was set stopped the loop under a _close() still awaiting the disconnect, and
+        # close() then waited its whole timeout (8 s of every other clean stop).
+        await self._closed.wait()
+
+    async def _consume(self) -> None:
+        o = self.opts
 
         async def disconnected():
             if not self._closing.is_set():
@@ -205,7 +213,6 @@ class NatsTransport:
                 self._deliver(
                     Received(0, m, 1, wire.topic_of_subject(m.subject), m.data, now, mono)
                 )
-        await self._closing.wait()
 
     async def _subscribe(self, js):
         """Creates (or keeps) the stream and the durable consumer; retries while the
@@ -282,6 +289,12 @@ class NatsTransport:
     async def _close(self) -> None:
         """Naks what was fetched and not committed (redelivered to another process at
         once), sends pending acks, disconnects."""
+        try:
+            await self._disconnect()
+        finally:
+            self._closed.set()
+
+    async def _disconnect(self) -> None:
         self._closing.set()
         if self._acks:
             await asyncio.wait(list(self._acks), timeout=3)

@@ -90,8 +90,7 @@ def start_consumer(
         # wait_connected looks only at what this process writes: a log shared by several
         # runs already holds the previous run's "subscribed" line.
         _log_offsets[log_path] = log_path.stat().st_size if log_path.exists() else 0
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    return logged_popen(args, env, log_path)
 
 
 _log_offsets: dict[Path, int] = {}
@@ -112,15 +111,39 @@ def wait_connected(log_path: Path, timeout: float = 20) -> None:
 
 
 def stop(proc: subprocess.Popen, timeout: float = 15) -> int:
+    """SIGTERM, and the exit code. A process still running after `timeout` gets SIGABRT:
+    the consumers run with PYTHONFAULTHANDLER, so every thread's stack lands in their log,
+    which the failure quotes (a hang is then diagnosed from the CI output alone)."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             return proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise
+            proc.send_signal(signal.SIGABRT)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log = _log_of(proc)
+            raise AssertionError(
+                f"{proc.args[2:4]} still running {timeout:.0f} s after SIGTERM; its log ends:\n"
+                + (log.read_text(errors="replace")[-12000:] if log else "(no log)")
+            ) from None
     return proc.returncode
+
+
+def _log_of(proc: subprocess.Popen) -> Path | None:
+    return getattr(proc, "tds_log_path", None)
+
+
+def logged_popen(args: list[str], env: dict, log_path: Path | None) -> subprocess.Popen:
+    """A manage.py process with its output in `log_path` (faulthandler on: see stop())."""
+    env = {**env, "PYTHONFAULTHANDLER": "1"}
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    proc.tds_log_path = log_path
+    return proc
 
 
 def count_readings(dispositivo_ids) -> int:

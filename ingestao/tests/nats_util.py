@@ -1,14 +1,13 @@
 """The NATS consumer as a real process (`manage.py start_nats_consumer`) for the tests."""
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from tds_testing.postgres import current_database_url
 
-from .helpers import ROOT
+from .helpers import ROOT, logged_popen
 
 
 def start_nats_consumer(cluster, *, log_path: Path, instance: int = 1, ack_wait: float = 2.0):
@@ -26,8 +25,7 @@ def start_nats_consumer(cluster, *, log_path: Path, instance: int = 1, ack_wait:
         "--log-interval",
         "1",
     ]
-    out = open(log_path, "ab")  # noqa: SIM115
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    return logged_popen(args, env, log_path)
 
 
 def wait_subscribed(log_path: Path, timeout: float = 30) -> None:

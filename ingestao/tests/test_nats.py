@@ -11,6 +11,7 @@ from django.core.management import call_command
 from certificados.models import RevocationReason
 from certificados.services import certificado_revoke
 from dispositivos.services import gateway_delete
+from ingestao.nats_transport import NatsOptions, NatsTransport, servers_from_url
 from tds_testing import factories
 from tds_testing.gateways import GatewayStream, message
 from tds_testing.nats import PrivateNats, gateway_tls, nats_server_bin
@@ -301,3 +302,26 @@ def test_cluster_node_kill_and_consumer_kill_lose_nothing(pki, conta_a, tmp_path
     victim_stream = streams[cluster.nodes.index(victim)]
     assert victim_stream.connects >= 2  # the gateway on the killed node was cut off, came back
     assert "event=nats_subscribed" in logs[1].read_text()
+
+
+def test_a_clean_stop_closes_the_connection_completely(pki, caplog):
+    """close() runs its disconnect on the transport's loop; that loop used to stop as soon
+    as the fetch saw the connection closing, under the unfinished disconnect, and close()
+    then gave up after its timeout (8 s of every stop; 15 s under a loaded CI)."""
+    with PrivateNats(nodes=1) as cluster:
+        env = cluster.consumer_env()
+        for _ in range(5):
+            transport = NatsTransport(
+                NatsOptions(
+                    servers=servers_from_url(env["NATS_URL"]),
+                    ca_file=env["NATS_CA_FILE"],
+                    cert_file=env["NATS_CERT_FILE"],
+                    key_file=env["NATS_KEY_FILE"],
+                )
+            )
+            transport.start(lambda received: None)
+            assert transport.ready.wait(15)
+            transport.close()
+            assert not transport._thread.is_alive()
+            assert transport._nc.is_closed
+    assert "nats_close_incomplete" not in caplog.text
