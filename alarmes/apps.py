@@ -11,11 +11,11 @@ class AlarmesConfig(AppConfig):
         from ingestao.pipeline import register_committed_hook
 
         from . import receivers  # noqa: F401  (rule-cache invalidation)
-        from .engine import on_committed_batch
+        from .engine import on_committed_batch, warm_up
         from .selectors import chart_alarm_marks, open_alarms
 
         # Reading-driven rules run on each batch the consumer committed (before its ack).
-        register_committed_hook(on_committed_batch)
+        register_committed_hook(on_committed_batch, warm_up=warm_up)
 
         # Open alarms on the dashboard and on the gateway pages (updated live by
         # static/js/tds-alarms.js).

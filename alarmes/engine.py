@@ -193,6 +193,13 @@ class RuleSet:
     by_device: dict[int, list] = field(default_factory=dict)
     devices: dict[int, Device] = field(default_factory=dict)
     plans: dict[int, DevicePlan] = field(default_factory=dict)
+    # each device's latest reading this process saw committed: where the probe for the
+    # reading before a batch may start (storage.previous_readings_query's `stored`); kept
+    # with the rule set, so a device deleted or moved (a reload) leaves nothing behind
+    seen: dict[int, datetime] = field(default_factory=dict)
+
+
+_WINDOW_KINDS = [TipoRegra.VAZAMENTO, TipoRegra.SEM_DADOS, TipoRegra.GATEWAY_OFFLINE]
 
 
 def load_rule_set(conta_id: int, version=None) -> RuleSet:
@@ -200,7 +207,7 @@ def load_rule_set(conta_id: int, version=None) -> RuleSet:
         regras = [
             r
             for r in RegraAlarme.objects.filter(conta_id=conta_id, ativo=True).exclude(
-                tipo__in=[TipoRegra.VAZAMENTO, TipoRegra.SEM_DADOS, TipoRegra.GATEWAY_OFFLINE]
+                tipo__in=_WINDOW_KINDS
             )
             if is_reading_driven(r)
         ]
@@ -249,6 +256,27 @@ class RuleCache:
 
 
 _cache = RuleCache()
+
+
+def warm_up() -> None:
+    """The consumer's start: every account's rule set loaded before the first batch (1,000
+    rules took ~80 ms, inside the first batch's latency)."""
+    with scopes_disabled():
+        conta_ids = list(
+            RegraAlarme.objects.filter(ativo=True)
+            .exclude(tipo__in=_WINDOW_KINDS)
+            .order_by()  # the model's ordering would make DISTINCT keep one row per rule
+            .values_list("conta_id", flat=True)
+            .distinct()
+        )
+    started = time.monotonic()
+    sets = _cache.get_many(conta_ids) if conta_ids else {}
+    log.info(
+        "event=alarm_rules_loaded contas=%d devices=%d seconds=%.3f",
+        len(sets),
+        sum(len(rs.by_device) for rs in sets.values()),
+        time.monotonic() - started,
+    )
 
 
 def _fmt(value) -> str:
@@ -331,7 +359,8 @@ def _open_alarm(regra, dispositivo_id):
 
 def on_committed_batch(committed) -> None:
     """The consumer's post-commit hook (ingestao.pipeline.register_committed_hook)."""
-    _evaluate_by_conta(committed.rows_by_conta())
+    second = operator.itemgetter(1)  # (registry entry, ReadingRow) -> the row
+    _evaluate_by_conta({c: map(second, pairs) for c, pairs in committed.readings.items()})
 
 
 def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
@@ -347,7 +376,7 @@ def evaluate_committed_readings(rows, *, cache: RuleCache | None = None) -> int:
 
 
 def _evaluate_by_conta(by_conta: dict, cache: RuleCache | None = None) -> int:
-    """evaluate_committed_readings for rows already grouped {conta id: [ReadingRow]}
+    """evaluate_committed_readings for rows already grouped {conta id: ReadingRows}
     (the consumer's Committed batch holds them so)."""
     if not by_conta:
         return 0
@@ -359,10 +388,24 @@ def _evaluate_by_conta(by_conta: dict, cache: RuleCache | None = None) -> int:
             rs = sets[conta_id]
             if not rs.by_device:
                 continue
-            relevant = [r for r in conta_rows if r.dispositivo_id in rs.by_device]
-            if relevant:
-                n += _evaluate_conta(conta_id, rs, relevant, cache.hours)
+            per_dev = _samples_by_device(conta_rows, rs.by_device)
+            if per_dev:
+                n += _evaluate_conta(conta_id, rs, per_dev, cache.hours)
     return n
+
+
+def _samples_by_device(rows, by_device) -> dict[int, list]:
+    """{device: [(time, valor)] in time order} of the rows whose device has rules (one
+    pass over the batch: the part of the evaluation that grows with every reading)."""
+    per_dev = defaultdict(list)
+    for t, _conta, _gateway, d, v, _unidade, _raw in rows:
+        per_dev[d].append((t, v))
+    out = {}
+    for d, samples in per_dev.items():
+        if d in by_device:
+            samples.sort()
+            out[d] = samples
+    return out
 
 
 _PAIR_STATE = """
@@ -382,16 +425,17 @@ _PAIR_STATE = """
       AND pendente_desde IS NOT NULL"""
 
 
-def _pair_states(conta_id, dev_ids, firsts=None):
+def _pair_states(conta_id, dev_ids, firsts=None, stored=None):
     """One round trip (arrays as literals, not IN lists: the ORM took ~40 ms per query to
     build an IN of 1,000 ids, psycopg ~1 ms to dump a list): per (rule, device) the open
     alarm, the end of the last closed one and the pending start of a condition within its
     duration; with `firsts` ({device: its first reading in the batch}), in the same round
-    trip, each one's reading before it (storage.previous_readings)."""
+    trip, each one's reading before it (storage.previous_readings_query, which `stored`
+    narrows)."""
     opened, closed, pending, prev = {}, {}, {}, {}
     sql, params = _PAIR_STATE, {"conta": conta_id, "devs": array_literal(dev_ids)}
     if firsts:
-        probe, probe_params = previous_readings_query(firsts)
+        probe, probe_params = previous_readings_query(firsts, stored=stored)
         sql = f"{sql};\n{probe}"
         params.update(probe_params)
     with connection.cursor() as cur:
@@ -436,15 +480,16 @@ def _settled(plan: DevicePlan, samples, before, hour_memo: dict, dev_id) -> bool
         return False  # the same reading twice
     if (plan.kind == _ACUMULADO or plan.anomaly) and any(map(operator.lt, later_v, values)):
         return False  # a backwards step: a rollover, a reset or a counter anomaly
-    if plan.rate_hi is not None or plan.rate_lo is not None:
-        # as logic.rate_samples: float(the step's consumption) * 3600.0 / its seconds
-        if plan.kind == _ACUMULADO:
-            cons = map(float, map(operator.sub, later_v, values))
-        else:
-            cons = map(float, later_v)
-        seconds = map(timedelta.total_seconds, map(operator.sub, later_t, times))
-        rates = list(map(operator.truediv, map(operator.mul, cons, repeat(3600.0)), seconds))
-        if rates:
+    if (plan.rate_hi is not None or plan.rate_lo is not None) and later_t:
+        gaps = list(map(operator.sub, later_t, times))
+        if plan.rate_lo is not None or _rate_bound(plan.kind, values, later_v, gaps) > plan.rate_hi:
+            # as logic.rate_samples: float(the step's consumption) * 3600.0 / its seconds
+            if plan.kind == _ACUMULADO:
+                cons = map(float, map(operator.sub, later_v, values))
+            else:
+                cons = map(float, later_v)
+            seconds = map(timedelta.total_seconds, gaps)
+            rates = list(map(operator.truediv, map(operator.mul, cons, repeat(3600.0)), seconds))
             if plan.rate_hi is not None and max(rates) > plan.rate_hi:
                 return False
             if plan.rate_lo is not None and min(rates) < plan.rate_lo:
@@ -456,7 +501,9 @@ def _settled(plan: DevicePlan, samples, before, hour_memo: dict, dev_id) -> bool
             return False
         if before[0] != memo.last_time or before[1] != memo.last_valor:
             return False
-        if logic.hour_start(times[1]) != memo.hour or logic.hour_start(times[-1]) != memo.hour:
+        # times increase (checked above) and so does hour_start: the last one's hour and
+        # the first one not before it are the whole batch's
+        if times[1] < memo.hour or logic.hour_start(times[-1]) != memo.hour:
             return False
         # forward steps only (checked above): the steps' sum is the last minus the first
         step_sum = values[-1] - values[0] if plan.kind == _ACUMULADO else sum(later_v)
@@ -465,6 +512,16 @@ def _settled(plan: DevicePlan, samples, before, hour_memo: dict, dev_id) -> bool
             return False
         hour_memo[dev_id] = HourSoFar(memo.hour, times[-1], values[-1], consumo)
     return True
+
+
+def _rate_bound(kind, values, later_v, gaps) -> float:
+    """An upper bound of every step's hourly rate as logic.rate_samples rounds it: the
+    largest step's consumption over the shortest gap (steps only go forward here, so no
+    step of a counter exceeds the last reading minus the first). Rounding is monotonic,
+    so no exact rate exceeds it: under a rule's upper limit, the rates need no
+    computing."""
+    top = values[-1] - values[0] if kind == _ACUMULADO else max(max(later_v), 0)
+    return float(top) * 3600.0 / min(gaps).total_seconds()
 
 
 def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev_id):
@@ -489,16 +546,17 @@ def _hour_from_memory(memo: HourSoFar | None, steps, rules, opened, pending, dev
     return HourSoFar(memo.hour, last.time, last.valor, consumo)
 
 
-def _evaluate_conta(conta_id: int, rs: RuleSet, rows, hour_memo: dict | None = None) -> int:
+def _evaluate_conta(conta_id: int, rs: RuleSet, per_dev, hour_memo: dict | None = None) -> int:
+    """`per_dev`: _samples_by_device of the batch."""
     hour_memo = {} if hour_memo is None else hour_memo
-    per_dev = defaultdict(list)
-    for r in rows:
-        per_dev[r.dispositivo_id].append((r.time, r.valor))
-    for samples in per_dev.values():
-        samples.sort()
     plans = rs.plans
     firsts = {d: s[0][0] for d, s in per_dev.items() if plans[d].needs_steps}
-    opened, closed, pending, prev = _pair_states(conta_id, per_dev, firsts)
+    opened, closed, pending, prev = _pair_states(conta_id, per_dev, firsts, rs.seen)
+    seen = rs.seen
+    for d, s in per_dev.items():
+        last = s[-1][0]
+        if d not in seen or seen[d] < last:
+            seen[d] = last
     busy = {d for _r, d in opened} | {d for _r, d in pending}
     start = min(s[0][0] for s in per_dev.values())
     end = max(s[-1][0] for s in per_dev.values())

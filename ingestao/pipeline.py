@@ -71,10 +71,29 @@ CommittedHook = Callable[[Committed], None]
 _hooks: list[CommittedHook] = []
 
 
-def register_committed_hook(hook: CommittedHook) -> None:
-    """Run `hook(committed)` after every committed batch (call from AppConfig.ready)."""
+_warm_ups: list[Callable[[], None]] = []
+
+
+def register_committed_hook(
+    hook: CommittedHook, *, warm_up: Callable[[], None] | None = None
+) -> None:
+    """Run `hook(committed)` after every committed batch (call from AppConfig.ready);
+    `warm_up()`, if given, once when a consumer starts, before it receives anything
+    (what the hook would otherwise load on the first batch, inside its latency)."""
     if hook not in _hooks:
         _hooks.append(hook)
+    if warm_up is not None and warm_up not in _warm_ups:
+        _warm_ups.append(warm_up)
+
+
+def warm_up_hooks() -> None:
+    """The hooks' warm-ups; one that fails is logged and skipped (its hook loads what it
+    needs on the first batch instead)."""
+    for warm_up in _warm_ups:
+        try:
+            warm_up()
+        except Exception:
+            log.warning("event=hook_warm_up_failed warm_up=%r", warm_up, exc_info=True)
 
 
 def unregister_committed_hook(hook: CommittedHook) -> None:

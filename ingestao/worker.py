@@ -15,7 +15,7 @@ from django_scopes import scopes_disabled
 
 from .delivery import guarantee_for
 from .metrics import IngestMetrics
-from .pipeline import DB_ERRORS, GC_INTERVAL, BatchPipeline
+from .pipeline import DB_ERRORS, GC_INTERVAL, BatchPipeline, warm_up_hooks
 from .registry import RegistryCache
 from .rules import Prepared
 from .transport import MqttOptions, MqttTransport, Received, Transport
@@ -106,6 +106,8 @@ class IngestWorker:
         ).log()
         self.registry.start_listener()
         self.metrics.serve(self.opts.metrics_port, self.opts.metrics_addr)
+        with scopes_disabled():
+            warm_up_hooks()
         _tune_gc()
         self.transport.start(self.pipeline.deliver)
         o = self.opts

@@ -111,6 +111,8 @@ def test_kill_9_mid_alarm_leaves_a_correct_state(mosquitto, planta, tmp_path):
     log = tmp_path / "consumer.log"
     proc = start_consumer(mosquitto.port, log_path=log)
     wait_connected(log)
+    # the rules were loaded at start, before the first batch
+    assert f"event=alarm_rules_loaded contas=1 devices={len(devices)} " in log.read_text()
     pub = Publisher(mosquitto.port)
     feeder = threading.Thread(target=stream, args=(pub, gw, devices, 600), kwargs={"pause": 0.01})
     feeder.start()

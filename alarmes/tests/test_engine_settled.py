@@ -6,6 +6,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -20,7 +21,7 @@ def D(v) -> Decimal:
     return Decimal(str(v))
 
 
-def _rules(rule, disp):
+def _rules(rule, disp, taxa_inferior=Decimal(3)):
     """Every reading-driven kind on one cumulative meter, limits that the walk below
     crosses now and then."""
     return [
@@ -30,7 +31,7 @@ def _rules(rule, disp):
             grandeza="taxa",
             dispositivo=disp,
             limite_superior=D(100),
-            limite_inferior=D(3),
+            limite_inferior=taxa_inferior,
             histerese=D(10),
         ),
         rule(nome="hora", tipo="consumo", periodo="hora", dispositivo=disp, limite_superior=D(22)),
@@ -76,21 +77,32 @@ def _run(disp, batches):
     return sorted(alarms, key=str), memo
 
 
-def test_the_settled_path_gives_the_alarms_and_hour_counts_of_the_exact_path(gw, rule, monkeypatch):
+@pytest.mark.parametrize("taxa_inferior", [D(3), None], ids=["rate-band", "rate-ceiling"])
+def test_the_settled_path_gives_the_alarms_and_hour_counts_of_the_exact_path(
+    gw, rule, monkeypatch, taxa_inferior
+):
+    """With a rate ceiling only, the cheap path first bounds the batch's rates (largest
+    step over shortest gap): a bound over the limit must still settle a batch whose
+    exact rates stay under it, and never settle one past it."""
     fast = factories.make_dispositivo(gateway=gw, codigo="E1", tipo="ENERGIA")
     exact = factories.make_dispositivo(gateway=gw, codigo="E2", tipo="ENERGIA")
-    _rules(rule, fast)
-    _rules(rule, exact)
-    settled, kinds = [], set()
-    real = engine._settled
+    _rules(rule, fast, taxa_inferior)
+    _rules(rule, exact, taxa_inferior)
+    settled, kinds, bounds = [], set(), []
+    real, real_bound = engine._settled, engine._rate_bound
 
     def counting(*args):
         settled.append(real(*args))
         return settled[-1]
 
+    def bounding(*args):
+        bounds.append(real_bound(*args))
+        return bounds[-1]
+
     for seed in (1, 2, 3):
         with monkeypatch.context() as m:
             m.setattr(engine, "_settled", counting)
+            m.setattr(engine, "_rate_bound", bounding)
             got = _run(fast, _walk(seed))
         with monkeypatch.context() as m:
             m.setattr(engine, "_settled", lambda *args: False)
@@ -104,6 +116,9 @@ def test_the_settled_path_gives_the_alarms_and_hour_counts_of_the_exact_path(gw,
     assert settled.count(True) > 20
     assert settled.count(False) > 20
     assert kinds == {"valor", "taxa", "hora", "contador"}
+    if taxa_inferior is None:  # the bound decided some batches, the exact rates others
+        assert sum(b <= 100 for b in bounds) > 10
+        assert sum(b > 100 for b in bounds) > 10
 
 
 def test_a_quiet_batch_is_one_round_trip_whatever_its_rules(gw, rule):
@@ -126,3 +141,31 @@ def test_a_quiet_batch_is_one_round_trip_whatever_its_rules(gw, rule):
     assert queries[2:] == [1, 1]
     assert cache.hours[disp.pk].consumo == D(19)  # 1000 -> 1019 in 09:xx
     assert not Alarme.objects.exists()
+
+
+def test_a_starting_consumer_has_the_rule_sets_before_its_first_batch(
+    gw, rule, conta_b, monkeypatch
+):
+    """The consumer's warm-up loads every account's reading-driven rules (several rules
+    per account: one set each), so its first batch spends nothing loading them."""
+    disp = factories.make_dispositivo(gateway=gw, codigo="E1", tipo="ENERGIA")
+    for r in _rules(rule, disp):
+        r.limite_superior, r.limite_inferior = D(10**6), None
+        r.save()
+    gw_b = factories.make_gateway(conta=conta_b, codigo="GW-B")
+    services.regra_create(conta=conta_b, nome="offline", tipo="gateway_offline", gateway=gw_b)
+    cache = engine.RuleCache()
+    monkeypatch.setattr(engine, "_cache", cache)
+    loads = []
+    real_load = engine.load_rule_set
+    monkeypatch.setattr(engine, "load_rule_set", lambda *a: loads.append(a[0]) or real_load(*a))
+
+    engine.warm_up()
+
+    assert loads == [gw.conta_id]  # conta_b has only a window rule: nothing to evaluate
+    rows = [row(disp, local(2026, 3, 10, 9, k), 1000 + k) for k in range(5)]
+    insert_readings(rows)
+    with CaptureQueriesContext(connection) as q:
+        engine.evaluate_committed_readings(rows)
+    assert loads == [gw.conta_id]
+    assert len(q) <= 2  # alarms, pending states and readings before; the hour's count

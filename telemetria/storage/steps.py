@@ -182,23 +182,57 @@ def steps_for_rows(
 def array_literal(values) -> str:
     """A PostgreSQL array literal of ints or timestamps (to cast in the SQL: ::bigint[],
     ::timestamptz[]); psycopg's dumping of a Python list cost more than the probe itself."""
-    return (
-        "{" + ",".join(v.isoformat() if isinstance(v, datetime) else str(v) for v in values) + "}"
-    )
+    values = list(values)
+    if values and isinstance(values[0], datetime):
+        return "{" + ",".join(map(datetime.isoformat, values)) + "}"
+    return "{" + ",".join(map(str, values)) + "}"
 
 
-def previous_readings_query(firsts: dict, lookback: timedelta = timedelta(hours=6)):
+def previous_readings_query(
+    firsts: dict, lookback: timedelta = timedelta(hours=6), *, stored: dict | None = None
+):
     """(sql, params) of previous_readings, for a caller that sends it with another query
-    in one round trip; previous_from_rows reads its rows."""
-    sql = f"""SELECT dv.id, {_micros("p.t0")}, p.v0
-        FROM unnest(%(p_devs)s::bigint[], %(p_firsts)s::timestamptz[]) AS dv(id, first)
-        {_previous_probe("dv.first", "%(p_lo)s")}
-        WHERE p.t0 IS NOT NULL"""
-    sql = sql.replace("%(lo)s", "%(p_lo)s")
+    in one round trip; previous_from_rows reads its rows.
+
+    `stored`: {device: the time of a reading known to be stored} (the caller saw it
+    committed). When it is before the device's first, the reading sought is at or after
+    it, and the device's probe starts there instead of `lookback` before: the same
+    answer from a window of a row or two. Without it the probe visited, per device,
+    every reading of the lookback: a few hundred a batch, sorted, when the planner's
+    statistics called the newest partition empty (a partition just created or emptied),
+    which made the probe of 200 devices grow by 1 ms a batch."""
+    lo = min(firsts.values()) - lookback if firsts else None
+    stored = stored or {}
+    los = []
+    for dev, first in firsts.items():
+        known = stored.get(dev)
+        los.append(known if known is not None and lo < known < first else lo)
+    # The row or two at or after the known reading, then (only for a device where that
+    # finds none: its known reading was deleted) the rest of the lookback: a one-time
+    # filter skips the second probe for every other device.
+    sql = f"""SELECT dv.id, {_micros("coalesce(n.t0, w.t0)")}, coalesce(n.v0, w.v0)
+        FROM unnest(%(p_devs)s::bigint[], %(p_firsts)s::timestamptz[],
+                    %(p_los)s::timestamptz[]) AS dv(id, first, lo)
+        LEFT JOIN LATERAL (
+            SELECT time AS t0, valor AS v0 FROM {READINGS}
+            WHERE dispositivo_id = dv.id AND time < dv.first AND time >= dv.lo
+              AND time >= %(p_lo)s AND time < %(p_hi)s
+            ORDER BY time DESC LIMIT 1
+        ) AS n ON true
+        LEFT JOIN LATERAL (
+            SELECT time AS t0, valor AS v0 FROM {READINGS}
+            WHERE n.t0 IS NULL AND dv.lo > %(p_lo)s
+              AND dispositivo_id = dv.id AND time < dv.lo AND time >= %(p_lo)s
+              AND time < %(p_hi)s
+            ORDER BY time DESC LIMIT 1
+        ) AS w ON true
+        WHERE coalesce(n.t0, w.t0) IS NOT NULL"""
     params = {
         "p_devs": array_literal(firsts),
         "p_firsts": array_literal(firsts.values()),
-        "p_lo": min(firsts.values()) - lookback if firsts else None,
+        "p_los": array_literal(los),
+        "p_lo": lo,
+        "p_hi": max(firsts.values()) if firsts else None,  # both prune partitions
     }
     return sql, params
 

@@ -1,10 +1,12 @@
 """The alarm engine's reads: consumption per reading and per local hour/day, with the same
 meter semantics as the months; the in-memory twin (steps_for_rows) equals the SQL."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from tds_testing.readings import local, row
 from telemetria.storage import (
@@ -13,6 +15,9 @@ from telemetria.storage import (
     consumption_by_period,
     consumption_steps,
     last_reading_times,
+    previous_from_rows,
+    previous_readings,
+    previous_readings_query,
     steps_for_rows,
 )
 
@@ -101,3 +106,60 @@ def test_last_reading_times_is_each_devices_newest_reading_since(energia, agua_i
         since=t0 + timedelta(minutes=10),
     )
     assert got == {energia.pk: t0 + timedelta(minutes=100)}
+
+
+def _rows_read(sql: str, params: dict) -> int:
+    """Rows the plan's table and index scans returned, over all their loops."""
+    with connection.cursor() as cur:
+        cur.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        plan = cur.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def walk(node):
+        own = node["Actual Rows"] * node["Actual Loops"] if "Relation Name" in node else 0
+        return own + sum(walk(child) for child in node.get("Plans", []))
+
+    return walk(plan[0]["Plan"])
+
+
+def test_the_reading_before_a_batch_is_found_from_a_known_one_in_a_row_or_two(
+    energia, agua_intervalo, store
+):
+    """The consumer's probe for each device's reading before a batch starts at the last
+    reading it saw committed: the same answer as the whole lookback, from a row or two,
+    whatever the planner's statistics (counted on the newest partition analysed empty,
+    as after it is created: the lookback's probe then read and sorted every reading of
+    the last 6 h, per device and batch)."""
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE tds_new_leitura_dispositivo")
+    t0 = local(2026, 3, 10, 8, 0)
+    for dev in (energia, agua_intervalo):
+        store(dev, [(t0 + timedelta(minutes=m), 1000 + m) for m in range(300)])
+    first = t0 + timedelta(minutes=300)
+    firsts = {energia.pk: first, agua_intervalo.pk: first}
+    known = {energia.pk: first - timedelta(minutes=1), agua_intervalo.pk: t0}
+    want = {
+        energia.pk: (first - timedelta(minutes=1), Decimal(1299)),
+        agua_intervalo.pk: (first - timedelta(minutes=1), Decimal(1299)),
+    }
+    assert previous_readings(firsts) == want
+    sql, params = previous_readings_query(firsts, stored=known)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        assert previous_from_rows(cur.fetchall()) == want
+    # energia from its known reading: one row; agua from its first one: the whole 5 h
+    assert _rows_read(sql, params) <= 2 + 300
+    assert _rows_read(*previous_readings_query({energia.pk: first}, stored=known)) <= 2
+
+    # the known reading deleted (and those after it): the rest of the lookback answers
+    with connection.cursor() as cur:
+        cur.execute(
+            "DELETE FROM tds_new_leitura_dispositivo WHERE dispositivo_id = %s AND time >= %s",
+            [energia.pk, first - timedelta(minutes=3)],
+        )
+    sql, params = previous_readings_query({energia.pk: first}, stored=known)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        assert previous_from_rows(cur.fetchall()) == {
+            energia.pk: (first - timedelta(minutes=4), Decimal(1296))
+        }
