@@ -184,7 +184,9 @@ def array_literal(values) -> str:
     ::timestamptz[]); psycopg's dumping of a Python list cost more than the probe itself."""
     values = list(values)
     if values and isinstance(values[0], datetime):
-        return "{" + ",".join(map(datetime.isoformat, values)) + "}"
+        # a batch's devices share a few instants: each written once
+        texts = {t: t.isoformat() for t in set(values)}
+        return "{" + ",".join(map(texts.__getitem__, values)) + "}"
     return "{" + ",".join(map(str, values)) + "}"
 
 
@@ -240,7 +242,8 @@ def previous_readings_query(
 def previous_from_rows(rows) -> dict:
     """{device: (time, value)} from previous_readings_query's rows (the time as epoch
     microseconds: psycopg's parsing of a timestamptz cost more than the probe)."""
-    return {dev: (_from_micros(t), v) for dev, t, v in rows}
+    times = {t: _from_micros(t) for t in {row[1] for row in rows}}  # a few instants
+    return {dev: (times[t], v) for dev, t, v in rows}
 
 
 def previous_readings(firsts: dict, lookback: timedelta = timedelta(hours=6)) -> dict:
