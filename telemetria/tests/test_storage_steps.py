@@ -15,9 +15,11 @@ from telemetria.storage import (
     consumption_by_period,
     consumption_steps,
     last_reading_times,
+    previous_from_recent,
     previous_from_rows,
     previous_readings,
     previous_readings_query,
+    recent_readings_query,
     steps_for_rows,
 )
 
@@ -163,3 +165,32 @@ def test_the_reading_before_a_batch_is_found_from_a_known_one_in_a_row_or_two(
         assert previous_from_rows(cur.fetchall()) == {
             energia.pk: (first - timedelta(minutes=4), Decimal(1296))
         }
+
+
+def test_the_readings_before_a_batch_from_the_accounts_recent_range(
+    energia, agua_intervalo, temperatura, store
+):
+    """Each device's last reading before its own first one, from one range of the
+    account's readings: the batch's own readings (at or after a first) and a device
+    with nothing in the range (absent: the caller probes it) are told apart."""
+    t0 = local(2026, 3, 10, 8, 0)
+    store(energia, [(t0 + timedelta(seconds=s), 100 + s) for s in (0, 10, 20, 30)])
+    store(agua_intervalo, [(t0 + timedelta(seconds=s), s) for s in (5, 25)])
+    store(temperatura, [(t0 - timedelta(hours=1), 20)])  # before the range
+    firsts = {
+        energia.pk: t0 + timedelta(seconds=20),  # 20 and 30 are the batch's own
+        agua_intervalo.pk: t0 + timedelta(seconds=30),
+        temperatura.pk: t0 + timedelta(seconds=30),
+    }
+    sql, params = recent_readings_query(energia.conta_id, t0, t0 + timedelta(seconds=30))
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        got = previous_from_recent(cur.fetchall(), firsts)
+    assert got == {
+        energia.pk: (t0 + timedelta(seconds=10), Decimal(110)),
+        agua_intervalo.pk: (t0 + timedelta(seconds=25), Decimal(25)),
+    }
+    assert previous_readings(firsts) == {
+        **got,
+        temperatura.pk: (t0 - timedelta(hours=1), Decimal(20)),
+    }
