@@ -488,7 +488,7 @@ def main() -> int:
             )
         return 0
     gateways_n = a.gateways or (125 if a.full else 25)
-    messages = a.messages or (50_000 if a.full else 5_000)
+    messages = a.messages or (50_000 if a.full else 20_000)
     rounds = a.rounds or 3
     alarms = a.alarms or (200 if a.full else 40)
 
