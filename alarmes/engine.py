@@ -431,6 +431,7 @@ _PAIR_STATE = """
       AND pendente_desde IS NOT NULL"""
 
 
+LOOKBACK = timedelta(hours=6)  # storage.previous_readings_query's: how far back a probe looks
 RECENT_SPAN = timedelta(minutes=15)  # the widest range of an account's readings read whole
 
 
@@ -484,9 +485,10 @@ def _pair_states(conta_id, dev_ids, firsts=None, stored=None, account_devices=0)
         elif firsts:
             cur.nextset()
             prev = previous_from_rows(cur.fetchall())
-    if window:
-        missing = {d: first for d, first in firsts.items() if d not in prev}
-        prev.update(previous_readings(missing, stored=stored))
+    missing = {d: first for d, first in firsts.items() if d not in prev} if window else None
+    if missing:  # looked for as far back as the probe of the whole batch would have
+        lookback = LOOKBACK + (min(missing.values()) - min(firsts.values()))
+        prev.update(previous_readings(missing, lookback, stored=stored))
     return opened, closed, pending, prev
 
 
