@@ -430,9 +430,13 @@ def setup_preview_account():
 
             with transaction.atomic():
                 insert_readings(rows)
-        from telemetria.storage import refresh_rollups
+    # Day rollups of everything pending, as the rollup job leaves them (200,000 buckets a
+    # run: one run left this account's days behind the ingest drains' and the Prévia read
+    # 30 days of raw readings: 3.4 s for a daily rule instead of 0.03 s).
+    from telemetria.storage import refresh_rollups
 
-        refresh_rollups()
+    while refresh_rollups().buckets:
+        pass
     return conta
 
 
