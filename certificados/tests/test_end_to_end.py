@@ -2,24 +2,19 @@
 as `manage.py start_mqtt_consumer` with its own client certificate → a stored reading."""
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 
 from certificados import services
 from certificados.pki import ca as pki
+from ingestao.tests.helpers import logged_popen, stop
 from tds_testing import factories
 
 from .broker_util import GeneratedBroker, payload
-
-ROOT = Path(django_settings.BASE_DIR)
 
 
 def _database_url() -> str:
@@ -54,13 +49,8 @@ def test_reading_from_a_certified_gateway_is_stored_and_a_forged_one_is_not(
         "MQTT_CERT_FILE": str(broker.out / "consumer.crt"),
         "MQTT_KEY_FILE": str(broker.out / "consumer.key"),
     }
-    consumer = subprocess.Popen(
-        [sys.executable, "manage.py", "start_mqtt_consumer"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "consumer.log"  # a file: a pipe nobody reads can fill and block it
+    consumer = logged_popen([sys.executable, "manage.py", "start_mqtt_consumer"], env, log)
     try:
         forged = payload("aa:bb:cc:00:00:02", 666)
         broker.publish(
@@ -69,7 +59,7 @@ def test_reading_from_a_certified_gateway_is_stored_and_a_forged_one_is_not(
         deadline = time.monotonic() + 30
         stored = None
         while stored is None and time.monotonic() < deadline:
-            assert consumer.poll() is None, consumer.stderr.read().decode()[-2000:]
+            assert consumer.poll() is None, log.read_text(errors="replace")[-2000:]
             # Keep publishing until the consumer's (persistent) subscription is in place.
             broker.publish(
                 topic="tds_new/devices/aa:bb:cc:00:00:01/telemetry",
@@ -83,10 +73,5 @@ def test_reading_from_a_certified_gateway_is_stored_and_a_forged_one_is_not(
         assert stored.valor == Decimal("42.5")
         assert not LeituraDispositivo.objects.filter(dispositivo_id=d_b.pk).exists()
     finally:
-        consumer.send_signal(signal.SIGTERM)
-        try:
-            consumer.wait(15)
-        except subprocess.TimeoutExpired:
-            consumer.kill()
-            consumer.wait()
+        stop(consumer)
         broker.stop()
