@@ -53,10 +53,15 @@ def bundle_readme(*, certificado, has_key: bool) -> str:
     )
     revoked = ""
     if certificado.revoked_at:
+        refused = (
+            "O broker recusa este certificado depois de recarregar a CRL: emita um novo.\n\n"
+            if endpoint.tls
+            else "O broker em uso não verifica certificados (sem TLS, abaixo); num broker com\n"
+            "mTLS este certificado é recusado: emita um novo.\n\n"
+        )
         revoked = (
             f"ATENÇÃO: este certificado foi REVOGADO em {certificado.revoked_at:%d/%m/%Y %H:%M} UTC"
-            f" (motivo: {certificado.get_revocation_reason_display()}).\n"
-            "O broker recusa este certificado depois de recarregar a CRL: emita um novo.\n\n"
+            f" (motivo: {certificado.get_revocation_reason_display()}).\n{refused}"
         )
     topics_head = (
         "O gateway só pode publicar em"

@@ -149,7 +149,17 @@ def test_bundle_zip_has_cert_key_ca_and_a_readme_with_a_working_example(
     services.certificado_revoke(certificado=issued.certificado, reason="superseded")
     issued.certificado.refresh_from_db()
     revoked = zipfile.ZipFile(io.BytesIO(services.bundle_zip(certificado=issued.certificado)))
-    assert "foi REVOGADO em" in revoked.read("README.txt").decode()
+    text = revoked.read("README.txt").decode()
+    assert "foi REVOGADO em" in text
+    assert "O broker recusa este certificado depois de recarregar a CRL" in text
+    # a plain broker (`make run`'s) checks no certificate: the README does not claim it refuses
+    settings.TDS_MQTT_PUBLIC_HOST = ""
+    settings.MQTT_URL = "mqtt://127.0.0.1:1884"
+    plain = services.bundle_zip(certificado=issued.certificado)
+    text = zipfile.ZipFile(io.BytesIO(plain)).read("README.txt").decode()
+    assert "foi REVOGADO em" in text
+    assert "recarregar a CRL" not in text
+    assert "O broker em uso não verifica certificados" in text
 
 
 def test_expiry_job_flags_certificates_expiring_within_30_days_once(pki_dir, gateway_a, caplog):
