@@ -9,6 +9,7 @@ temperature; devices with a fator_conversao other than 1 send the integer `raw` 
 """
 
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -64,6 +65,9 @@ class SimDevice:
 class SimGateway:
     mac: str
     devices: list[SimDevice] = field(default_factory=list)
+    config_versao: int | None = None  # the platform's configuration, as if applied
+    interval: int = 60
+    readings: int = 0  # per device, since the last diagnostics
 
     @property
     def telemetry_topic(self) -> str:
@@ -118,8 +122,39 @@ def load_gateways(*, conta_slug: str | None = None, limit: int | None = None, se
                 for d in active
             ]
             if devices:
-                gateways.append(SimGateway(gw.mac, devices))
+                gateways.append(
+                    SimGateway(gw.mac, devices, gw.config_versao, gw.intervalo_envio_segundos)
+                )
     return gateways
+
+
+DIAGNOSTICS_SECONDS = 60.0  # as the agent's default diagnostics interval
+
+
+def diagnostics_payload(gw: SimGateway, when: dt.datetime) -> bytes:
+    """What a healthy gateway agent reports (gateway_agent's diagnostics): the demo's
+    gateway pages then show the agent's panel as a real one would fill it."""
+    body = {
+        "gateway_mac": gw.mac,
+        "timestamp": wire.format_timestamp(when, timespec="seconds"),
+        "agente": "tds-gateway/simulador",
+        "config_versao": gw.config_versao,
+        "intervalo_segundos": gw.interval,
+        "outbox": {"pendentes": 0, "descartadas": 0, "mais_antiga": None},
+        "relogio": {"ntp_sincronizado": True},
+        "dispositivos": [
+            {
+                "dispositivo_codigo": d.codigo,
+                "leituras": gw.readings,
+                "timeouts": 0,
+                "crc": 0,
+                "excecoes": 0,
+            }
+            for d in gw.devices
+        ],
+    }
+    gw.readings = 0
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def telemetry_payload(gw: SimGateway, when: dt.datetime, rng) -> bytes:
@@ -147,6 +182,14 @@ class Simulator:
         self.clients: list[mqtt.Client] = []
         self.published = 0
         self.recheck_every = 0.0  # seconds between checks that each gateway is still simulated
+        self.diagnostics_every = 0.0  # seconds between diagnostics messages (0: none)
+
+    def _diagnose(self, owners: dict) -> None:
+        now = dt.datetime.now(tz=dt.UTC)
+        for gw in self.gateways:
+            owners[gw.mac].publish(
+                wire.diagnostics_topic(gw.mac), diagnostics_payload(gw, now), qos=wire.QOS
+            )
 
     def _drop_gone(self, owners: dict, last: dict) -> bool:
         """Stops publishing for gateways deleted, deactivated or no longer flagged
@@ -181,7 +224,9 @@ class Simulator:
             owners = {gw.mac: shared for gw in self.gateways}
         for gw in self.gateways:
             owners[gw.mac].publish(gw.status_topic, wire.ONLINE, qos=wire.QOS, retain=True)
-        started = time.monotonic()
+        if self.diagnostics_every:
+            self._diagnose(owners)
+        started = diagnosed = time.monotonic()
         last = {gw.mac: started for gw in self.gateways}
         msgs_per_second = (
             rate / max(1, sum(len(g.devices) for g in self.gateways) / len(self.gateways))
@@ -210,8 +255,12 @@ class Simulator:
             payload = telemetry_payload(gw, dt.datetime.now(tz=dt.UTC), self.rng)
             last[gw.mac] = now
             owners[gw.mac].publish(gw.telemetry_topic, payload, qos=wire.QOS)
+            gw.readings += 1
             self.published += 1
             i += 1
+            if self.diagnostics_every and now - diagnosed >= self.diagnostics_every:
+                diagnosed = now
+                self._diagnose(owners)
         for gw in self.gateways:
             sent = owners[gw.mac].publish(gw.status_topic, wire.OFFLINE, qos=wire.QOS, retain=True)
             try:

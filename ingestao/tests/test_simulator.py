@@ -14,6 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.core.management import call_command
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -236,3 +237,48 @@ def test_meters_continue_at_the_demo_historys_pace_from_their_last_reading():
     assert hour["ENERGIA"] == pytest.approx(8.0, rel=0.2)
     assert hour["AGUA"] == pytest.approx(0.08, rel=0.2)
     assert hour["GAS"] == pytest.approx(0.01, rel=0.2)
+
+
+@pytest.mark.slow
+def test_the_demo_gateways_report_diagnostics_like_an_agent(demo, mosquitto, client, tmp_path):
+    """The demo's gateway page shows the agent's panel filled ("Configuração em dia", the
+    diagnostics line and each meter's counters), not "Sem diagnóstico": the simulator
+    publishes what a healthy agent publishes, and the real consumer stores it."""
+    from contas.models import Role
+    from ingestao.models import DiagnosticoGateway
+    from tds_testing.waiting import wait_for
+
+    from .helpers import start_consumer, stop, wait_connected
+
+    with scopes_disabled():
+        gw = Gateway.objects.get(mac="02:00:00:de:00:01")
+    log = tmp_path / "consumer.log"
+    consumer = start_consumer(mosquitto.port, log_path=log)
+    try:
+        wait_connected(log)
+        sim = Simulator(url=mosquitto.url, gateways=load_gateways())
+        sim.diagnostics_every = 0.5
+        result = {}
+        thread = threading.Thread(
+            target=lambda: result.setdefault("n", sim.run(interval=0.1, duration=2))
+        )
+        thread.start()
+        thread.join(timeout=20)
+        diag = wait_for(
+            lambda: DiagnosticoGateway.objects.filter(gateway_id=gw.pk).first(),
+            timeout=15,
+            what="the simulated gateway's diagnostics",
+        )
+    finally:
+        assert stop(consumer) == 0
+        connections.close_all()
+    assert diag.config_versao == gw.config_versao
+    assert diag.outbox_pendentes == 0
+    client.force_login(factories.make_member(conta=demo, role=Role.LEITOR).user)
+    page = client.get(reverse("dispositivos:gateway_detail", args=[gw.pk])).content.decode()
+    assert "Configuração em dia" in page
+    assert "Sem diagnóstico" not in page
+    assert 'data-testid="agent-health"' in page
+    assert (
+        page.count('data-testid="agent-device"') == gw.dispositivos.filter(is_active=True).count()
+    )

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from dispositivos.management.commands.seed_demo import DEMO_INTERVAL_SECONDS
-from ingestao.simulator import Simulator, load_gateways
+from ingestao.simulator import DIAGNOSTICS_SECONDS, Simulator, load_gateways
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,12 @@ class Command(BaseCommand):
             default=5.0,
             help="seconds between checks that each gateway still exists, is active and simulated",
         )
+        parser.add_argument(
+            "--diagnostics",
+            type=float,
+            default=DIAGNOSTICS_SECONDS,
+            help="seconds between each gateway's diagnostics message, as the agent's (0: none)",
+        )
         parser.add_argument("--url", default=None, help="MQTT URL (default settings.MQTT_URL)")
         parser.add_argument("--ca-file", default="")
         parser.add_argument("--cert-file", default="")
@@ -65,6 +71,7 @@ class Command(BaseCommand):
             key_file=o["key_file"],
         )
         sim.recheck_every = o["recheck"]
+        sim.diagnostics_every = o["diagnostics"]
         self.stdout.write(
             f"Simulating {len(gateways)} gateway(s) on {o['url'] or settings.MQTT_URL}"
         )
