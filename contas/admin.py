@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from tds_core.forms import DecimalBRField
 
 from .models import Conta, ContaMembership, CustomUser
 
@@ -31,6 +34,8 @@ class ContaAdmin(admin.ModelAdmin):
     search_fields = ["nome", "slug"]
     prepopulated_fields = {"slug": ["nome"]}
     inlines = [MembershipInline]
+    # The prices as a Brazilian types them ("0,85", "1.234,56"), as on the account's page.
+    formfield_overrides = {models.DecimalField: {"form_class": DecimalBRField}}
 
 
 @admin.register(ContaMembership)

@@ -5,7 +5,9 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
+from tds_core.forms import decimal_br_formfield
+
+from .models import Conta, Role
 
 
 def apply_validation_error(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -71,3 +73,18 @@ class MemberRoleForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
+
+
+class ContaPricesForm(ServiceModelForm):
+    """The account's prices per unit, typed as a Brazilian types them ("0,85", "1.234,56")."""
+
+    class Meta:
+        model = Conta
+        formfield_callback = decimal_br_formfield
+        fields = ["preco_agua", "preco_energia", "preco_gas"]
+
+    def __init__(self, *args, read_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["placeholder"] = "0,00"
+            field.disabled = read_only

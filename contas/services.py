@@ -1,4 +1,5 @@
-"""Writes of the accounts area: members of an account (invite, accept, change role, remove).
+"""Writes of the accounts area: members of an account (invite, accept, change role, remove),
+and the account's prices per unit (the dashboard's cost).
 
 Adding a member is always an invitation: a pending membership (no access) that the person
 accepts after logging in, whether the e-mail was registered or not; the admin's answer
@@ -8,6 +9,8 @@ Rule: an account always keeps at least one admin. The account row is locked whil
 change that could remove an admin is checked, so two admins demoting each other at the
 same moment cannot leave the account without one.
 """
+
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -142,3 +145,24 @@ def member_resend_invite(*, membership: ContaMembership, invited_by=None, base_u
             user=user, conta=membership.conta, invited_by=invited_by, base_url=base_url
         )
     )
+
+
+# The account fields an account admin sets on the prices page (the dashboard's cost).
+PRICE_FIELDS = ("preco_agua", "preco_energia", "preco_gas")
+
+
+@transaction.atomic
+def conta_prices_update(
+    *,
+    conta: Conta,
+    preco_agua: Decimal | None,
+    preco_energia: Decimal | None,
+    preco_gas: Decimal | None,
+) -> Conta:
+    """Sets the account's prices per unit (R$ per m³ of water and gas, per kWh of energy);
+    None: the dashboard shows no cost for that utility. Only these fields are written."""
+    conta = Conta.objects.select_for_update().get(pk=conta.pk)
+    conta.preco_agua, conta.preco_energia, conta.preco_gas = preco_agua, preco_energia, preco_gas
+    conta.full_clean()
+    conta.save(update_fields=[*PRICE_FIELDS, "updated_at"])
+    return conta

@@ -2,17 +2,17 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import MemberAddForm, MemberRoleForm, apply_validation_error
+from .forms import ContaPricesForm, MemberAddForm, MemberRoleForm, apply_validation_error
 from .middleware import SESSION_KEY
 from .models import Role
-from .permissions import MANAGE_MEMBERS, conta_required
+from .permissions import MANAGE_MEMBERS, READ, conta_required
 from .selectors import invite_get, invites_of_user, membership_get, membership_list
 
 
@@ -120,6 +120,24 @@ def member_resend_invite(request, pk):
             request, _("Convite reenviado para %(email)s.") % {"email": membership.user.email}
         )
     return redirect("contas:member_list")
+
+
+@conta_required(*READ)
+def conta_prices(request):
+    """The active account's prices per unit: admins edit them, operador and leitor read."""
+    can_edit = request.membership.role in MANAGE_MEMBERS
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+    form = ContaPricesForm(request.POST or None, instance=request.conta, read_only=not can_edit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.conta_prices_update(conta=request.conta, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Preços salvos."))
+            return redirect("contas:prices")
+    return render(request, "contas/prices.html", {"form": form, "can_edit": can_edit})
 
 
 @login_required

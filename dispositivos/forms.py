@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contas.forms import ServiceModelForm, bootstrapify
 from contas.models import Conta
+from tds_core.forms import decimal_br_formfield
 
 from .form_mixins import ModbusDefaultsMixin
 from .models import Dispositivo, Gateway, TipoDispositivo
@@ -16,6 +17,7 @@ from .selectors import gateway_choices
 class GatewayForm(ServiceModelForm):
     class Meta:
         model = Gateway
+        formfield_callback = decimal_br_formfield
         fields = [
             "codigo",
             "nome",
@@ -44,6 +46,7 @@ class DispositivoForm(ModbusDefaultsMixin, ServiceModelForm):
 
     class Meta:
         model = Dispositivo
+        formfield_callback = decimal_br_formfield
         fields = [
             "gateway",
             "codigo",

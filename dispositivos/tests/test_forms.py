@@ -1,6 +1,8 @@
 """Each validation error, as a user sees it: on its own field of the rendered form
 (Bootstrap is-invalid + invalid-feedback), nothing saved, typed values kept."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -176,3 +178,26 @@ def test_browser_asking_for_english_still_gets_portuguese(admin_client, gw):
         HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9",
     )
     assert field_error(response, "tipo") == "Este campo é obrigatório."
+
+
+def test_device_takes_decimals_as_a_brazilian_types_them(admin_client, gw):
+    response = _post_device(admin_client, gw, fator_conversao="0,01")
+    assert response.status_code == 302, fields_with_errors(response)
+    assert Dispositivo.objects.get().fator_conversao == Decimal("0.01")
+    page = admin_client.get(
+        reverse("dispositivos:dispositivo_update", args=[Dispositivo.objects.get().pk])
+    )
+    assert 'value="0,010000"' in page.content.decode()  # shown back with a comma
+
+
+def test_device_ambiguous_factor_is_refused_on_its_field(admin_client, gw):
+    response = _post_device(admin_client, gw, fator_conversao="1.234")
+    assert "Número ambíguo" in field_error(response, "fator_conversao")
+    assert not Dispositivo.objects.exists()
+
+
+def test_gateway_takes_coordinates_with_a_comma(admin_client):
+    response = _post_gateway(admin_client, latitude="-23,550520", longitude="-46,633308")
+    assert response.status_code == 302, fields_with_errors(response)
+    gw = Gateway.objects.get()
+    assert (gw.latitude, gw.longitude) == (Decimal("-23.550520"), Decimal("-46.633308"))
