@@ -312,6 +312,7 @@ def make_showcase(*, pki_ready: bool = True) -> Showcase:
         ("preferências", r("notificacoes:preferencias")),
         ("entregas do alarme", r("notificacoes:entregas_alarme", args=[alarme.pk])),
         ("membros", r("contas:member_list")),
+        ("preços", r("contas:prices")),
         ("novo membro", r("contas:member_add")),
         ("editar membro", r("contas:member_update", args=[operador.pk])),
         ("remover membro", r("contas:member_remove", args=[operador.pk])),

@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from certificados import services
 from certificados.models import CertificadoDevice
@@ -35,7 +36,7 @@ def test_editor_issues_then_sees_what_was_issued_and_downloads_the_key_once(
         cert.serial,
         cert.fingerprint_sha256,
         "GW-A",
-        cert.not_after.strftime("%d/%m/%Y"),
+        timezone.localtime(cert.not_after).strftime("%d/%m/%Y"),  # as the page shows it
     ):
         assert shown in page
     assert "uma única vez" in page
