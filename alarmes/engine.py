@@ -461,12 +461,12 @@ def _pair_states(conta_id, dev_ids, firsts=None, stored=None, account_devices=0)
     opened, closed, pending, prev = {}, {}, {}, {}
     sql, params = _PAIR_STATE, {"conta": conta_id, "devs": array_literal(dev_ids)}
     window = _recent_window(firsts, stored or {}, account_devices) if firsts else None
-    if window:
-        probe, probe_params = recent_readings_query(conta_id, *window)
-        sql = f"{sql};\n{probe}"
-        params.update(probe_params)
-    elif firsts:
-        probe, probe_params = previous_readings_query(firsts, stored=stored)
+    if firsts:
+        probe, probe_params = (
+            recent_readings_query(conta_id, *window)
+            if window
+            else previous_readings_query(firsts, stored=stored)
+        )
         sql = f"{sql};\n{probe}"
         params.update(probe_params)
     with connection.cursor() as cur:
@@ -479,12 +479,10 @@ def _pair_states(conta_id, dev_ids, firsts=None, stored=None, account_devices=0)
                 closed[key] = closed_fim
             if pendente:
                 pending[key] = pendente
-        if window:
+        if firsts:
             cur.nextset()
-            prev = previous_from_recent(cur.fetchall(), firsts)
-        elif firsts:
-            cur.nextset()
-            prev = previous_from_rows(cur.fetchall())
+            rows = cur.fetchall()
+            prev = previous_from_recent(rows, firsts) if window else previous_from_rows(rows)
     missing = {d: first for d, first in firsts.items() if d not in prev} if window else None
     if missing:  # looked for as far back as the probe of the whole batch would have
         lookback = LOOKBACK + (min(missing.values()) - min(firsts.values()))

@@ -125,7 +125,7 @@ def member_resend_invite(request, pk):
 @conta_required(*READ)
 def conta_prices(request):
     """The active account's prices per unit: admins edit them, operador and leitor read."""
-    can_edit = request.membership.role in MANAGE_MEMBERS
+    can_edit = request.membership.can_manage_members  # as the dashboard's price hint
     if request.method == "POST" and not can_edit:
         raise PermissionDenied
     form = ContaPricesForm(request.POST or None, instance=request.conta, read_only=not can_edit)
